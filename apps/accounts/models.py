@@ -1,0 +1,129 @@
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    AGENT = "agent", _("Agent")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    ADMIN = "admin", _("Administrator")
+
+
+class Presence(models.TextChoices):
+    ONLINE = "online", _("Online")
+    AWAY = "away", _("Away")
+    OFFLINE = "offline", _("Offline")
+
+
+class User(AbstractUser):
+    """A person who signs in: an agent, a supervisor or an administrator.
+
+    ``open_count`` is the number of open conversations assigned to the agent. It is kept by
+    the routing services in the same transaction as every assignment, so that automatic
+    distribution can check and raise an agent's load with one conditional UPDATE on this row
+    (the row lock is what keeps concurrent workers from exceeding ``capacity``).
+    ``check_invariants`` verifies it against the conversations.
+    """
+
+    name = models.CharField(_("name"), max_length=255, blank=True)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.AGENT)
+    capacity = models.PositiveIntegerField(
+        _("capacity"),
+        default=5,
+        help_text=_("Open conversations automatic distribution may give this agent."),
+    )
+    presence = models.CharField(
+        _("presence"), max_length=16, choices=Presence.choices, default=Presence.OFFLINE
+    )
+    last_heartbeat = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    open_count = models.PositiveIntegerField(_("open conversations"), default=0, editable=False)
+
+    class Meta:
+        ordering = ["username"]
+        constraints = [
+            models.CheckConstraint(condition=Q(capacity__gte=0), name="user_capacity_not_negative"),
+            models.CheckConstraint(
+                condition=Q(open_count__gte=0), name="user_open_count_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values), name="user_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(presence__in=Presence.values), name="user_presence_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["presence", "last_heartbeat"], name="user_presence_idx")]
+
+    def save(self, *args, **kwargs):
+        if self.is_superuser:
+            self.role = Role.ADMIN
+        super().save(*args, **kwargs)
+
+    def __str__(self):
+        return self.name or self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.get_full_name() or self.username
+
+    @property
+    def is_admin(self) -> bool:
+        return self.is_superuser or self.role == Role.ADMIN
+
+    @property
+    def is_supervisor(self) -> bool:
+        """Supervisors and administrators may distribute, assign and transfer anything."""
+        return self.is_admin or self.role == Role.SUPERVISOR
+
+    @property
+    def is_integration(self) -> bool:
+        return False
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class IntegrationClient(models.Model):
+    """An API client (channel connector or bot). It holds a token and is never an agent.
+
+    Only the token's SHA-256 is stored: the token itself is shown once, on creation.
+    """
+
+    name = models.CharField(_("name"), max_length=255)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_prefix = models.CharField(max_length=8, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("integration client")
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def new_token(cls) -> str:
+        return "int_" + secrets.token_urlsafe(32)
+
+    def set_token(self, raw: str) -> None:
+        self.token_hash = hash_token(raw)
+        self.token_prefix = raw[:8]
+
+    # The request principal protocol shared with User, read by permissions and services.
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_admin = False
+    is_supervisor = False
+    is_integration = True
+    role = "integration"
+
+    @property
+    def display_name(self) -> str:
+        return self.name

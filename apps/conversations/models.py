@@ -1,0 +1,219 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from apps.organizations.models import RuleType
+
+
+class Status(models.TextChoices):
+    WAITING = "waiting", _("Waiting")
+    QUEUED = "queued", _("Queued")
+    RESERVED = "reserved", _("Reserved")
+    ASSIGNED = "assigned", _("Assigned")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STATUSES = (Status.WAITING, Status.QUEUED, Status.RESERVED, Status.ASSIGNED)
+UNASSIGNED_STATUSES = (Status.WAITING, Status.QUEUED, Status.RESERVED)
+
+
+class Conversation(models.Model):
+    """One chat with one contact.
+
+    Where it stands is (status, team, assignee, preferred_agent):
+    waiting: no team, no agent; queued: in a team's queue; reserved: waits for its preferred
+    agent (``team`` is where it goes if released); assigned: an agent has it; closed.
+    """
+
+    contact = models.ForeignKey(
+        "organizations.Contact", on_delete=models.PROTECT, related_name="conversations"
+    )
+    channel = models.CharField(_("channel"), max_length=32, default="webchat")
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.WAITING
+    )
+    team = models.ForeignKey(
+        "teams.Team", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="conversations",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="assigned_conversations",
+    )
+    auto_assigned = models.BooleanField(
+        default=False, help_text=_("Assigned by automatic distribution, not by a person.")
+    )
+    preferred_agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="preferred_conversations",
+    )
+    preferred_type = models.CharField(max_length=8, choices=RuleType.choices, blank=True)
+    last_message = models.ForeignKey(
+        "Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    queued_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When it entered its current queue: oldest first.")
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-last_activity_at", "-id"]
+        verbose_name = _("conversation")
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="conv_status_valid"),
+            models.CheckConstraint(
+                condition=(
+                    Q(status=Status.ASSIGNED, assignee__isnull=False)
+                    | Q(status__in=UNASSIGNED_STATUSES, assignee__isnull=True)
+                    | Q(status=Status.CLOSED)
+                ),
+                name="conv_status_matches_assignee",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.WAITING) | Q(team__isnull=True),
+                name="conv_waiting_has_no_team",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.QUEUED) | Q(team__isnull=False),
+                name="conv_queued_has_team",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=Status.RESERVED) | Q(preferred_agent__isnull=False),
+                name="conv_reserved_has_preferred_agent",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=Status.CLOSED, closed_at__isnull=False)
+                | (~Q(status=Status.CLOSED) & Q(closed_at__isnull=True)),
+                name="conv_closed_iff_closed_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(preferred_agent__isnull=True, preferred_type="")
+                | (Q(preferred_agent__isnull=False) & Q(preferred_type__in=RuleType.values)),
+                name="conv_preference_complete",
+            ),
+            models.UniqueConstraint(
+                fields=["contact"], condition=~Q(status=Status.CLOSED),
+                name="conv_one_open_per_contact",
+            ),
+        ]
+        indexes = [
+            # Team queue, oldest first (distribution and lists).
+            models.Index(
+                fields=["team", "queued_at", "id"], condition=Q(status=Status.QUEUED),
+                name="conv_team_queue_idx",
+            ),
+            models.Index(
+                fields=["queued_at", "id"], condition=Q(status=Status.WAITING),
+                name="conv_waiting_idx",
+            ),
+            models.Index(
+                fields=["preferred_agent", "queued_at", "id"],
+                condition=Q(status=Status.RESERVED), name="conv_reserved_idx",
+            ),
+            models.Index(
+                fields=["assignee"], condition=Q(status=Status.ASSIGNED),
+                name="conv_assigned_idx",
+            ),
+            models.Index(fields=["status", "team"], name="conv_status_team_idx"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.contact} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != Status.CLOSED
+
+
+class SenderKind(models.TextChoices):
+    CONTACT = "contact", _("Contact")
+    AGENT = "agent", _("Agent")
+
+
+class Message(models.Model):
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    sender_kind = models.CharField(max_length=16, choices=SenderKind.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    body = models.TextField(max_length=10_000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["conversation", "created_at"], name="message_conv_idx")]
+
+    def __str__(self):
+        return f"{self.sender_kind}: {self.body[:40]}"
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    ROUTED = "routed", _("Routed to a team")
+    QUEUED = "queued", _("Queued")
+    WAITING = "waiting", _("Left in Waiting")
+    RESERVED = "reserved", _("Reserved for preferred agent")
+    RELEASED = "released", _("Reservation released")
+    STARRED = "starred", _("Preferred agent starred")
+    ASSIGNED = "assigned", _("Assigned")
+    CLAIMED = "claimed", _("Claimed")
+    TRANSFERRED = "transferred", _("Transferred")
+    CLOSED = "closed", _("Closed")
+
+
+class ActorKind(models.TextChoices):
+    AGENT = "agent", _("Agent")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    ADMIN = "admin", _("Administrator")
+    BOT = "bot", _("Bot / integration")
+    DISTRIBUTION = "distribution", _("Automatic distribution")
+    PREFERENTIAL_RULE = "preferential_rule", _("Preferential rule")
+    SYSTEM = "system", _("System")
+
+
+class ConversationEvent(models.Model):
+    """One change of a conversation's team, agent or state, and why it happened."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    actor_kind = models.CharField(max_length=24, choices=ActorKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    actor_integration = models.ForeignKey(
+        "accounts.IntegrationClient", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    from_team = models.ForeignKey(
+        "teams.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    to_team = models.ForeignKey(
+        "teams.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    to_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    reason = models.TextField()
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["conversation", "at"], name="event_conv_idx")]
+
+    def __str__(self):
+        return f"{self.kind} #{self.conversation_id}: {self.reason[:60]}"

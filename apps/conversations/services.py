@@ -1,0 +1,128 @@
+"""Intake (a contact's message from a channel) and replies."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.accounts.models import IntegrationClient, User
+from apps.conversations.models import Conversation, Message, SenderKind, Status
+from apps.core.announce import announce
+from apps.core.db import retry_on_deadlock
+from apps.core.errors import InvalidInput
+from apps.organizations.models import Contact, Organization
+from apps.routing import services as routing
+from apps.routing.errors import ConversationClosed, ConversationNotFound, NotAllowedToRoute
+from apps.routing.events import MessageCreated
+from apps.teams.models import Team
+
+MAX_BODY = 10_000
+CONTACT_FIELDS = ("name", "email", "phone")
+
+
+def _clean_body(body) -> str:
+    if not isinstance(body, str) or not body.strip():
+        raise InvalidInput("The message body must be a non-empty text.", field="body")
+    if len(body) > MAX_BODY:
+        raise InvalidInput(f"The message body is longer than {MAX_BODY} characters.", field="body")
+    return body
+
+
+def _find_or_create_contact(*, external_id: str, details: dict, organization) -> Contact:
+    defaults = {k: v for k, v in details.items() if k in CONTACT_FIELDS and v}
+    if organization is not None:
+        defaults["organization"] = organization
+    contact, created = Contact.objects.select_related("organization").get_or_create(
+        external_id=external_id, defaults=defaults
+    )
+    if not created:
+        # Fill what the contact did not have yet; never overwrite what an admin set.
+        missing = {k: v for k, v in defaults.items() if not getattr(contact, k, None)}
+        if missing:
+            for key, value in missing.items():
+                setattr(contact, key, value)
+            contact.save(update_fields=list(missing))
+    return contact
+
+
+def _append(conversation: Conversation, *, sender_kind: str, author, body: str) -> Message:
+    now = timezone.now()
+    message = Message.objects.create(
+        conversation=conversation, sender_kind=sender_kind, author=author, body=body
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_message=message, last_activity_at=now, updated_at=now
+    )
+    conversation.last_message = message
+    conversation.last_activity_at = now
+    conversation.updated_at = now
+    announce(
+        MessageCreated(
+            conversation_id=conversation.pk,
+            message_id=message.pk,
+            placement=routing.placement_of(conversation),
+        )
+    )
+    return message
+
+
+@retry_on_deadlock
+def receive_inbound_message(
+    *,
+    external_id: str,
+    body: str,
+    contact_details: dict | None = None,
+    organization: Organization | None = None,
+    team: Team | None = None,
+    channel: str = "webchat",
+    actor: IntegrationClient | User | None = None,
+) -> tuple[Conversation, Message, bool]:
+    """A contact wrote in: find or create the contact, append to their open conversation or
+    open and route a new one. Returns (conversation, message, created)."""
+    body = _clean_body(body)
+    if not isinstance(external_id, str) or not external_id.strip():
+        raise InvalidInput("The contact needs an external_id.", field="contact")
+    with transaction.atomic():
+        contact = _find_or_create_contact(
+            external_id=external_id, details=contact_details or {}, organization=organization
+        )
+        for _attempt in range(2):
+            conversation = (
+                Conversation.objects.filter(contact=contact)
+                .exclude(status=Status.CLOSED)
+                .select_related("contact")
+                .first()
+            )
+            if conversation is not None:
+                message = _append(
+                    conversation, sender_kind=SenderKind.CONTACT, author=None, body=body
+                )
+                return conversation, message, False
+            try:
+                with transaction.atomic():
+                    conversation = routing.open_conversation(
+                        contact=contact, channel=channel, team=team, actor=actor
+                    )
+            except IntegrityError:
+                # A concurrent message of the same contact opened it first: append to it.
+                continue
+            message = _append(conversation, sender_kind=SenderKind.CONTACT, author=None, body=body)
+            return conversation, message, True
+    raise AssertionError("the open conversation vanished twice")  # pragma: no cover
+
+
+def post_reply(*, conversation_id: int, author: User, body: str) -> Message:
+    """An agent's reply: the assignee or a supervisor, on an open conversation."""
+    body = _clean_body(body)
+    if not isinstance(author, User):
+        raise NotAllowedToRoute("Only an agent can reply.")
+    with transaction.atomic():
+        conversation = Conversation.objects.filter(pk=conversation_id).first()
+        if conversation is None:
+            raise ConversationNotFound(f"Conversation {conversation_id} does not exist.")
+        if conversation.status == Status.CLOSED:
+            raise ConversationClosed(f"Conversation {conversation.pk} is closed.")
+        is_assignee = (
+            conversation.status == Status.ASSIGNED and conversation.assignee_id == author.pk
+        )
+        if not (is_assignee or author.is_supervisor):
+            raise NotAllowedToRoute("Take the conversation (ATENDER) before replying.")
+        return _append(conversation, sender_kind=SenderKind.AGENT, author=author, body=body)

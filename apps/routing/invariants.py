@@ -1,0 +1,133 @@
+"""The invariants of routing.md section 7, checked against the database.
+
+One checker for the tests and for ``manage.py check_invariants``. It returns the
+violations as sentences; an empty list means everything holds.
+"""
+
+from django.db.models import Count, F, Q
+
+from apps.accounts.models import Presence, User
+from apps.conversations.models import Conversation, ConversationEvent, EventKind, Status
+from apps.routing.selectors import queue_counts_for
+from apps.teams.models import DistributionMode, Membership, Team
+
+ASSIGNING_EVENTS = (EventKind.ASSIGNED, EventKind.CLAIMED, EventKind.TRANSFERRED)
+
+
+def check_invariants(*, check_counts_for: int = 200) -> list[str]:
+    problems: list[str] = []
+    problems += _one_place_each()
+    problems += _loads_match_and_within_limits()
+    problems += _no_double_assignment_in_history()
+    problems += _capacity_teams_drained()
+    problems += _counts_match(limit=check_counts_for)
+    return problems
+
+
+def _one_place_each() -> list[str]:
+    """Invariant 3 (and 1): every open conversation is in exactly one place."""
+    problems = []
+    misplaced = Conversation.objects.exclude(
+        Q(status=Status.WAITING, team__isnull=True, assignee__isnull=True)
+        | Q(status=Status.QUEUED, team__isnull=False, assignee__isnull=True)
+        | Q(status=Status.RESERVED, preferred_agent__isnull=False, assignee__isnull=True)
+        | Q(status=Status.ASSIGNED, assignee__isnull=False)
+        | Q(status=Status.CLOSED, closed_at__isnull=False)
+    ).values_list("pk", flat=True)
+    problems += [f"conversation {pk} is in no consistent place" for pk in misplaced]
+    doubled = (
+        Conversation.objects.exclude(status=Status.CLOSED)
+        .values("contact_id")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+    )
+    problems += [f"contact {row['contact_id']} has {row['n']} open conversations" for row in doubled]
+    return problems
+
+
+def _loads_match_and_within_limits() -> list[str]:
+    """Invariant 2: automatic distribution never exceeded a limit; load counters are true."""
+    problems = []
+    agents = User.objects.annotate(
+        assigned=Count("assigned_conversations", filter=Q(assigned_conversations__status=Status.ASSIGNED)),
+        auto=Count(
+            "assigned_conversations",
+            filter=Q(
+                assigned_conversations__status=Status.ASSIGNED,
+                assigned_conversations__auto_assigned=True,
+            ),
+        ),
+    ).values_list("username", "open_count", "assigned", "auto", "capacity")
+    for username, open_count, assigned, auto, capacity in agents:
+        if open_count != assigned:
+            problems.append(
+                f"{username}'s load counter says {open_count} but {assigned} are assigned"
+            )
+        if auto > capacity:
+            problems.append(
+                f"{username} got {auto} conversations automatically with a limit of {capacity}"
+            )
+    return problems
+
+
+def _no_double_assignment_in_history() -> list[str]:
+    """Invariant 1 over time: an assignment always starts from an unassigned state, or hands
+    over from the agent who had it (transfer, supervisor assign): never two winners."""
+    bad = ConversationEvent.objects.filter(
+        kind=EventKind.CLAIMED, from_status=Status.ASSIGNED
+    ).values_list("conversation_id", flat=True)
+    return [f"conversation {pk} was claimed while already assigned" for pk in bad]
+
+
+def _capacity_teams_drained() -> list[str]:
+    """Invariant 4: no capacity team queue waits while an online member has room."""
+    problems = []
+    waiting_teams = (
+        Team.objects.filter(distribution_mode=DistributionMode.CAPACITY)
+        .annotate(queued=Count("conversations", filter=Q(conversations__status=Status.QUEUED)))
+        .filter(queued__gt=0)
+    )
+    for team in waiting_teams:
+        idle = Membership.objects.filter(
+            team=team, agent__presence=Presence.ONLINE, agent__is_active=True,
+        ).filter(agent__open_count__lt=F("agent__capacity"))
+        names = list(idle.values_list("agent__username", flat=True))
+        if names:
+            problems.append(
+                f"team {team.name} has {team.queued} queued while {', '.join(names)} "
+                f"have free capacity"
+            )
+    return problems
+
+
+def _counts_match(*, limit: int) -> list[str]:
+    """Invariant 5: the counts the selectors give equal a plain recount."""
+    problems = []
+    open_rows = list(
+        Conversation.objects.exclude(status=Status.CLOSED).values_list(
+            "status", "team_id", "assignee_id", "preferred_agent_id"
+        )
+    )
+    memberships: dict[int, set[int]] = {}
+    for agent_id, team_id in Membership.objects.values_list("agent_id", "team_id"):
+        memberships.setdefault(agent_id, set()).add(team_id)
+    waiting = sum(1 for s, *_ in open_rows if s == Status.WAITING)
+    for user in User.objects.filter(is_active=True).order_by("pk")[:limit]:
+        counts = queue_counts_for(user)
+        expected_mine = sum(1 for s, _t, a, _p in open_rows if s == Status.ASSIGNED and a == user.pk)
+        expected_reserved = sum(
+            1 for s, _t, _a, p in open_rows if s == Status.RESERVED and p == user.pk
+        )
+        if (counts["waiting"], counts["mine"], counts["reserved_for_me"]) != (
+            waiting, expected_mine, expected_reserved,
+        ):
+            problems.append(f"counts shown to {user.username} disagree with the database")
+        for team in counts["teams"]:
+            expected = sum(1 for s, t, *_ in open_rows if s == Status.QUEUED and t == team["id"])
+            if team["queued"] != expected:
+                problems.append(
+                    f"{user.username} sees {team['queued']} queued in {team['name']}, "
+                    f"the database has {expected}"
+                )
+    return problems
+

@@ -1,0 +1,51 @@
+"""Celery tasks: thin and idempotent wrappers around the routing services.
+
+Each takes ids, calls one service and may run twice or at once on several workers: the
+services lock what they decide on (advisory lock per team backlog, agent rows, SKIP LOCKED
+on conversations). ``acks_late`` with ``reject_on_worker_lost`` puts the message back when a
+worker dies mid-task; database errors retry with backoff.
+"""
+
+from celery import shared_task
+from django.conf import settings
+from django.db import DatabaseError
+
+from apps.routing import services
+
+TASK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (DatabaseError,),
+    "retry_backoff": 0.5,
+    "retry_backoff_max": 30,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+@shared_task(name="apps.routing.tasks.agent_available", **TASK_OPTIONS)
+def agent_available(agent_id: int) -> int:
+    """An agent came online, freed capacity or had their limit raised."""
+    return services.handle_agent_available(agent_id=agent_id)
+
+
+@shared_task(name="apps.routing.tasks.distribute_team", **TASK_OPTIONS)
+def distribute_team(team_id: int) -> int:
+    """Automatic backlog distribution of one team (only ``capacity`` teams move)."""
+    return services.distribute_team_backlog(team_id=team_id)
+
+
+@shared_task(name="apps.routing.tasks.sweep", **TASK_OPTIONS)
+def sweep() -> dict:
+    """The periodic safety net (celery beat): stale presence, reservations, capacity queues."""
+    swept = services.sweep_stale_presence(timeout_seconds=settings.PRESENCE_TIMEOUT)
+    assigned = services.sweep_routing()
+    return {"presence_swept": swept, "assigned": assigned}
+
+
+def enqueue_distribution(announcement) -> None:
+    """Subscriber of the engine's announcements: start distribution where it is due."""
+    from apps.routing.events import AgentAvailable
+
+    if isinstance(announcement, AgentAvailable):
+        agent_available.delay(announcement.agent_id)

@@ -1,0 +1,3 @@
+"""The API under /api/: v1 resources, the OpenAPI schema and its docs (owned by the API)."""
+
+urlpatterns = []
