@@ -1,0 +1,69 @@
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from apps.routing import services as routing
+from apps.teams.models import DistributionMode, Membership, RoutingSettings, Team
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ("agent",)
+    fields = ("agent", "joined_at", "last_assigned_at")
+    readonly_fields = ("joined_at", "last_assigned_at")
+    verbose_name = _("member")
+    verbose_name_plural = _("members")
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "distribution_mode", "member_count")
+    list_filter = ("distribution_mode",)
+    search_fields = ("name",)
+    inlines = (MembershipInline,)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_members=Count("memberships"))
+
+    @admin.display(description=_("members"), ordering="_members")
+    def member_count(self, obj):
+        return getattr(obj, "_members", None)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        team = form.instance
+        if team.distribution_mode == DistributionMode.CAPACITY:
+            # A new online member, or a team switched to capacity mode, must not leave its
+            # queue waiting while someone has room (routing.md section 7, invariant 4).
+            routing.distribute_team_backlog(team_id=team.pk)
+
+
+@admin.register(RoutingSettings)
+class RoutingSettingsAdmin(admin.ModelAdmin):
+    """One page: the routing settings row always exists and is edited in place."""
+
+    fields = ("default_team",)
+    autocomplete_fields = ("default_team",)
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        settings = RoutingSettings.load()
+        return HttpResponseRedirect(
+            reverse("admin:teams_routingsettings_change", args=[settings.pk])
+        )
+
+    def get_object(self, request, object_id, from_field=None):
+        if str(object_id) == str(RoutingSettings.SINGLETON_ID):
+            return RoutingSettings.load()
+        return None
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
