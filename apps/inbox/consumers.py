@@ -1,0 +1,151 @@
+"""The inbox websocket (/ws/inbox/): thin by design.
+
+Authenticate (the middleware put the person in the scope), join the groups the routing
+selectors allow, send the first counts, translate client messages to service calls, and
+forward the coalesced batches of apps.inbox.realtime as api.md events. Domain errors are
+mapped to ``{"type": "error", ...}`` once, here. It never writes to the database itself.
+"""
+
+import asyncio
+import json
+from collections import OrderedDict
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from apps.accounts.models import Presence
+from apps.core.errors import DomainError, InvalidInput
+from apps.inbox import groups, presence, realtime
+from apps.routing import selectors
+
+SEEN_LIMIT = 2000  # recent (flush, conversation) and message keys, to drop group duplicates
+CHOOSABLE_PRESENCE = (Presence.ONLINE, Presence.AWAY)
+_grace_tasks: set = set()
+
+
+def is_person(user) -> bool:
+    return bool(
+        user is not None
+        and getattr(user, "is_authenticated", False)
+        and getattr(user, "is_active", False)
+        and not getattr(user, "is_integration", False)
+    )
+
+
+class InboxConsumer(AsyncJsonWebsocketConsumer):
+    user = None
+    counts: dict | None = None
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if not is_person(user):
+            await self.close()
+            return
+        self.user = user
+        self.joined: list[str] = []
+        self.seen: OrderedDict = OrderedDict()
+        realtime.remember_loop(asyncio.get_running_loop())
+        for group in await database_sync_to_async(groups.groups_for)(user):
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.joined.append(group)
+        await self.accept()
+        await database_sync_to_async(presence.connection_opened)(user, self.channel_name)
+        # Counts after joining the groups: no change can fall between the two.
+        self.counts = await database_sync_to_async(selectors.queue_counts_for)(user)
+        await self.send_json(realtime.queue_counts_event(self.counts))
+
+    async def disconnect(self, code):
+        if self.user is None:
+            return
+        for group in self.joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        remaining = await database_sync_to_async(presence.connection_closed)(
+            self.user, self.channel_name
+        )
+        if remaining == 0:
+            task = asyncio.get_running_loop().create_task(_offline_after_grace(self.user.pk))
+            _grace_tasks.add(task)
+            task.add_done_callback(_grace_tasks.discard)
+
+    # ----------------------------------------------------------------- client -> server
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        try:
+            content = json.loads(text_data) if text_data else None
+        except ValueError:
+            content = None
+        if not isinstance(content, dict):
+            await self.send_json(realtime.error_event("Send a JSON object with a \"type\"."))
+            return
+        try:
+            await self.receive_json(content)
+        except DomainError as error:
+            await self.send_json({"type": "error", **error.as_dict()})
+
+    async def receive_json(self, content, **kwargs):
+        kind = content.get("type")
+        if kind == "ping":
+            await database_sync_to_async(presence.heartbeat)(self.user, self.channel_name)
+            await self.send_json(realtime.pong_event())
+        elif kind == "presence.set":
+            status = content.get("status")
+            if status not in CHOOSABLE_PRESENCE:
+                raise InvalidInput(
+                    "presence.set takes a \"status\" of \"online\" or \"away\".", field="status"
+                )
+            await database_sync_to_async(presence.choose)(self.user, status)
+        else:
+            raise InvalidInput(
+                "Unknown message type: send \"ping\" or \"presence.set\".", field="type"
+            )
+
+    # ----------------------------------------------------------------- server -> client
+
+    def _first_time(self, key) -> bool:
+        if key in self.seen:
+            return False
+        self.seen[key] = True
+        if len(self.seen) > SEEN_LIMIT:
+            self.seen.popitem(last=False)
+        return True
+
+    async def inbox_batch(self, event):
+        """One coalesced flush for one of our groups (we may get the same flush through
+        several groups: conversations and messages are forwarded once)."""
+        flush = event["flush"]
+        for conversation in event.get("conversations", ()):
+            if self._first_time((flush, "c", conversation["id"])):
+                await self.send_json(realtime.conversation_updated_event(conversation))
+        for item in event.get("messages", ()):
+            if self._first_time(("m", item["message"]["id"])):
+                await self.send_json(
+                    realtime.message_created_event(item["conversation"], item["message"])
+                )
+        if "presence" in event:
+            await self.send_json(realtime.presence_changed_event(event["presence"]))
+        if "agents" in event and self._first_time((flush, "agents")):
+            await self.send_json(realtime.agents_updated_event(event["agents"]))
+        if "counts" in event and self._merge_counts(event["counts"]):
+            await self.send_json(realtime.queue_counts_event(self.counts))
+
+    def _merge_counts(self, part: dict) -> bool:
+        """Merge absolute numbers of some scopes into the counts last sent; True if changed."""
+        before = json.dumps(self.counts, sort_keys=True)
+        for key in ("waiting", "mine", "reserved_for_me"):
+            if key in part:
+                self.counts[key] = part[key]
+        teams = self.counts["teams"]
+        for team in part.get("teams", ()):
+            known = next((t for t in teams if t["id"] == team["id"]), None)
+            if known is not None:
+                known.update(team)
+            elif self.user.is_supervisor:
+                teams.append(dict(team))
+                teams.sort(key=lambda t: (t["name"], t["id"]))
+        return json.dumps(self.counts, sort_keys=True) != before
+
+
+async def _offline_after_grace(agent_id: int) -> None:
+    await asyncio.sleep(settings.PRESENCE_GRACE_SECONDS)
+    await database_sync_to_async(presence.settle_after_grace)(agent_id)

@@ -1,0 +1,456 @@
+"""From committed changes to websocket pushes: the announcement subscriber, the coalescer
+and the one payload builder of every event type.
+
+The subscriber (``on_announcement``, run after commit in whatever process made the change:
+an ASGI worker, a Celery worker, a management command) only records what changed in a
+shared pending list and arms one flush. With REDIS_URL the list and the "a flush is armed"
+flag live in Redis, so every process coalesces into the same flush; embedded mode keeps
+them in memory (one process). The flush runs at most every COUNTS_COALESCE_SECONDS: it
+loads the current state of the changed conversations and messages, computes the absolute
+counts of the dirty scopes in one aggregate query, and sends one ``inbox.batch`` message
+per group. Each consumer merges the batch into what its client last saw and forwards
+``conversation.updated`` / ``message.created`` / ``queue.counts`` events. A burst of 500
+arrivals therefore costs each group a handful of channel-layer messages, not 500.
+"""
+
+import asyncio
+import json
+import logging
+import threading
+import time
+import uuid
+from collections import defaultdict
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import close_old_connections
+from django.db.models import Count, Q
+
+from apps.accounts.models import User
+from apps.conversations.models import Conversation, Message, Status
+from apps.inbox import groups
+from apps.routing.events import ConversationsChanged, MessageCreated, PresenceChanged
+from apps.teams.models import Team
+
+logger = logging.getLogger(__name__)
+
+BATCH_TYPE = "inbox.batch"  # handled by InboxConsumer.inbox_batch
+PENDING_KEY = "atende:inbox:pending"
+ARMED_KEY = "atende:inbox:flush-armed"
+
+
+# --------------------------------------------------------------------------- payloads
+
+
+def agent_summary_payload(user: User | None) -> dict | None:
+    if user is None:
+        return None
+    return {"id": user.pk, "username": user.username, "name": user.display_name}
+
+
+def message_payload(message: Message) -> dict:
+    """The message object of api.md: {id, sender, body, created_at} (+ author)."""
+    return {
+        "id": message.pk,
+        "sender": message.sender_kind,
+        "body": message.body,
+        "created_at": message.created_at.isoformat(),
+        "author": agent_summary_payload(message.author),
+    }
+
+
+def conversation_payload(conversation: Conversation) -> dict:
+    """The API conversation object, plus names for display (``*_name``). Expects
+    contact, team, assignee, preferred_agent and last_message selected."""
+    last = conversation.last_message
+    return {
+        "id": conversation.pk,
+        "contact": conversation.contact_id,
+        "channel": conversation.channel,
+        "status": conversation.status,
+        "team": conversation.team_id,
+        "assignee": conversation.assignee_id,
+        "preferred_agent": conversation.preferred_agent_id,
+        "preferred_type": conversation.preferred_type or None,
+        "created_at": conversation.created_at.isoformat(),
+        "updated_at": conversation.updated_at.isoformat(),
+        "closed_at": conversation.closed_at.isoformat() if conversation.closed_at else None,
+        "last_message": (
+            {
+                "id": last.pk,
+                "sender": last.sender_kind,
+                "body": last.body,
+                "created_at": last.created_at.isoformat(),
+            }
+            if last is not None
+            else None
+        ),
+        "contact_name": str(conversation.contact),
+        "team_name": conversation.team.name if conversation.team_id else None,
+        "assignee_name": (
+            conversation.assignee.display_name if conversation.assignee_id else None
+        ),
+        "preferred_agent_name": (
+            conversation.preferred_agent.display_name if conversation.preferred_agent_id else None
+        ),
+    }
+
+
+def agent_row_payload(row: dict) -> dict:
+    """One agent of the supervisor view: presence and load."""
+    return {
+        "id": row["id"],
+        "username": row["username"],
+        "name": row["name"] or row["username"],
+        "presence": row["presence"],
+        "open_count": row["open_count"],
+        "capacity": row["capacity"],
+    }
+
+
+def queue_counts_event(counts: dict) -> dict:
+    return {"type": "queue.counts", "counts": counts}
+
+
+def conversation_updated_event(conversation: dict) -> dict:
+    return {"type": "conversation.updated", "conversation": conversation}
+
+
+def message_created_event(conversation_id: int, message: dict) -> dict:
+    return {"type": "message.created", "conversation": conversation_id, "message": message}
+
+
+def presence_changed_event(status: str) -> dict:
+    """The person's own presence changed (another tab, the API, the sweep)."""
+    return {"type": "presence.changed", "status": status}
+
+
+def agents_updated_event(agents: list[dict]) -> dict:
+    """Supervisors only: agents whose presence or load changed."""
+    return {"type": "agents.updated", "agents": agents}
+
+
+def pong_event() -> dict:
+    return {"type": "pong"}
+
+
+def error_event(detail: str, **extra) -> dict:
+    return {"type": "error", "detail": detail, **extra}
+
+
+# --------------------------------------------------------------------------- pending store
+
+
+class _LocalStore:
+    """Embedded mode: one process, so the pending list lives in memory."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._entries: list[dict] = []
+        self._armed_until = 0.0
+
+    def push(self, entries: list[dict]) -> None:
+        with self._lock:
+            self._entries.extend(entries)
+
+    def arm(self, ttl: float) -> bool:
+        with self._lock:
+            now = time.monotonic()
+            if self._armed_until > now:
+                return False
+            self._armed_until = now + ttl
+            return True
+
+    def disarm(self) -> None:
+        with self._lock:
+            self._armed_until = 0.0
+
+    def take(self) -> list[dict]:
+        with self._lock:
+            entries, self._entries = self._entries, []
+        return entries
+
+
+class _RedisStore:
+    """Production: every process pushes to one Redis list and shares one armed flag."""
+
+    def __init__(self, url: str):
+        import redis
+
+        self._redis = redis.Redis.from_url(url)
+
+    def push(self, entries: list[dict]) -> None:
+        self._redis.rpush(PENDING_KEY, *(json.dumps(e) for e in entries))
+
+    def arm(self, ttl: float) -> bool:
+        return bool(self._redis.set(ARMED_KEY, "1", nx=True, px=int(ttl * 1000)))
+
+    def disarm(self) -> None:
+        self._redis.delete(ARMED_KEY)
+
+    def take(self) -> list[dict]:
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.lrange(PENDING_KEY, 0, -1)
+        pipe.delete(PENDING_KEY)
+        raw, _deleted = pipe.execute()
+        return [json.loads(item) for item in raw]
+
+
+_store = None
+_store_lock = threading.Lock()
+
+
+def pending_store():
+    global _store
+    with _store_lock:
+        if _store is None:
+            _store = _RedisStore(settings.REDIS_URL) if settings.REDIS_URL else _LocalStore()
+        return _store
+
+
+# --------------------------------------------------------------------------- subscriber
+
+
+def entries_for(announcement) -> list[dict]:
+    """What an announcement makes dirty, as JSON-able entries of the pending list:
+    ``conversation`` ids with the groups that saw them before or after, ``message`` ids,
+    and the count scopes (waiting, teams, agents) and agent rows to recompute."""
+    if isinstance(announcement, ConversationsChanged):
+        entries = []
+        for conversation_id, before, after in announcement.changes:
+            placements = [p for p in (before, after) if p is not None]
+            entries.append(
+                {
+                    "conversation": conversation_id,
+                    "groups": sorted(set().union(*(groups.groups_seeing(p) for p in placements))),
+                    "waiting": any(p.status == Status.WAITING for p in placements),
+                    "teams": sorted({p.team_id for p in placements if p.team_id}),
+                    "agents": sorted(
+                        {p.assignee_id for p in placements if p.assignee_id}
+                        | {p.preferred_agent_id for p in placements if p.preferred_agent_id}
+                    ),
+                    "loads": sorted({p.assignee_id for p in placements if p.assignee_id}),
+                }
+            )
+        return entries
+    if isinstance(announcement, MessageCreated):
+        return [
+            {
+                "message": announcement.message_id,
+                "conversation": announcement.conversation_id,
+                "groups": sorted(groups.groups_seeing(announcement.placement)),
+            }
+        ]
+    if isinstance(announcement, PresenceChanged):
+        return [{"presence": announcement.agent_id, "loads": [announcement.agent_id]}]
+    return []
+
+
+def on_announcement(announcement) -> None:
+    """Subscriber of apps.core.announce (runs after commit, in sync code)."""
+    entries = entries_for(announcement)
+    if entries:
+        pending_store().push(entries)
+        schedule_flush()
+
+
+# --------------------------------------------------------------------------- scheduling
+
+_server_loop: asyncio.AbstractEventLoop | None = None
+_tasks: set = set()
+
+
+def remember_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Consumers record their server's event loop: flushes scheduled from this process's
+    sync threads run there (the in-memory layer only delivers on its own loop)."""
+    global _server_loop
+    _server_loop = loop
+
+
+def _armed_ttl() -> float:
+    # Long enough to cover one flush; short enough that a process that died while armed
+    # only delays the next flush a little.
+    return max(1.0, settings.COUNTS_COALESCE_SECONDS * 4)
+
+
+def schedule_flush() -> None:
+    """Arm one flush in COUNTS_COALESCE_SECONDS unless one is already armed (anywhere)."""
+    if not pending_store().arm(_armed_ttl()):
+        return
+    delay = settings.COUNTS_COALESCE_SECONDS
+    loop = _server_loop
+    if loop is not None and loop.is_running() and not loop.is_closed():
+        loop.call_soon_threadsafe(_flush_later_on_loop, loop, delay)
+    else:
+        timer = threading.Timer(delay, _flush_in_thread)
+        timer.daemon = True
+        timer.start()
+
+
+def _flush_later_on_loop(loop: asyncio.AbstractEventLoop, delay: float) -> None:
+    def start():
+        task = loop.create_task(aflush())
+        _tasks.add(task)
+        task.add_done_callback(_tasks.discard)
+
+    loop.call_later(delay, start)
+
+
+def _flush_in_thread() -> None:
+    try:
+        flush_now()
+    except Exception:
+        logger.exception("inbox flush failed")
+    finally:
+        close_old_connections()
+
+
+# --------------------------------------------------------------------------- flushing
+
+
+def _collect() -> dict[str, dict]:
+    store = pending_store()
+    # Disarm before taking: an entry pushed after this point arms the next flush.
+    store.disarm()
+    return build_batches(store.take())
+
+
+def flush_now() -> int:
+    """Flush the pending changes at once from sync code; returns group messages sent."""
+    batches = _collect()
+    if batches:
+        async_to_sync(_send_batches)(batches)
+    return len(batches)
+
+
+async def aflush() -> int:
+    """Flush the pending changes at once from async code (tests call it to be
+    deterministic; the armed timer calls it on the server loop)."""
+    try:
+        batches = await database_sync_to_async(_collect)()
+        if batches:
+            await _send_batches(batches)
+        return len(batches)
+    except Exception:
+        logger.exception("inbox flush failed")
+        raise
+
+
+async def _send_batches(batches: dict[str, dict]) -> None:
+    layer = get_channel_layer()
+    for group, message in batches.items():
+        await layer.group_send(group, message)
+
+
+def build_batches(entries: list[dict]) -> dict[str, dict]:
+    """Turn pending entries into one ``inbox.batch`` message per group: the latest state of
+    each changed conversation, the new messages, absolute counts of the dirty scopes and
+    supervisors' agent rows. Five queries at most, whatever the number of entries."""
+    if not entries:
+        return {}
+    conversation_groups: dict[int, set[str]] = defaultdict(set)
+    message_groups: dict[int, set[str]] = defaultdict(set)
+    waiting_dirty = False
+    team_ids: set[int] = set()
+    agent_ids: set[int] = set()
+    load_ids: set[int] = set()
+    presence_ids: set[int] = set()
+    for entry in entries:
+        if "message" in entry:
+            message_groups[entry["message"]].update(entry["groups"])
+        elif "conversation" in entry:
+            conversation_groups[entry["conversation"]].update(entry["groups"])
+            waiting_dirty |= entry["waiting"]
+            team_ids.update(entry["teams"])
+            agent_ids.update(entry["agents"])
+        if "presence" in entry:
+            presence_ids.add(entry["presence"])
+        load_ids.update(entry.get("loads", ()))
+
+    flush_id = uuid.uuid4().hex
+    batches: dict[str, dict] = {}
+
+    def batch(group: str) -> dict:
+        if group not in batches:
+            batches[group] = {"type": BATCH_TYPE, "flush": flush_id}
+        return batches[group]
+
+    supervisors = groups.supervisors_group()
+
+    if conversation_groups:
+        for conversation in Conversation.objects.filter(
+            pk__in=list(conversation_groups)
+        ).select_related("contact", "team", "assignee", "preferred_agent", "last_message"):
+            payload = conversation_payload(conversation)
+            for group in conversation_groups[conversation.pk] | {supervisors}:
+                batch(group).setdefault("conversations", []).append(payload)
+
+    if message_groups:
+        for message in Message.objects.filter(pk__in=list(message_groups)).select_related(
+            "author"
+        ):
+            item = {"conversation": message.conversation_id, "message": message_payload(message)}
+            for group in message_groups[message.pk] | {supervisors}:
+                batch(group).setdefault("messages", []).append(item)
+
+    if waiting_dirty or team_ids or agent_ids:
+        counts = scope_counts(waiting=waiting_dirty, team_ids=team_ids, agent_ids=agent_ids)
+        if waiting_dirty:
+            for group in (groups.waiting_group(), supervisors):
+                batch(group).setdefault("counts", {})["waiting"] = counts["waiting"]
+        for team in counts["teams"]:
+            for group in (groups.team_group(team["id"]), supervisors):
+                batch(group).setdefault("counts", {}).setdefault("teams", []).append(team)
+        for agent_id, mine in counts["agents"].items():
+            batch(groups.agent_group(agent_id)).setdefault("counts", {}).update(mine)
+
+    if load_ids or presence_ids:
+        rows = list(
+            User.objects.filter(pk__in=load_ids | presence_ids).values(
+                "id", "username", "name", "presence", "open_count", "capacity"
+            )
+        )
+        batch(supervisors)["agents"] = [agent_row_payload(row) for row in rows]
+        for row in rows:
+            if row["id"] in presence_ids:
+                batch(groups.agent_group(row["id"]))["presence"] = row["presence"]
+    return batches
+
+
+def scope_counts(*, waiting: bool, team_ids: set[int], agent_ids: set[int]) -> dict:
+    """Absolute counts of the dirty scopes: one grouped aggregate over the open
+    conversations (plus the team names)."""
+    condition = Q(pk__in=[])
+    if waiting:
+        condition |= Q(status=Status.WAITING)
+    if team_ids:
+        condition |= Q(status=Status.QUEUED, team_id__in=team_ids)
+    if agent_ids:
+        condition |= Q(status=Status.ASSIGNED, assignee_id__in=agent_ids)
+        condition |= Q(status=Status.RESERVED, preferred_agent_id__in=agent_ids)
+    rows = (
+        Conversation.objects.filter(condition)
+        .values("status", "team_id", "assignee_id", "preferred_agent_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    waiting_count = 0
+    queued: dict[int, int] = defaultdict(int)
+    per_agent = {agent_id: {"mine": 0, "reserved_for_me": 0} for agent_id in agent_ids}
+    for row in rows:
+        status, n = row["status"], row["n"]
+        if status == Status.WAITING:
+            waiting_count += n
+        elif status == Status.QUEUED:
+            queued[row["team_id"]] += n
+        elif status == Status.ASSIGNED and row["assignee_id"] in per_agent:
+            per_agent[row["assignee_id"]]["mine"] += n
+        elif status == Status.RESERVED and row["preferred_agent_id"] in per_agent:
+            per_agent[row["preferred_agent_id"]]["reserved_for_me"] += n
+    teams = [
+        {"id": team_id, "name": name, "queued": queued.get(team_id, 0)}
+        for team_id, name in Team.objects.filter(pk__in=team_ids).values_list("id", "name")
+    ] if team_ids else []
+    return {"waiting": waiting_count, "teams": teams, "agents": per_agent}

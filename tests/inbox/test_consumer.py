@@ -1,0 +1,278 @@
+"""The inbox websocket through a real ASGI stack (WebsocketCommunicator) on the configured
+channel layer: Redis when REDIS_URL is set (CI), in-memory otherwise."""
+
+import threading
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from django.db import connection
+
+from apps.accounts.models import Presence, User
+from apps.conversations.services import receive_inbound_message
+from apps.inbox import presence, realtime
+from apps.routing import services
+from tests.factories import (
+    AgentFactory,
+    IntegrationFactory,
+    SupervisorFactory,
+    TeamFactory,
+    UserFactory,
+)
+from tests.inbox.helpers import communicator, connected, drain, of_type, session_cookie, token_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def inbound(external_id, team=None, body="Hello"):
+    conversation, _message, _created = receive_inbound_message(
+        external_id=external_id, body=body, team=team
+    )
+    return conversation
+
+
+async def settled(comm):
+    """Messages are handled in order: once a ping is answered, what came before is done."""
+    await comm.send_json_to({"type": "ping"})
+    assert await comm.receive_json_from(timeout=5) == {"type": "pong"}
+
+
+async def refused(**kwargs) -> bool:
+    comm = communicator(**kwargs)
+    ok, _ = await comm.connect(timeout=5)
+    await comm.disconnect()
+    return not ok
+
+
+def test_strangers_are_refused_before_accept():
+    agent = AgentFactory()
+    inactive = AgentFactory(is_active=False)
+    inactive_token = token_for(inactive)
+    integration = IntegrationFactory()
+    good_token = token_for(agent)
+    cookie = session_cookie(agent)
+
+    async def scenario():
+        assert await refused()  # anonymous
+        assert await refused(token="not-a-token")
+        assert await refused(token="x" * 500)
+        assert await refused(token=integration.raw_token)
+        assert await refused(token=inactive_token)
+        assert await refused(token=good_token, origin=b"http://evil.example")
+        assert await refused(cookie=cookie, origin=None)
+        # A bad token never falls back to the session.
+        assert await refused(token="bad", cookie=cookie)
+
+    async_to_sync(scenario)()
+
+
+def test_session_or_token_connects_and_gets_counts_first():
+    agent = AgentFactory()
+    team = TeamFactory(agents=[agent], name="Sales")
+    inbound("w1")
+    inbound("t1", team=team)
+    inbound("t2", team=team)
+
+    async def scenario():
+        for kwargs in ({"token": token_for_agent}, {"cookie": cookie}):
+            comm, counts = await connected(**kwargs)
+            assert counts == {
+                "waiting": 1,
+                "teams": [{"id": team.pk, "name": "Sales", "queued": 2}],
+                "mine": 0,
+                "reserved_for_me": 0,
+            }
+            await comm.disconnect()
+
+    token_for_agent = token_for(agent)
+    cookie = session_cookie(agent)
+    async_to_sync(scenario)()
+
+
+def test_change_in_sync_code_pushes_counts_and_conversation_to_who_may_see():
+    alice, bob, carol = AgentFactory(), AgentFactory(), AgentFactory()
+    boss = SupervisorFactory()
+    sales = TeamFactory(agents=[alice, carol])
+    support = TeamFactory(agents=[bob])
+    tokens = {u.pk: token_for(u) for u in (alice, bob, carol, boss)}
+
+    async def scenario():
+        a, _ = await connected(token=tokens[alice.pk])
+        b, _ = await connected(token=tokens[bob.pk])
+        s, sup_counts = await connected(token=tokens[boss.pk])
+        assert {t["id"] for t in sup_counts["teams"]} == {sales.pk, support.pk}
+
+        conversation = await database_sync_to_async(inbound)("c1", team=sales)
+        await realtime.aflush()
+
+        events = await drain(a)
+        updated = of_type(events, "conversation.updated")
+        assert [e["conversation"]["id"] for e in updated] == [conversation.pk]
+        assert updated[0]["conversation"]["status"] == "queued"
+        created = of_type(events, "message.created")
+        assert [e["conversation"] for e in created] == [conversation.pk]
+        counts = of_type(events, "queue.counts")[-1]["counts"]
+        assert counts["teams"] == [{"id": sales.pk, "name": sales.name, "queued": 1}]
+
+        events = await drain(s)
+        assert [e["conversation"]["id"] for e in of_type(events, "conversation.updated")] == [
+            conversation.pk
+        ]
+        last_counts = of_type(events, "queue.counts")[-1]["counts"]
+        sup_teams = {t["id"]: t["queued"] for t in last_counts["teams"]}
+        assert sup_teams == {sales.pk: 1, support.pk: 0}
+
+        # Bob is in another team: not a word about Sales' conversation.
+        assert await b.receive_nothing(timeout=0.5)
+
+        # Carol takes it: Alice learns it left the queue and who took it.
+        await database_sync_to_async(services.claim_conversation)(
+            conversation_id=conversation.pk, agent=carol
+        )
+        await realtime.aflush()
+        events = await drain(a)
+        conv = of_type(events, "conversation.updated")[0]["conversation"]
+        assert (conv["status"], conv["assignee"], conv["assignee_name"]) == (
+            "assigned", carol.pk, carol.display_name,
+        )
+        assert of_type(events, "queue.counts")[-1]["counts"]["teams"][0]["queued"] == 0
+        assert await b.receive_nothing(timeout=0.5)
+
+        # Transferred to Support: Bob sees it arrive; Alice (Sales) also learns it left.
+        await database_sync_to_async(services.transfer_conversation)(
+            conversation_id=conversation.pk, actor=carol, team_id=support.pk
+        )
+        await realtime.aflush()
+        for comm in (a, b):
+            conv = of_type(await drain(comm), "conversation.updated")[0]["conversation"]
+            assert (conv["team"], conv["status"]) == (support.pk, "queued")
+        for comm in (a, b, s):
+            await comm.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_waiting_arrivals_reach_every_agent_and_a_burst_is_coalesced():
+    agents = [AgentFactory() for _ in range(3)]
+    tokens = [token_for(a) for a in agents]
+
+    def burst():
+        try:
+            for n in range(40):
+                inbound(f"burst-{n}")
+        finally:
+            connection.close()
+
+    async def scenario():
+        comms = [(await connected(token=t))[0] for t in tokens]
+        # From a plain thread, as a Celery worker would.
+        worker = threading.Thread(target=burst)
+        await database_sync_to_async(lambda: (worker.start(), worker.join()))()
+        await realtime.aflush()
+        for comm in comms:
+            events = await drain(comm)
+            counts = of_type(events, "queue.counts")
+            # One flush, one counts event: not 40.
+            assert len(counts) == 1
+            assert counts[0]["counts"]["waiting"] == 40
+            assert len(of_type(events, "conversation.updated")) == 40
+            assert len(of_type(events, "message.created")) == 40
+            await comm.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_ping_pong_and_bad_messages():
+    agent = AgentFactory(last_heartbeat=None)
+    token = token_for(agent)
+
+    async def scenario():
+        comm, _ = await connected(token=token)
+        await comm.send_json_to({"type": "ping"})
+        assert await comm.receive_json_from(timeout=5) == {"type": "pong"}
+        for bad in ({"type": "dance"}, {"type": "presence.set", "status": "offline"}, {}):
+            await comm.send_json_to(bad)
+            answer = await comm.receive_json_from(timeout=5)
+            assert answer["type"] == "error" and answer["detail"]
+        await comm.send_to(text_data="{not json")
+        assert (await comm.receive_json_from(timeout=5))["type"] == "error"
+        await comm.send_to(text_data="[1, 2]")
+        assert (await comm.receive_json_from(timeout=5))["type"] == "error"
+        # Still alive after all that.
+        await comm.send_json_to({"type": "ping"})
+        assert await comm.receive_json_from(timeout=5) == {"type": "pong"}
+        await comm.disconnect()
+
+    async_to_sync(scenario)()
+    agent.refresh_from_db()
+    assert agent.last_heartbeat is not None
+
+
+def test_presence_follows_connections_and_the_away_choice():
+    agent = UserFactory(presence=Presence.OFFLINE)
+    token = token_for(agent)
+
+    def presence_now():
+        return User.objects.get(pk=agent.pk).presence
+
+    async def scenario():
+        first, _ = await connected(token=token)
+        assert await database_sync_to_async(presence_now)() == Presence.ONLINE
+        second, _ = await connected(token=token)
+
+        await first.send_json_to({"type": "presence.set", "status": "away"})
+        await settled(first)
+        await realtime.aflush()
+        # Both tabs hear about it.
+        for comm in (first, second):
+            events = await drain(comm)
+            assert {"type": "presence.changed", "status": "away"} in events
+        assert await database_sync_to_async(presence_now)() == Presence.AWAY
+
+        # A reload (one tab closes, the other stays) changes nothing.
+        await first.disconnect()
+        assert not await database_sync_to_async(presence.settle_after_grace)(agent.pk)
+        assert await database_sync_to_async(presence_now)() == Presence.AWAY
+
+        # The last tab closes and does not come back within the grace period: offline.
+        await second.disconnect()
+        assert await database_sync_to_async(presence.settle_after_grace)(agent.pk)
+        assert await database_sync_to_async(presence_now)() == Presence.OFFLINE
+
+        # Coming back keeps the away choice; choosing online sticks too.
+        third, _ = await connected(token=token)
+        assert await database_sync_to_async(presence_now)() == Presence.AWAY
+        await third.send_json_to({"type": "presence.set", "status": "online"})
+        await settled(third)
+        await realtime.aflush()
+        assert {"type": "presence.changed", "status": "online"} in await drain(third)
+        await third.disconnect()
+        assert await database_sync_to_async(presence.settle_after_grace)(agent.pk)
+        fourth, _ = await connected(token=token)
+        assert await database_sync_to_async(presence_now)() == Presence.ONLINE
+        await fourth.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_supervisors_hear_agents_presence_and_load():
+    agent = UserFactory(presence=Presence.OFFLINE)
+    boss = SupervisorFactory()
+    team = TeamFactory(agents=[agent])
+    conversation = inbound("x1", team=team)
+
+    async def scenario():
+        s, _ = await connected(token=token_for_boss)
+        a, _ = await connected(token=token_for_agent)  # comes online
+        await database_sync_to_async(services.claim_conversation)(
+            conversation_id=conversation.pk, agent=agent
+        )
+        await realtime.aflush()
+        rows = [row for e in of_type(await drain(s), "agents.updated") for row in e["agents"]]
+        assert {"id": agent.pk, "username": agent.username, "name": agent.display_name,
+                "presence": "online", "open_count": 1, "capacity": agent.capacity} in rows
+        await a.disconnect()
+        await s.disconnect()
+
+    token_for_boss, token_for_agent = token_for(boss), token_for(agent)
+    async_to_sync(scenario)()
