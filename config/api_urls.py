@@ -1,3 +1,26 @@
-"""The API under /api/: v1 resources, the OpenAPI schema and its docs (owned by the API)."""
+"""The API under /api/: v1 resources, the OpenAPI schema and its docs (owned by the API).
 
-urlpatterns = []
+Paths are registered exactly as api.md spells them (collections end with a slash, actions
+do not); anything else under /api/ is a JSON 404."""
+
+from django.urls import include, path, re_path, register_converter
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from apps.accounts.api.base import IdConverter, not_found
+
+register_converter(IdConverter, "id")
+
+v1 = [
+    path("", include("apps.accounts.api.urls")),
+    path("", include("apps.organizations.api.urls")),
+    path("", include("apps.teams.api.urls")),
+    path("", include("apps.conversations.api.urls")),
+    path("", include("apps.routing.api.urls")),
+]
+
+urlpatterns = [
+    path("v1/", include(v1)),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^", not_found),
+]

@@ -1,0 +1,125 @@
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from apps.accounts.models import IntegrationClient, Presence, Role, User
+
+MAX_CAPACITY = 10_000
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=255, trim_whitespace=False)
+    password = serializers.CharField(max_length=255, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class AgentSerializer(serializers.ModelSerializer):
+    """A person: ``{id, username, name, email, role, capacity, presence, is_active}``.
+
+    Created with an optional ``password``; ``capacity`` goes from 0 to 10000."""
+
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    role = serializers.ChoiceField(choices=Role.choices, required=False)
+    capacity = serializers.IntegerField(min_value=0, max_value=MAX_CAPACITY, required=False)
+    password = serializers.CharField(
+        write_only=True, required=False, max_length=128, trim_whitespace=False,
+        style={"input_type": "password"},
+    )
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name", "email", "role", "capacity", "presence",
+                  "is_active", "password"]
+        read_only_fields = ["id", "presence", "is_active"]
+
+    def validate_email(self, value):
+        if value:
+            taken = User.objects.filter(email__iexact=value)
+            if self.instance is not None:
+                taken = taken.exclude(pk=self.instance.pk)
+            if taken.exists():
+                raise serializers.ValidationError("Another person already uses this email.")
+        return value
+
+    def validate(self, attrs):
+        password = attrs.get("password")
+        if password is not None:
+            candidate = User(username=attrs.get("username", ""), email=attrs.get("email", ""),
+                             name=attrs.get("name", ""))
+            try:
+                validate_password(password, candidate)
+            except DjangoValidationError as error:
+                raise serializers.ValidationError({"password": list(error.messages)}) from error
+        return attrs
+
+    def create(self, validated_data):
+        password = validated_data.pop("password", None)
+        user = User(**validated_data)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+        return user
+
+
+class AgentUpdateSerializer(AgentSerializer):
+    """PATCH: ``capacity``, ``role``, ``is_active``, ``name`` (and ``email``)."""
+
+    username = serializers.CharField(read_only=True)
+    is_active = serializers.BooleanField(required=False)
+
+    class Meta(AgentSerializer.Meta):
+        fields = ["id", "username", "name", "email", "role", "capacity", "presence",
+                  "is_active"]
+        read_only_fields = ["id", "username", "presence"]
+
+
+class PresenceSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Presence.choices)
+
+
+class QueueTeamSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    queued = serializers.IntegerField()
+
+
+class QueueCountsSerializer(serializers.Serializer):
+    waiting = serializers.IntegerField()
+    teams = QueueTeamSerializer(many=True)
+    mine = serializers.IntegerField()
+    reserved_for_me = serializers.IntegerField()
+
+
+class IntegrationSerializer(serializers.ModelSerializer):
+    """``{id, name, token}``. ``token`` is the full secret only in the answer to POST; lists
+    show its first characters followed by an ellipsis, or null once revoked."""
+
+    token = serializers.SerializerMethodField()
+    name = serializers.CharField(max_length=255)
+
+    class Meta:
+        model = IntegrationClient
+        fields = ["id", "name", "token", "created_at", "revoked_at"]
+        read_only_fields = ["id", "token", "created_at", "revoked_at"]
+
+    def get_token(self, client) -> str | None:
+        raw = getattr(client, "raw_token", None)
+        if raw:
+            return raw
+        if client.revoked_at is not None:
+            return None
+        return f"{client.token_prefix}…"
+
+    def create(self, validated_data):
+        client = IntegrationClient(**validated_data)
+        raw = IntegrationClient.new_token()
+        client.set_token(raw)
+        client.save()
+        client.raw_token = raw
+        return client

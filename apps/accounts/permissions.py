@@ -1,0 +1,68 @@
+"""Who may call what: every API permission class, in one place.
+
+Principals are Users (``agent``, ``supervisor``, ``admin``) or IntegrationClients
+(``integration``). An integration may only use ``inbound``, ``contacts/`` (list, create) and
+``conversations/{id}/route``; every other view refuses it.
+"""
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from apps.accounts.models import User
+
+
+def is_person(user) -> bool:
+    return isinstance(user, User) and user.is_active
+
+
+def is_integration(user) -> bool:
+    return bool(getattr(user, "is_integration", False)) and getattr(user, "is_authenticated", False)
+
+
+class IsPerson(BasePermission):
+    """Any signed-in agent, supervisor or administrator."""
+
+    message = "Only a signed-in agent, supervisor or administrator can do this."
+
+    def has_permission(self, request, view):
+        return is_person(request.user)
+
+
+class IsSupervisor(BasePermission):
+    message = "Only a supervisor or an administrator can do this."
+
+    def has_permission(self, request, view):
+        return is_person(request.user) and request.user.is_supervisor
+
+
+class IsAdmin(BasePermission):
+    message = "Only an administrator can do this."
+
+    def has_permission(self, request, view):
+        return is_person(request.user) and request.user.is_admin
+
+
+class ReadPersonWriteAdmin(BasePermission):
+    """Reading for every person, writing for administrators."""
+
+    message = "Only an administrator can change this."
+
+    def has_permission(self, request, view):
+        if not is_person(request.user):
+            return False
+        return request.method in SAFE_METHODS or request.user.is_admin
+
+
+class IsAdminOrIntegration(BasePermission):
+    message = "Only an administrator or an integration client can do this."
+
+    def has_permission(self, request, view):
+        user = request.user
+        return is_integration(user) or (is_person(user) and user.is_admin)
+
+
+class IsSupervisorOrIntegration(BasePermission):
+    message = "Only a bot integration or a supervisor can do this."
+
+    def has_permission(self, request, view):
+        user = request.user
+        return is_integration(user) or (is_person(user) and user.is_supervisor)

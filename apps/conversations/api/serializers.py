@@ -1,0 +1,212 @@
+from rest_framework import serializers
+
+from apps.accounts.api.base import AgentSummarySerializer, IdRelatedField
+from apps.accounts.models import User
+from apps.conversations.models import ActorKind, EventKind, SenderKind, Status
+from apps.conversations.services import MAX_BODY
+from apps.organizations.models import Organization, RuleType
+from apps.teams.models import Team
+
+MAX_ID = 2**63 - 1
+
+
+class BodyField(serializers.CharField):
+    """A message body: 1 to 10,000 characters, not only blanks (kept as written)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", MAX_BODY)
+        kwargs.setdefault("min_length", 1)
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not value.strip():
+            self.fail("blank")
+        return value
+
+
+class LastMessageSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    sender = serializers.ChoiceField(choices=SenderKind.choices, source="sender_kind")
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class MessageSerializer(LastMessageSerializer):
+    """``{id, sender, body, created_at}`` plus the agent who wrote it (null for the contact)."""
+
+    author = AgentSummarySerializer(allow_null=True)
+
+    def to_representation(self, message):
+        data = super().to_representation(message)
+        author = message.author
+        data["author"] = (
+            {"id": author.pk, "username": author.username, "name": author.display_name}
+            if author is not None
+            else None
+        )
+        return data
+
+
+class ConversationSerializer(serializers.Serializer):
+    """The conversation object of api.md, plus display names (``*_name``) and times."""
+
+    id = serializers.IntegerField()
+    contact = serializers.IntegerField(source="contact_id")
+    channel = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    team = serializers.IntegerField(source="team_id", allow_null=True)
+    assignee = serializers.IntegerField(source="assignee_id", allow_null=True)
+    preferred_agent = serializers.IntegerField(source="preferred_agent_id", allow_null=True)
+    preferred_type = serializers.ChoiceField(choices=RuleType.choices, allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    last_message = LastMessageSerializer(allow_null=True)
+    last_activity_at = serializers.DateTimeField()
+    contact_name = serializers.CharField()
+    team_name = serializers.CharField(allow_null=True)
+    assignee_name = serializers.CharField(allow_null=True)
+    preferred_agent_name = serializers.CharField(allow_null=True)
+
+    def to_representation(self, conversation):
+        last = conversation.last_message
+        field = self.fields
+        return {
+            "id": conversation.pk,
+            "contact": conversation.contact_id,
+            "channel": conversation.channel,
+            "status": conversation.status,
+            "team": conversation.team_id,
+            "assignee": conversation.assignee_id,
+            "preferred_agent": conversation.preferred_agent_id,
+            "preferred_type": conversation.preferred_type or None,
+            "created_at": field["created_at"].to_representation(conversation.created_at),
+            "updated_at": field["updated_at"].to_representation(conversation.updated_at),
+            "closed_at": (
+                field["closed_at"].to_representation(conversation.closed_at)
+                if conversation.closed_at
+                else None
+            ),
+            "last_message": LastMessageSerializer(last).data if last is not None else None,
+            "last_activity_at": field["last_activity_at"].to_representation(
+                conversation.last_activity_at
+            ),
+            "contact_name": str(conversation.contact),
+            "team_name": conversation.team.name if conversation.team_id else None,
+            "assignee_name": (
+                conversation.assignee.display_name if conversation.assignee_id else None
+            ),
+            "preferred_agent_name": (
+                conversation.preferred_agent.display_name
+                if conversation.preferred_agent_id
+                else None
+            ),
+        }
+
+
+class ConversationFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    team = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    assignee = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    contact = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+
+
+class ActorSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ActorKind.choices)
+    id = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField()
+
+
+class PlacementSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices)
+    team = serializers.IntegerField(allow_null=True)
+    assignee = serializers.IntegerField(allow_null=True)
+
+
+class EventSerializer(serializers.Serializer):
+    """One step of a conversation's history: ``{at, kind, actor, from, to, reason}``.
+    ``from`` is null on the event that created the conversation."""
+
+    at = serializers.DateTimeField()
+    kind = serializers.ChoiceField(choices=EventKind.choices)
+    actor = ActorSerializer()
+    reason = serializers.CharField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = PlacementSerializer(allow_null=True)
+        fields["to"] = PlacementSerializer()
+        return fields
+
+    def to_representation(self, event):
+        if event.actor_id:
+            actor = {"kind": event.actor_kind, "id": event.actor_id,
+                     "name": event.actor.display_name}
+        elif event.actor_integration_id:
+            actor = {"kind": event.actor_kind, "id": event.actor_integration_id,
+                     "name": event.actor_integration.display_name}
+        else:
+            actor = {"kind": event.actor_kind, "id": None,
+                     "name": str(ActorKind(event.actor_kind).label)
+                     if event.actor_kind in ActorKind.values else event.actor_kind}
+        return {
+            "at": self.fields["at"].to_representation(event.at),
+            "kind": event.kind,
+            "actor": actor,
+            "from": (
+                {"status": event.from_status, "team": event.from_team_id,
+                 "assignee": event.from_assignee_id}
+                if event.from_status
+                else None
+            ),
+            "to": {"status": event.to_status, "team": event.to_team_id,
+                   "assignee": event.to_assignee_id},
+            "reason": event.reason,
+        }
+
+
+class ReplySerializer(serializers.Serializer):
+    body = BodyField()
+
+
+class InboundContactSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=255)
+    name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=255, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    organization = IdRelatedField(
+        queryset=Organization.objects.all(), required=False, allow_null=True
+    )
+
+
+class InboundSerializer(serializers.Serializer):
+    """A contact's message from a channel."""
+
+    contact = InboundContactSerializer()
+    body = BodyField()
+    team = IdRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    channel = serializers.CharField(max_length=32, required=False, default="webchat")
+
+
+class AssignSerializer(serializers.Serializer):
+    agent = IdRelatedField(queryset=User.objects.filter(is_active=True))
+
+
+class TransferSerializer(serializers.Serializer):
+    """Exactly one of ``team`` and ``agent``."""
+
+    team = IdRelatedField(queryset=Team.objects.all(), required=False)
+    agent = IdRelatedField(queryset=User.objects.filter(is_active=True), required=False)
+
+    def validate(self, attrs):
+        if ("team" in attrs) == ("agent" in attrs):
+            raise serializers.ValidationError(
+                "Give either a team or an agent to transfer to, not both."
+            )
+        return attrs
+
+
+class RouteSerializer(serializers.Serializer):
+    team = IdRelatedField(queryset=Team.objects.all())

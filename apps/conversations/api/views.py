@@ -1,0 +1,137 @@
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import generics, status
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+
+from apps.accounts.api.base import ApiView, ApiViewMixin, error
+from apps.accounts.permissions import IsAdminOrIntegration, IsPerson
+from apps.conversations import services as conversations
+from apps.conversations.api.serializers import (
+    ConversationFilterSerializer,
+    ConversationSerializer,
+    EventSerializer,
+    InboundSerializer,
+    MessageSerializer,
+    ReplySerializer,
+)
+from apps.routing import selectors
+
+
+class ConversationPagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def visible_conversation(user, pk: int):
+    """The conversation if the caller may see it; 404 otherwise (existence is not leaked)."""
+    conversation = selectors.conversation_list_for(user).filter(pk=pk).first()
+    if conversation is None:
+        raise NotFound("There is no such conversation, or you cannot see it.")
+    return conversation
+
+
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[ConversationFilterSerializer],
+        responses={200: ConversationSerializer(many=True), 400: error(400),
+                   404: error(404, "No such page.")},
+    )
+)
+class ConversationListView(ApiViewMixin, generics.ListAPIView):
+    """The conversations the caller may see, newest activity first, paginated (``page``,
+    ``page_size`` up to 200). Agents see Waiting, their teams' and their own conversations;
+    supervisors and administrators see all."""
+
+    permission_classes = [IsPerson]
+    serializer_class = ConversationSerializer
+    pagination_class = ConversationPagination
+
+    def get_queryset(self):
+        filters = ConversationFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        wanted = filters.validated_data
+        rows = selectors.conversation_list_for(self.request.user)
+        if "status" in wanted:
+            rows = rows.filter(status=wanted["status"])
+        for name in ("team", "assignee", "contact"):
+            if name in wanted:
+                rows = rows.filter(**{f"{name}_id": wanted[name]})
+        return rows.order_by("-last_activity_at", "-id")
+
+
+class ConversationDetailView(ApiView):
+    """One conversation the caller may see (404 otherwise)."""
+
+    permission_classes = [IsPerson]
+
+    @extend_schema(responses={200: ConversationSerializer})
+    def get(self, request, pk):
+        return Response(ConversationSerializer(visible_conversation(request.user, pk)).data)
+
+
+class MessagesView(ApiView):
+    """GET: the messages, oldest first. POST: a reply from the assignee or a supervisor."""
+
+    permission_classes = [IsPerson]
+
+    @extend_schema(responses={200: MessageSerializer(many=True)})
+    def get(self, request, pk):
+        conversation = visible_conversation(request.user, pk)
+        messages = selectors.messages_of(conversation.pk)
+        return Response(MessageSerializer(messages, many=True).data)
+
+    @extend_schema(
+        request=ReplySerializer,
+        responses={201: MessageSerializer, 409: error(409, "The conversation is closed.")},
+    )
+    def post(self, request, pk):
+        serializer = ReplySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        message = conversations.post_reply(
+            conversation_id=pk, author=request.user, body=serializer.validated_data["body"]
+        )
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class EventsView(ApiView):
+    """The conversation's history, oldest first: who or what moved it, from where to where,
+    and why."""
+
+    permission_classes = [IsPerson]
+
+    @extend_schema(responses={200: EventSerializer(many=True)})
+    def get(self, request, pk):
+        conversation = visible_conversation(request.user, pk)
+        events = selectors.events_of(conversation.pk)
+        return Response(EventSerializer(events, many=True).data)
+
+
+class InboundView(ApiView):
+    """A contact's message from a channel: creates the contact if new, appends to their open
+    conversation (200) or opens and routes a new one (201)."""
+
+    permission_classes = [IsAdminOrIntegration]
+
+    @extend_schema(
+        request=InboundSerializer,
+        responses={201: ConversationSerializer, 200: ConversationSerializer},
+    )
+    def post(self, request):
+        serializer = InboundSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        contact = data["contact"]
+        conversation, _message, created = conversations.receive_inbound_message(
+            external_id=contact["external_id"],
+            body=data["body"],
+            contact_details={k: contact[k] for k in ("name", "email", "phone") if k in contact},
+            organization=contact.get("organization"),
+            team=data.get("team"),
+            channel=data["channel"],
+            actor=request.user,
+        )
+        return Response(
+            ConversationSerializer(conversation).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )

@@ -1,0 +1,142 @@
+from django.db import IntegrityError, transaction
+from rest_framework import serializers
+
+from apps.accounts.api.base import IdRelatedField
+from apps.accounts.models import User
+from apps.core.errors import InvalidInput
+from apps.organizations.models import (
+    Contact,
+    Organization,
+    OrganizationKind,
+    PreferentialRule,
+    RuleType,
+)
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    """``{id, name, kind, parent}``: a node of the organization tree. Changing ``parent``
+    moves the node with its whole subtree; a node cannot move under itself."""
+
+    name = serializers.CharField(max_length=255)
+    kind = serializers.ChoiceField(choices=OrganizationKind.choices, required=False)
+    parent = IdRelatedField(
+        queryset=Organization.objects.all(), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "kind", "parent"]
+
+    def validate_parent(self, parent):
+        node = self.instance
+        if node is not None and parent is not None:
+            if parent.pk == node.pk:
+                raise serializers.ValidationError("A node cannot be its own parent.")
+            if parent.is_descendant_of(node):
+                raise serializers.ValidationError(
+                    "A node cannot move under one of its own descendants."
+                )
+        return parent
+
+    def create(self, validated_data):
+        with transaction.atomic():
+            return Organization.objects.create(**validated_data)
+
+    def update(self, node, validated_data):
+        with transaction.atomic():
+            # Work on a fresh copy: the tree columns may have moved since it was loaded.
+            node.refresh_from_db()
+            for field, value in validated_data.items():
+                setattr(node, field, value)
+            node.save()  # django-mptt moves the subtree when the parent changed
+        return node
+
+
+class OrganizationFilterSerializer(serializers.Serializer):
+    parent = serializers.CharField(
+        required=False,
+        help_text="An organization id: its children; `null` (or empty): the roots.",
+    )
+
+    def validate_parent(self, value):
+        if value in ("", "null"):
+            return None
+        if not (value.isascii() and value.isdigit() and len(value) <= 18):
+            raise serializers.ValidationError("Give an organization id, or null for the roots.")
+        return int(value)
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    """``{id, name, email, phone, external_id, organization}``; ``external_id`` is unique."""
+
+    name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=255, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    organization = IdRelatedField(
+        queryset=Organization.objects.all(), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = Contact
+        fields = ["id", "name", "email", "phone", "external_id", "organization"]
+
+
+class ContactFilterSerializer(serializers.Serializer):
+    external_id = serializers.CharField(required=False, max_length=255)
+    organization = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+
+class RuleSerializer(serializers.ModelSerializer):
+    """``{id, organization, contact, agent, type, active}``: exactly one of organization and
+    contact; at most one active rule per target."""
+
+    organization = IdRelatedField(
+        queryset=Organization.objects.all(), allow_null=True, required=False
+    )
+    contact = IdRelatedField(queryset=Contact.objects.all(), allow_null=True, required=False)
+    agent = IdRelatedField(queryset=User.objects.all())
+    type = serializers.ChoiceField(choices=RuleType.choices)
+    active = serializers.BooleanField(required=False, default=True)
+
+    class Meta:
+        model = PreferentialRule
+        fields = ["id", "organization", "contact", "agent", "type", "active", "created_at",
+                  "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        validators = []  # the one-active-rule constraints are checked in validate()
+
+    def validate(self, attrs):
+        def current(name):
+            if name in attrs:
+                return attrs[name]
+            return getattr(self.instance, name) if self.instance is not None else None
+
+        organization, contact = current("organization"), current("contact")
+        if (organization is None) == (contact is None):
+            message = "Choose either an organization or a contact as the rule's target, not both."
+            raise serializers.ValidationError({"organization": [message], "contact": [message]})
+        active = current("active")
+        if active is None:
+            active = True
+        if active:
+            others = PreferentialRule.objects.filter(active=True)
+            if self.instance is not None:
+                others = others.exclude(pk=self.instance.pk)
+            if contact is not None and others.filter(contact=contact).exists():
+                raise serializers.ValidationError(
+                    {"contact": ["This contact already has an active rule."]}
+                )
+            if organization is not None and others.filter(organization=organization).exists():
+                raise serializers.ValidationError(
+                    {"organization": ["This organization already has an active rule."]}
+                )
+        return attrs
+
+    def save(self, **kwargs):
+        try:
+            with transaction.atomic():
+                return super().save(**kwargs)
+        except IntegrityError as error:  # a concurrent rule won the race for the target
+            raise InvalidInput(
+                "This target already has an active rule.", field="active"
+            ) from error

@@ -1,0 +1,74 @@
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import generics
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from apps.accounts.api.base import ApiView, ApiViewMixin, ProtectedDeleteMixin, error
+from apps.accounts.permissions import IsAdmin, IsSupervisor, ReadPersonWriteAdmin
+from apps.routing import selectors
+from apps.routing import services as routing
+from apps.teams.api.serializers import (
+    DistributedSerializer,
+    RoutingSettingsSerializer,
+    TeamSerializer,
+)
+from apps.teams.models import RoutingSettings, Team
+
+
+class TeamListView(ApiViewMixin, generics.ListCreateAPIView):
+    """Teams with their members (GET: any person; POST: administrators)."""
+
+    permission_classes = [ReadPersonWriteAdmin]
+    serializer_class = TeamSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return Team.objects.prefetch_related("memberships").order_by("name", "id")
+
+
+@extend_schema_view(
+    delete=extend_schema(
+        responses={204: None, 409: error(409, "Conversations still belong to the team.")}
+    )
+)
+class TeamDetailView(ProtectedDeleteMixin, ApiViewMixin, generics.RetrieveUpdateDestroyAPIView):
+    permission_classes = [IsAdmin]
+    serializer_class = TeamSerializer
+    http_method_names = ["get", "patch", "delete", "options"]
+
+    def get_queryset(self):
+        return Team.objects.prefetch_related("memberships")
+
+
+class DistributeView(ApiView):
+    """A supervisor distributes the team's backlog now, by the team's rule (rotation for
+    ``manual`` and ``sequential`` teams), among its online members."""
+
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(request=None, responses={200: DistributedSerializer})
+    def post(self, request, pk):
+        if not Team.objects.filter(pk=pk).exists():
+            raise NotFound("There is no such team.")
+        assigned = routing.distribute_team_backlog(team_id=pk, actor=request.user)
+        return Response({"assigned": assigned})
+
+
+class RoutingSettingsView(ApiView):
+    """The default team (GET: any person; PUT: administrators)."""
+
+    permission_classes = [ReadPersonWriteAdmin]
+
+    @extend_schema(responses={200: RoutingSettingsSerializer})
+    def get(self, request):
+        team = selectors.default_team()
+        return Response({"default_team": team.pk if team else None})
+
+    @extend_schema(request=RoutingSettingsSerializer, responses={200: RoutingSettingsSerializer})
+    def put(self, request):
+        serializer = RoutingSettingsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        settings = RoutingSettings.load()
+        settings.default_team = serializer.validated_data["default_team"]
+        settings.save(update_fields=["default_team"])
+        return Response({"default_team": settings.default_team_id})
