@@ -19,6 +19,7 @@ def check_invariants(*, check_counts_for: int = 200) -> list[str]:
     problems += _one_place_each()
     problems += _loads_match_and_within_limits()
     problems += _no_double_assignment_in_history()
+    problems += _history_chains()
     problems += _capacity_teams_drained()
     problems += _counts_match(limit=check_counts_for)
     return problems
@@ -131,3 +132,39 @@ def _counts_match(*, limit: int) -> list[str]:
                 )
     return problems
 
+
+
+def _history_chains() -> list[str]:
+    """Nothing lost, nothing double-assigned over time: every event starts where the
+    previous one of its conversation ended, and the last one is where it stands now."""
+    problems = []
+    current = {
+        pk: (status, team_id, assignee_id)
+        for pk, status, team_id, assignee_id in Conversation.objects.values_list(
+            "pk", "status", "team_id", "assignee_id"
+        )
+    }
+    previous: dict[int, tuple] = {}
+    events = ConversationEvent.objects.order_by("conversation_id", "at", "id").values_list(
+        "conversation_id", "from_status", "from_team_id", "from_assignee_id",
+        "to_status", "to_team_id", "to_assignee_id",
+    )
+    for pk, f_status, f_team, f_assignee, t_status, t_team, t_assignee in events.iterator(
+        chunk_size=5000
+    ):
+        before = previous.get(pk)
+        if before is None:
+            if f_status:
+                problems.append(f"conversation {pk}'s history starts in the middle")
+        elif (f_status, f_team) != before[:2] or (
+            f_status == Status.ASSIGNED and f_assignee != before[2]
+        ):
+            problems.append(f"conversation {pk}'s history skips a change (lost update)")
+        previous[pk] = (t_status, t_team, t_assignee)
+    for pk, last in previous.items():
+        now = current.get(pk)
+        if now and (now[:2] != last[:2] or (now[0] == Status.ASSIGNED and now[2] != last[2])):
+            problems.append(f"conversation {pk} stands where its history does not say")
+    missing = set(current) - set(previous)
+    problems += [f"conversation {pk} has no history" for pk in sorted(missing)]
+    return problems

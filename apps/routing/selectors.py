@@ -3,7 +3,7 @@
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from apps.accounts.models import Presence, User
-from apps.conversations.models import Conversation, Status
+from apps.conversations.models import Conversation, ConversationEvent, Message, Status
 from apps.organizations.models import Contact, PreferentialRule
 from apps.routing.decisions import Candidate
 from apps.teams.models import Membership, RoutingSettings, Team
@@ -151,3 +151,15 @@ def may_see(user, conversation: Conversation, *, team_ids: list[int] | None = No
 def agents_overview() -> QuerySet[User]:
     """Every active person with presence and load, for the supervisor view (one query)."""
     return User.objects.filter(is_active=True).order_by("username")
+
+
+def messages_of(conversation_id: int) -> QuerySet:
+    """A conversation's messages, oldest first, with their authors (one query)."""
+    return Message.objects.filter(conversation_id=conversation_id).select_related("author")
+
+
+def events_of(conversation_id: int) -> QuerySet:
+    """A conversation's history, oldest first, with the actors' names (one query)."""
+    return ConversationEvent.objects.filter(conversation_id=conversation_id).select_related(
+        "actor", "actor_integration"
+    )

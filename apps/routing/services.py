@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from apps.accounts.models import IntegrationClient, Presence, Role, User
@@ -661,15 +661,16 @@ def distribute_team_backlog(*, team_id: int, actor: Actor = None) -> int:
         return 0
     with transaction.atomic():
         advisory_xact_lock(team.pk)
+        rotation = Membership.objects.filter(team_id=team.pk, agent_id=OuterRef("pk"))
         rows = (
-            Membership.objects.filter(
-                team_id=team.pk, agent__presence=Presence.ONLINE, agent__is_active=True
+            User.objects.filter(
+                memberships__team_id=team.pk, presence=Presence.ONLINE, is_active=True
             )
-            .select_for_update(of=("agent",))
-            .order_by("agent_id")
+            .annotate(last_assigned_at=Subquery(rotation.values("last_assigned_at")[:1]))
+            .select_for_update(of=("self",))
+            .order_by("pk")
             .values_list(
-                "agent_id", "agent__name", "agent__username", "agent__capacity",
-                "agent__open_count", "last_assigned_at",
+                "pk", "name", "username", "capacity", "open_count", "last_assigned_at"
             )
         )
         candidates = [

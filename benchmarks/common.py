@@ -1,0 +1,75 @@
+"""Shared set-up for the benchmarks: a fresh PostgreSQL database, Django, pgbench."""
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/atende_bench"
+
+
+def database_url() -> str:
+    return os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL
+
+
+def _pg_args(url: str) -> list[str]:
+    parsed = urlparse(url)
+    return ["-h", parsed.hostname or "127.0.0.1", "-p", str(parsed.port or 5432),
+            "-U", parsed.username or "postgres"]
+
+
+def fresh_database(url: str) -> None:
+    name = urlparse(url).path.lstrip("/")
+    subprocess.run(["dropdb", "--if-exists", "--force", *_pg_args(url), name], check=True)
+    subprocess.run(["createdb", *_pg_args(url), name], check=True)
+
+
+def setup_django(url: str) -> None:
+    """Point Django at the benchmark database (migrated) with eager Celery tasks."""
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    call_command("migrate", verbosity=0)
+
+
+def pgbench_tps(url: str, *, seconds: int = 10, clients: int = 8) -> float:
+    """pgbench -N (simple updates, no branch/teller contention) on this machine, now."""
+    name = urlparse(url).path.lstrip("/") + "_pgbench"
+    args = _pg_args(url)
+    subprocess.run(["dropdb", "--if-exists", "--force", *args, name], check=True)
+    subprocess.run(["createdb", *args, name], check=True)
+    subprocess.run(["pgbench", "-i", "-q", "-s", "10", *args, name], check=True,
+                   capture_output=True)
+    out = subprocess.run(
+        ["pgbench", "-N", "-c", str(clients), "-j", "2", "-T", str(seconds), *args, name],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    subprocess.run(["dropdb", "--if-exists", "--force", *args, name], check=True)
+    match = re.search(r"tps = ([0-9.]+)", out)
+    return float(match.group(1)) if match else float("nan")
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def describe_ms(values: list[float]) -> str:
+    ms = [v * 1000 for v in values]
+    return (f"p50 {percentile(ms, 50):.1f} ms, p99 {percentile(ms, 99):.1f} ms, "
+            f"mean {statistics.fmean(ms):.1f} ms")
