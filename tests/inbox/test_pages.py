@@ -1,0 +1,63 @@
+"""The pages: login, the inbox, the supervisor view, in English and Brazilian Portuguese."""
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import AgentFactory, SupervisorFactory, TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_anonymous_people_are_sent_to_login(client):
+    for url in (reverse("inbox"), reverse("supervisor")):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("login"))
+
+
+def test_login_then_inbox_then_logout(client):
+    agent = AgentFactory(username="ana")
+    team = TeamFactory(agents=[agent], name="Vendas")
+    page = client.get(reverse("login"))
+    assert page.status_code == 200 and b'data-testid="login-submit"' in page.content
+    response = client.post(reverse("login"), {"username": "ana", "password": "secret-pass-1"})
+    assert response.status_code == 302 and response.url == reverse("inbox")
+    inbox = client.get(reverse("inbox"))
+    assert inbox.status_code == 200
+    html = inbox.content.decode()
+    for testid in ("count-waiting", f"count-team-{team.pk}", "count-mine", "count-reserved",
+                   "conversation-list", "claim", "presence-toggle"):
+        assert f'data-testid="{testid}"' in html
+    assert 'data-testid="nav-supervisor"' not in html
+    assert client.post(reverse("logout")).status_code == 302
+    assert client.get(reverse("inbox")).status_code == 302
+
+
+def test_wrong_password_is_a_clear_error(client):
+    AgentFactory(username="bia")
+    response = client.post(reverse("login"), {"username": "bia", "password": "nope"})
+    assert response.status_code == 200 and b'data-testid="login-error"' in response.content
+
+
+def test_supervisor_page_is_for_supervisors_only(client):
+    agent, boss = AgentFactory(), SupervisorFactory()
+    team = TeamFactory(agents=[agent])
+    client.force_login(agent)
+    assert client.get(reverse("supervisor")).status_code == 403
+    client.force_login(boss)
+    page = client.get(reverse("supervisor"))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f'data-testid="distribute-{team.pk}"' in html
+    assert f'data-testid="agent-load-{agent.pk}"' in html
+
+
+def test_language_follows_the_browser(client):
+    client.force_login(AgentFactory())
+    english = client.get(reverse("inbox"), headers={"accept-language": "en"}).content.decode()
+    portuguese = client.get(
+        reverse("inbox"), headers={"accept-language": "pt-BR,pt;q=0.9"}
+    ).content.decode()
+    assert "Reserved for me" in english and '<html lang="en">' in english
+    assert "Reservados para mim" in portuguese and '<html lang="pt-br">' in portuguese
+    assert "Atendida por %(name)s" in portuguese  # the script's texts are translated too
