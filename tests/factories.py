@@ -7,6 +7,18 @@ from apps.organizations.models import Contact, Organization, PreferentialRule, R
 from apps.teams.models import DistributionMode, Membership, Team
 
 
+PASSWORD = "secret-pass-1"
+_hashes: dict[str, str] = {}
+
+
+def _password_hash() -> str:
+    from django.contrib.auth.hashers import make_password
+
+    if PASSWORD not in _hashes:
+        _hashes[PASSWORD] = make_password(PASSWORD)
+    return _hashes[PASSWORD]
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
@@ -18,12 +30,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     role = Role.AGENT
     capacity = 5
     presence = Presence.OFFLINE
-    password = factory.PostGenerationMethodCall("set_password", "secret-pass-1")
-
-    @factory.post_generation
-    def save_password(obj, create, extracted, **kwargs):
-        if create:
-            obj.save()
+    # Hashed once: hashing per user (PBKDF2) would dominate the suite's run time.
+    password = factory.LazyFunction(lambda: _password_hash())
 
 
 class AgentFactory(UserFactory):
