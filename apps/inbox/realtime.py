@@ -14,6 +14,7 @@ arrivals therefore costs each group a handful of channel-layer messages, not 500
 """
 
 import asyncio
+import contextvars
 import json
 import logging
 import threading
@@ -282,7 +283,11 @@ def schedule_flush() -> None:
     delay = settings.COUNTS_COALESCE_SECONDS
     loop = _server_loop
     if loop is not None and loop.is_running() and not loop.is_closed():
-        loop.call_soon_threadsafe(_flush_later_on_loop, loop, delay)
+        # A fresh context: the caller's (a request's sync thread) would make the flush's
+        # sync_to_async believe it is nested in that request and refuse to run.
+        loop.call_soon_threadsafe(
+            _flush_later_on_loop, loop, delay, context=contextvars.Context()
+        )
     else:
         timer = threading.Timer(delay, _flush_in_thread)
         timer.daemon = True
@@ -291,11 +296,18 @@ def schedule_flush() -> None:
 
 def _flush_later_on_loop(loop: asyncio.AbstractEventLoop, delay: float) -> None:
     def start():
-        task = loop.create_task(aflush())
+        task = loop.create_task(_logged(aflush()), context=contextvars.Context())
         _tasks.add(task)
         task.add_done_callback(_tasks.discard)
 
-    loop.call_later(delay, start)
+    loop.call_later(delay, start, context=contextvars.Context())
+
+
+async def _logged(flush) -> None:
+    try:
+        await flush
+    except Exception:
+        logger.exception("inbox flush failed")
 
 
 def _flush_in_thread() -> None:
@@ -328,14 +340,10 @@ def flush_now() -> int:
 async def aflush() -> int:
     """Flush the pending changes at once from async code (tests call it to be
     deterministic; the armed timer calls it on the server loop)."""
-    try:
-        batches = await database_sync_to_async(_collect)()
-        if batches:
-            await _send_batches(batches)
-        return len(batches)
-    except Exception:
-        logger.exception("inbox flush failed")
-        raise
+    batches = await database_sync_to_async(_collect)()
+    if batches:
+        await _send_batches(batches)
+    return len(batches)
 
 
 async def _send_batches(batches: dict[str, dict]) -> None:
