@@ -30,7 +30,11 @@ run: seed
 	@echo "Serving Atende on http://$(HOST):$(PORT) (Ctrl-C to stop)"
 	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT)
 
+# With DATABASE_URL and REDIS_URL the settings are production's: pages resolve static files
+# through whitenoise's manifest, so collect them first (as a deployment does).
 test: install
+	@if [ -n "$$DATABASE_URL" ] && [ -n "$$REDIS_URL" ]; then \
+		$(BIN)/python manage.py collectstatic --noinput -v0; fi
 	$(BIN)/pytest
 
 lint: install
