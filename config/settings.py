@@ -165,7 +165,12 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A task a dead worker had taken is redelivered after this many seconds (Redis broker).
+# Keep it longer than any task runs and never schedule countdowns longer than it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "sweep-routing": {
         "task": "apps.routing.tasks.sweep",
@@ -199,6 +204,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PresenceEnum": "apps.accounts.models.Presence",
+        "ConversationStatusEnum": "apps.conversations.models.Status",
+        "RuleTypeEnum": "apps.organizations.models.RuleType",
+    },
 }
 
 LOGGING = {

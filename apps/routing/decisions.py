@@ -53,12 +53,15 @@ def describe_loads(candidates: list[Candidate]) -> str:
 
 def describe_rotation(candidates: list[Candidate]) -> str:
     ordered = sorted(candidates, key=recency_key)[:LISTED_MEMBERS]
-    shown = ", ".join(
-        f"{c.name} ({'last assigned ' + c.last_assigned_at.strftime('%H:%M:%S') if c.last_assigned_at else 'not assigned yet'})"
-        for c in ordered
-    )
+    shown = ", ".join(f"{c.name} ({_last_assigned(c)})" for c in ordered)
     more = len(candidates) - LISTED_MEMBERS
     return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _last_assigned(candidate: Candidate) -> str:
+    if candidate.last_assigned_at is None:
+        return "not assigned yet"
+    return "last assigned " + candidate.last_assigned_at.strftime("%H:%M:%S")
 
 
 def choose_by_capacity(

@@ -42,7 +42,9 @@ def _one_place_each() -> list[str]:
         .annotate(n=Count("id"))
         .filter(n__gt=1)
     )
-    problems += [f"contact {row['contact_id']} has {row['n']} open conversations" for row in doubled]
+    problems += [
+        f"contact {row['contact_id']} has {row['n']} open conversations" for row in doubled
+    ]
     return problems
 
 
@@ -50,7 +52,10 @@ def _loads_match_and_within_limits() -> list[str]:
     """Invariant 2: automatic distribution never exceeded a limit; load counters are true."""
     problems = []
     agents = User.objects.annotate(
-        assigned=Count("assigned_conversations", filter=Q(assigned_conversations__status=Status.ASSIGNED)),
+        assigned=Count(
+            "assigned_conversations",
+            filter=Q(assigned_conversations__status=Status.ASSIGNED),
+        ),
         auto=Count(
             "assigned_conversations",
             filter=Q(
@@ -115,7 +120,9 @@ def _counts_match(*, limit: int) -> list[str]:
     waiting = sum(1 for s, *_ in open_rows if s == Status.WAITING)
     for user in User.objects.filter(is_active=True).order_by("pk")[:limit]:
         counts = queue_counts_for(user)
-        expected_mine = sum(1 for s, _t, a, _p in open_rows if s == Status.ASSIGNED and a == user.pk)
+        expected_mine = sum(
+            1 for s, _t, a, _p in open_rows if s == Status.ASSIGNED and a == user.pk
+        )
         expected_reserved = sum(
             1 for s, _t, _a, p in open_rows if s == Status.RESERVED and p == user.pk
         )

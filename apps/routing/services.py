@@ -19,7 +19,7 @@ Concurrency design (routing.md section 7):
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
@@ -176,12 +176,21 @@ def _is_id(value) -> bool:
 # Agent load (User.open_count). Every +1/-1 runs in the transaction of the assignment.
 
 
-def _take_capacity(agent_id: int) -> bool:
+def _take_capacity(agent_id: int, *, skip_locked: bool = False) -> bool:
     """Raise an online agent's load by one if they are below their limit: the one place where
-    automatic distribution checks capacity, as a single conditional UPDATE."""
+    automatic distribution checks capacity, as a single conditional UPDATE. With
+    ``skip_locked`` an agent whose row another transaction holds is passed over at once
+    instead of waited for (concurrent arrivals spread out instead of queueing on one row)."""
+    target = Q(pk=agent_id)
+    if skip_locked and connection.vendor == "postgresql":
+        target = Q(
+            pk__in=User.objects.filter(pk=agent_id)
+            .select_for_update(skip_locked=True)
+            .values("pk")
+        )
     return (
         User.objects.filter(
-            pk=agent_id,
+            target,
             presence=Presence.ONLINE,
             is_active=True,
             open_count__lt=F("capacity"),
@@ -231,18 +240,22 @@ def _distribute_one(
         if not candidates:
             return None, f"No member of team {team.name} is online: it waits in the team queue."
         if mode == DistributionMode.CAPACITY:
-            remaining = list(candidates)
-            while True:
-                choice = choose_by_capacity(remaining, preferred_agent_id=preferred_id)
-                if choice is None:
-                    return None, (
-                        f"Every online member of team {team.name} is at their limit "
-                        f"({describe_loads(candidates)}): it waits in the team queue."
-                    )
-                if _take_capacity(choice.agent_id):
-                    _touch_rotation(team.pk, choice.agent_id, now)
-                    return choice.agent_id, choice.reason
-                remaining = [c for c in remaining if c.agent_id != choice.agent_id]
+            # First pass passes over agents another transaction is assigning to right now;
+            # the second waits for them, so a busy row never makes us queue wrongly.
+            for skip_locked in (True, False):
+                remaining = list(candidates)
+                while True:
+                    choice = choose_by_capacity(remaining, preferred_agent_id=preferred_id)
+                    if choice is None:
+                        break
+                    if _take_capacity(choice.agent_id, skip_locked=skip_locked):
+                        _touch_rotation(team.pk, choice.agent_id, now)
+                        return choice.agent_id, choice.reason
+                    remaining = [c for c in remaining if c.agent_id != choice.agent_id]
+            return None, (
+                f"Every online member of team {team.name} is at their limit "
+                f"({describe_loads(candidates)}): it waits in the team queue."
+            )
         choice = choose_by_rotation(candidates, preferred_agent_id=preferred_id)
         chosen = next(c for c in candidates if c.agent_id == choice.agent_id)
         if _take_rotation_slot(team.pk, chosen, now):
