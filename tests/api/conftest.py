@@ -25,6 +25,12 @@ from tests.factories import (
 ROLES = ("anonymous", "agent", "supervisor", "admin", "integration")
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Hash the factories' passwords cheaply: hundreds of API tests create people."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def client_for(principal) -> APIClient:
     client = APIClient()
     if isinstance(principal, User):
@@ -49,8 +55,10 @@ class World:
     supervisor: User
     admin: User
     integration: IntegrationClient
+    other_integration: IntegrationClient
     team: object
     other_team: object
+    empty_team: object
     waiting: Conversation
     queued: Conversation
     foreign: Conversation
@@ -85,7 +93,9 @@ def world(db, django_capture_on_commit_callbacks) -> World:
     rule = RuleFactory(organization=organization, agent=agent)
     return World(
         agent=agent, other_agent=other_agent, supervisor=supervisor, admin=admin,
-        integration=IntegrationFactory(name="WhatsApp bot"), team=team, other_team=other_team,
+        integration=IntegrationFactory(name="WhatsApp bot"),
+        other_integration=IntegrationFactory(name="Webchat bot"),
+        team=team, other_team=other_team, empty_team=TeamFactory(name="Empty"),
         waiting=waiting, queued=queued, foreign=foreign, mine=mine, organization=organization,
         contact=contact, rule=rule,
     )
