@@ -26,7 +26,9 @@ def _clean_body(body) -> str:
     return body
 
 
-def _find_or_create_contact(*, external_id: str, details: dict, organization) -> Contact:
+def _find_or_create_contact(
+    *, external_id: str, details: dict, organization
+) -> tuple[Contact, bool]:
     defaults = {k: v for k, v in details.items() if k in CONTACT_FIELDS and v}
     if organization is not None:
         defaults["organization"] = organization
@@ -40,7 +42,7 @@ def _find_or_create_contact(*, external_id: str, details: dict, organization) ->
             for key, value in missing.items():
                 setattr(contact, key, value)
             contact.save(update_fields=list(missing))
-    return contact
+    return contact, created
 
 
 def _append(conversation: Conversation, *, sender_kind: str, author, body: str) -> Message:
@@ -81,9 +83,16 @@ def receive_inbound_message(
     if not isinstance(external_id, str) or not external_id.strip():
         raise InvalidInput("The contact needs an external_id.", field="contact")
     with transaction.atomic():
-        contact = _find_or_create_contact(
+        contact, new_contact = _find_or_create_contact(
             external_id=external_id, details=contact_details or {}, organization=organization
         )
+        if new_contact:
+            # Nobody else can see this contact before we commit: no open conversation, no race.
+            conversation = routing.open_conversation(
+                contact=contact, channel=channel, team=team, actor=actor
+            )
+            message = _append(conversation, sender_kind=SenderKind.CONTACT, author=None, body=body)
+            return conversation, message, True
         for _attempt in range(2):
             conversation = (
                 Conversation.objects.filter(contact=contact)
