@@ -1,0 +1,90 @@
+"""Every list endpoint answers in a fixed number of queries, however many rows it lists."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.conversations.services import post_reply
+from apps.routing import services as routing
+from tests.api.conftest import arrive, client_for
+from tests.factories import (
+    AgentFactory,
+    ContactFactory,
+    IntegrationFactory,
+    OrganizationFactory,
+    RuleFactory,
+    TeamFactory,
+)
+
+V1 = "/api/v1/"
+
+
+def grow(world, n):
+    """n more rows of every kind a list shows."""
+    for _ in range(n):
+        agent = AgentFactory()
+        TeamFactory(agents=[agent, world.agent])
+        parent = OrganizationFactory()
+        OrganizationFactory(parent=parent)
+        contact = ContactFactory(organization=parent)
+        RuleFactory(contact=contact, agent=agent)
+        IntegrationFactory()
+        conversation = arrive(contact.external_id, team=world.team)
+        arrive(contact.external_id, body="more")
+        routing.claim_conversation(conversation_id=conversation.pk, agent=world.agent)
+        routing.transfer_conversation(conversation_id=conversation.pk, actor=world.agent,
+                                      agent_id=agent.pk)
+        # More history and messages on the agent's own conversation, by several people.
+        post_reply(conversation_id=world.mine.pk, author=world.agent, body="reply")
+        post_reply(conversation_id=world.mine.pk, author=world.supervisor, body="note")
+        routing.assign_conversation(conversation_id=world.mine.pk, agent_id=agent.pk,
+                                    actor=world.supervisor)
+        routing.assign_conversation(conversation_id=world.mine.pk, agent_id=world.agent.pk,
+                                    actor=world.admin)
+
+
+class Ids:
+    class mine:  # noqa: N801 - stands for world.mine in test ids
+        pk = "{id}"
+
+
+LISTS = [
+    # (path(world), role, queries): authentication (token + user: 1) and heartbeat (0, it is
+    # fresh), then the list's own queries.
+    (lambda w: "conversations/", "agent", 3),  # count, page (visibility is a subquery)
+    (lambda w: "conversations/", "supervisor", 3),
+    (lambda w: "agents/", "agent", 2),
+    (lambda w: "teams/", "agent", 3),  # teams, memberships
+    (lambda w: "organizations/", "agent", 2),
+    (lambda w: "contacts/", "admin", 2),
+    (lambda w: "contacts/", "integration", 2),  # integration token: one query
+    (lambda w: "preferential-rules/", "admin", 2),
+    (lambda w: "integrations/", "admin", 2),
+    (lambda w: f"conversations/{w.mine.pk}/messages", "agent", 3),  # visible?, messages
+    (lambda w: f"conversations/{w.mine.pk}/events", "agent", 3),  # visible?, events
+    (lambda w: "me/queues", "agent", 3),  # teams, counts
+]
+
+
+@pytest.mark.parametrize(("path", "role", "queries"), LISTS,
+                         ids=[f"{path(Ids())}-{role}" for path, role, _ in LISTS])
+def test_list_queries_do_not_grow_with_rows(world, django_assert_num_queries, path, role,
+                                            queries):
+    client = world.client(role)
+    client.get(V1 + path(world))  # warm: the first request may record a heartbeat
+    with django_assert_num_queries(queries):
+        small = client.get(V1 + path(world))
+    assert small.status_code == 200
+    grow(world, 3)
+    with django_assert_num_queries(queries):
+        large = client.get(V1 + path(world))
+    assert large.status_code == 200
+    assert len(large.content) > len(small.content)
+
+
+def test_the_admin_token_is_one_query(world):
+    client = client_for(world.admin)
+    client.get(f"{V1}me/")
+    with CaptureQueriesContext(connection) as queries:
+        client.get(f"{V1}me/")
+    assert len(queries) == 1
