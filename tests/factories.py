@@ -6,17 +6,20 @@ from apps.conversations.models import Conversation
 from apps.organizations.models import Contact, Organization, PreferentialRule, RuleType
 from apps.teams.models import DistributionMode, Membership, Team
 
-
 PASSWORD = "secret-pass-1"
 _hashes: dict[str, str] = {}
 
 
 def _password_hash() -> str:
+    from django.conf import settings
     from django.contrib.auth.hashers import make_password
 
-    if PASSWORD not in _hashes:
-        _hashes[PASSWORD] = make_password(PASSWORD)
-    return _hashes[PASSWORD]
+    # Keyed by the hasher in use: a test that switches PASSWORD_HASHERS must not leave a hash
+    # behind that later tests (with the default hashers) cannot check.
+    hasher = settings.PASSWORD_HASHERS[0]
+    if hasher not in _hashes:
+        _hashes[hasher] = make_password(PASSWORD)
+    return _hashes[hasher]
 
 
 class UserFactory(factory.django.DjangoModelFactory):
