@@ -48,7 +48,13 @@ def parse_id(value) -> int | None:
 
 
 class IdRelatedField(serializers.PrimaryKeyRelatedField):
-    """A reference by id: a positive integer that exists. Anything else is a field error."""
+    """A reference by id: a positive integer that exists. Anything else is a field error
+    (an empty string is not taken for null, as form-minded DRF fields would)."""
+
+    def run_validation(self, data=serializers.empty):
+        if data == "":
+            self.fail("incorrect_type", data_type="empty string")
+        return super().run_validation(data)
 
     def to_internal_value(self, data):
         pk = parse_id(data)

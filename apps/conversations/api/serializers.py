@@ -19,7 +19,11 @@ class BodyField(serializers.CharField):
         kwargs.setdefault("trim_whitespace", False)
         super().__init__(**kwargs)
 
+    default_error_messages = {"not_text": "The message body must be text."}
+
     def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_text")
         value = super().to_internal_value(data)
         if not value.strip():
             self.fail("blank")
