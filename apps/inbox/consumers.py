@@ -8,6 +8,7 @@ mapped to ``{"type": "error", ...}`` once, here. It never writes to the database
 
 import asyncio
 import json
+import logging
 from collections import OrderedDict
 
 from channels.db import database_sync_to_async
@@ -22,6 +23,7 @@ from apps.routing import selectors
 SEEN_LIMIT = 2000  # recent (flush, conversation) and message keys, to drop group duplicates
 CHOOSABLE_PRESENCE = (Presence.ONLINE, Presence.AWAY)
 _grace_tasks: set = set()
+logger = logging.getLogger(__name__)
 
 
 def is_person(user) -> bool:
@@ -50,19 +52,23 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
             self.joined.append(group)
         await self.accept()
-        await database_sync_to_async(presence.connection_opened)(user, self.channel_name)
         # Counts after joining the groups: no change can fall between the two.
-        self.counts = await database_sync_to_async(selectors.queue_counts_for)(user)
+        self.counts = await database_sync_to_async(_opened)(user, self.channel_name)
         await self.send_json(realtime.queue_counts_event(self.counts))
 
     async def disconnect(self, code):
         if self.user is None:
             return
-        for group in self.joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        # Presence first: it decides whether the agent goes offline; a channel layer that
+        # fails to discard (groups expire by themselves) must not leave the agent online.
         remaining = await database_sync_to_async(presence.connection_closed)(
             self.user, self.channel_name
         )
+        for group in self.joined:
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:
+                logger.warning("could not leave group %s", group, exc_info=True)
         if remaining == 0:
             task = asyncio.get_running_loop().create_task(_offline_after_grace(self.user.pk))
             _grace_tasks.add(task)
@@ -144,6 +150,12 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
                 teams.append(dict(team))
                 teams.sort(key=lambda t: (t["name"], t["id"]))
         return json.dumps(self.counts, sort_keys=True) != before
+
+
+def _opened(user, channel_name: str) -> dict:
+    """Presence and the first counts in one trip to the database thread."""
+    presence.connection_opened(user, channel_name)
+    return selectors.queue_counts_for(user)
 
 
 async def _offline_after_grace(agent_id: int) -> None:
