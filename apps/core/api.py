@@ -26,7 +26,11 @@ def exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        fields = response.data if isinstance(response.data, dict) else {"non_field_errors": response.data}
+        fields = (
+            response.data
+            if isinstance(response.data, dict)
+            else {"non_field_errors": response.data}
+        )
         response.data = {"detail": _first_message(fields), **fields}
     elif isinstance(response.data, dict) and "detail" not in response.data:
         response.data = {"detail": str(exc), **response.data}
