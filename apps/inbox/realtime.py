@@ -26,7 +26,7 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import connections
 from django.db.models import Count, Q
 
 from apps.accounts.models import User
@@ -316,7 +316,7 @@ def _flush_in_thread() -> None:
     except Exception:
         logger.exception("inbox flush failed")
     finally:
-        close_old_connections()
+        connections.close_all()  # this timer thread's own connections
 
 
 # --------------------------------------------------------------------------- flushing
