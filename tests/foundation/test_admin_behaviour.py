@@ -7,7 +7,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from apps.accounts.models import IntegrationClient, Presence, hash_token
+from apps.accounts.models import IntegrationClient, Presence, User, hash_token
 from apps.conversations.models import Conversation, EventKind, Status
 from apps.conversations.services import receive_inbound_message
 from apps.organizations.models import PreferentialRule, RuleType
@@ -302,3 +302,18 @@ def test_conversation_change_page_is_read_only(admin_client):
     admin_client.post(url, {"status": Status.CLOSED, "assignee": ""})
     conversation.refresh_from_db()
     assert conversation.status == Status.ASSIGNED
+
+
+def test_adding_an_agent_in_the_admin(admin_client):
+    response = admin_client.post(reverse("admin:accounts_user_add"), {
+        "username": "gabi", "name": "Gabi Lopes", "email": "gabi@example.com",
+        "role": "supervisor", "capacity": 7, "password1": "a-long-pass-123",
+        "password2": "a-long-pass-123",
+    })
+    assert response.status_code == 302
+    gabi = User.objects.get(username="gabi")
+    assert (gabi.role, gabi.capacity, gabi.open_count) == ("supervisor", 7, 0)
+    assert gabi.check_password("a-long-pass-123")
+    assert admin_client.get(
+        reverse("admin:accounts_user_change", args=[gabi.pk])
+    ).status_code == 200
