@@ -4,6 +4,7 @@ schema), the id field and URL converter, the error serializers and the JSON 404.
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
@@ -37,12 +38,8 @@ class IdConverter:
 
 
 def parse_id(value) -> int | None:
-    """A positive 64-bit integer from JSON (an int, or a string of digits), else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
-        value = int(value)
-    if isinstance(value, int) and 0 < value <= MAX_ID:
+    """A positive 64-bit integer from JSON, else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID:
         return value
     return None
 
@@ -59,10 +56,49 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
     def to_internal_value(self, data):
         pk = parse_id(data)
         if pk is None:
-            if isinstance(data, bool) or not isinstance(data, (int, str)):
+            if isinstance(data, bool) or not isinstance(data, int):
                 self.fail("incorrect_type", data_type=type(data).__name__)
             self.fail("does_not_exist", pk_value=data)
         return super().to_internal_value(pk)
+
+
+class StrictTypes:
+    """JSON types as the schema says them: DRF would take 5 for a text, "5" for a number and
+    "yes" for a boolean; the API answers 400 instead."""
+
+    EXPECTED = (
+        (serializers.BooleanField, (bool,), "a boolean"),
+        (serializers.CharField, (str,), "a string"),
+        (serializers.IntegerField, (int,), "an integer"),
+        (serializers.ListField, (list,), "a list"),
+    )
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            errors = {}
+            for name, field in self.fields.items():
+                value = data.get(name)
+                if field.read_only or value is None:
+                    continue
+                for kind, types, label in self.EXPECTED:
+                    if isinstance(field, kind):
+                        wrong = not isinstance(value, types) or (
+                            kind is serializers.IntegerField and isinstance(value, bool)
+                        )
+                        if wrong:
+                            errors[name] = [f"Must be {label}."]
+                        break
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class Serializer(StrictTypes, serializers.Serializer):
+    pass
+
+
+class ModelSerializer(StrictTypes, serializers.ModelSerializer):
+    pass
 
 
 # --------------------------------------------------------------------------- errors
@@ -87,6 +123,7 @@ class ConflictSerializer(ErrorSerializer):
     assignee = AgentSummarySerializer(required=False, allow_null=True)
 
 
+@csrf_exempt
 def not_found(request, *args, **kwargs):
     """Any /api/ path that does not exist (or an id too large to exist): JSON, not HTML."""
     return JsonResponse({"detail": "Not found."}, status=404)

@@ -2,21 +2,22 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from apps.accounts.api.base import ModelSerializer, Serializer
 from apps.accounts.models import IntegrationClient, Presence, Role, User
 
 MAX_CAPACITY = 10_000
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenRequestSerializer(Serializer):
     username = serializers.CharField(max_length=255, trim_whitespace=False)
     password = serializers.CharField(max_length=255, trim_whitespace=False)
 
 
-class TokenSerializer(serializers.Serializer):
+class TokenSerializer(Serializer):
     token = serializers.CharField()
 
 
-class AgentSerializer(serializers.ModelSerializer):
+class AgentSerializer(ModelSerializer):
     """A person: ``{id, username, name, email, role, capacity, presence, is_active}``.
 
     Created with an optional ``password``; ``capacity`` goes from 0 to 10000."""
@@ -79,24 +80,24 @@ class AgentUpdateSerializer(AgentSerializer):
         read_only_fields = ["id", "username", "presence"]
 
 
-class PresenceSerializer(serializers.Serializer):
+class PresenceSerializer(Serializer):
     status = serializers.ChoiceField(choices=Presence.choices)
 
 
-class QueueTeamSerializer(serializers.Serializer):
+class QueueTeamSerializer(Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     queued = serializers.IntegerField()
 
 
-class QueueCountsSerializer(serializers.Serializer):
+class QueueCountsSerializer(Serializer):
     waiting = serializers.IntegerField()
     teams = QueueTeamSerializer(many=True)
     mine = serializers.IntegerField()
     reserved_for_me = serializers.IntegerField()
 
 
-class IntegrationSerializer(serializers.ModelSerializer):
+class IntegrationSerializer(ModelSerializer):
     """``{id, name, token}``. ``token`` is the full secret only in the answer to POST; lists
     show its first characters followed by an ellipsis, or null once revoked."""
 

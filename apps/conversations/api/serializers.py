@@ -1,6 +1,10 @@
 from rest_framework import serializers
 
-from apps.accounts.api.base import AgentSummarySerializer, IdRelatedField
+from apps.accounts.api.base import (
+    AgentSummarySerializer,
+    IdRelatedField,
+    Serializer,
+)
 from apps.accounts.models import User
 from apps.conversations.models import ActorKind, EventKind, SenderKind, Status
 from apps.conversations.services import MAX_BODY
@@ -30,7 +34,7 @@ class BodyField(serializers.CharField):
         return value
 
 
-class LastMessageSerializer(serializers.Serializer):
+class LastMessageSerializer(Serializer):
     id = serializers.IntegerField()
     sender = serializers.ChoiceField(choices=SenderKind.choices, source="sender_kind")
     body = serializers.CharField()
@@ -53,7 +57,7 @@ class MessageSerializer(LastMessageSerializer):
         return data
 
 
-class ConversationSerializer(serializers.Serializer):
+class ConversationSerializer(Serializer):
     """The conversation object of api.md, plus display names (``*_name``) and times."""
 
     id = serializers.IntegerField()
@@ -117,19 +121,19 @@ class ConversationFilterSerializer(serializers.Serializer):
     contact = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
 
 
-class ActorSerializer(serializers.Serializer):
+class ActorSerializer(Serializer):
     kind = serializers.ChoiceField(choices=ActorKind.choices)
     id = serializers.IntegerField(allow_null=True)
     name = serializers.CharField()
 
 
-class PlacementSerializer(serializers.Serializer):
+class PlacementSerializer(Serializer):
     status = serializers.ChoiceField(choices=Status.choices)
     team = serializers.IntegerField(allow_null=True)
     assignee = serializers.IntegerField(allow_null=True)
 
 
-class EventSerializer(serializers.Serializer):
+class EventSerializer(Serializer):
     """One step of a conversation's history: ``{at, kind, actor, from, to, reason}``.
     ``from`` is null on the event that created the conversation."""
 
@@ -171,11 +175,11 @@ class EventSerializer(serializers.Serializer):
         }
 
 
-class ReplySerializer(serializers.Serializer):
+class ReplySerializer(Serializer):
     body = BodyField()
 
 
-class InboundContactSerializer(serializers.Serializer):
+class InboundContactSerializer(Serializer):
     external_id = serializers.CharField(max_length=255)
     name = serializers.CharField(max_length=255, required=False, allow_blank=True)
     email = serializers.EmailField(max_length=255, required=False, allow_blank=True)
@@ -185,7 +189,7 @@ class InboundContactSerializer(serializers.Serializer):
     )
 
 
-class InboundSerializer(serializers.Serializer):
+class InboundSerializer(Serializer):
     """A contact's message from a channel."""
 
     contact = InboundContactSerializer()
@@ -194,11 +198,11 @@ class InboundSerializer(serializers.Serializer):
     channel = serializers.CharField(max_length=32, required=False, default="webchat")
 
 
-class AssignSerializer(serializers.Serializer):
+class AssignSerializer(Serializer):
     agent = IdRelatedField(queryset=User.objects.filter(is_active=True))
 
 
-class TransferSerializer(serializers.Serializer):
+class TransferSerializer(Serializer):
     """Exactly one of ``team`` and ``agent``."""
 
     team = IdRelatedField(queryset=Team.objects.all(), required=False)
@@ -212,5 +216,5 @@ class TransferSerializer(serializers.Serializer):
         return attrs
 
 
-class RouteSerializer(serializers.Serializer):
+class RouteSerializer(Serializer):
     team = IdRelatedField(queryset=Team.objects.all())

@@ -1,6 +1,6 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
@@ -19,8 +19,17 @@ from apps.routing import selectors
 
 
 class ConversationPagination(PageNumberPagination):
+    """``page`` and ``page_size`` (1 to 200; larger sizes are capped); a ``page_size`` that
+    is not a positive number is a 400."""
+
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None and not (raw.isascii() and raw.isdigit() and int(raw) > 0):
+            raise ValidationError({"page_size": ["Must be a positive whole number."]})
+        return super().get_page_size(request)
 
 
 def visible_conversation(user, pk: int):
@@ -48,7 +57,7 @@ class ConversationListView(ApiViewMixin, generics.ListAPIView):
     pagination_class = ConversationPagination
 
     def get_queryset(self):
-        filters = ConversationFilterSerializer(data=self.request.query_params)
+        filters = ConversationFilterSerializer(data=self.request.query_params.dict())
         filters.is_valid(raise_exception=True)
         wanted = filters.validated_data
         rows = selectors.conversation_list_for(self.request.user)

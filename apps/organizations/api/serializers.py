@@ -1,7 +1,7 @@
 from django.db import IntegrityError, transaction
 from rest_framework import serializers
 
-from apps.accounts.api.base import IdRelatedField
+from apps.accounts.api.base import IdRelatedField, ModelSerializer
 from apps.accounts.models import User
 from apps.core.errors import InvalidInput
 from apps.organizations.models import (
@@ -13,7 +13,7 @@ from apps.organizations.models import (
 )
 
 
-class OrganizationSerializer(serializers.ModelSerializer):
+class OrganizationSerializer(ModelSerializer):
     """``{id, name, kind, parent}``: a node of the organization tree. Changing ``parent``
     moves the node with its whole subtree; a node cannot move under itself."""
 
@@ -55,18 +55,18 @@ class OrganizationSerializer(serializers.ModelSerializer):
 class OrganizationFilterSerializer(serializers.Serializer):
     parent = serializers.CharField(
         required=False,
-        help_text="An organization id: its children; `null` (or empty): the roots.",
+        help_text="An organization id: its children; `null`: the roots.",
     )
 
     def validate_parent(self, value):
-        if value in ("", "null"):
+        if value == "null":
             return None
         if not (value.isascii() and value.isdigit() and len(value) <= 18):
             raise serializers.ValidationError("Give an organization id, or null for the roots.")
         return int(value)
 
 
-class ContactSerializer(serializers.ModelSerializer):
+class ContactSerializer(ModelSerializer):
     """``{id, name, email, phone, external_id, organization}``; ``external_id`` is unique."""
 
     name = serializers.CharField(max_length=255, required=False, allow_blank=True)
@@ -86,7 +86,7 @@ class ContactFilterSerializer(serializers.Serializer):
     organization = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
 
 
-class RuleSerializer(serializers.ModelSerializer):
+class RuleSerializer(ModelSerializer):
     """``{id, organization, contact, agent, type, active}``: exactly one of organization and
     contact; at most one active rule per target."""
 

@@ -29,7 +29,7 @@ class OrganizationListView(ApiViewMixin, generics.ListCreateAPIView):
     def get_queryset(self):
         nodes = Organization.objects.order_by("tree_id", "lft")
         if self.request.method == "GET":
-            filters = OrganizationFilterSerializer(data=self.request.query_params)
+            filters = OrganizationFilterSerializer(data=self.request.query_params.dict())
             filters.is_valid(raise_exception=True)
             if "parent" in filters.validated_data:
                 nodes = nodes.filter(parent_id=filters.validated_data["parent"])
@@ -63,7 +63,7 @@ class ContactListView(ApiViewMixin, generics.ListCreateAPIView):
     def get_queryset(self):
         contacts = Contact.objects.order_by("name", "id")
         if self.request.method == "GET":
-            filters = ContactFilterSerializer(data=self.request.query_params)
+            filters = ContactFilterSerializer(data=self.request.query_params.dict())
             filters.is_valid(raise_exception=True)
             if "external_id" in filters.validated_data:
                 contacts = contacts.filter(external_id=filters.validated_data["external_id"])

@@ -1,12 +1,12 @@
 from django.db import transaction
 from rest_framework import serializers
 
-from apps.accounts.api.base import IdRelatedField
+from apps.accounts.api.base import IdRelatedField, ModelSerializer, Serializer
 from apps.accounts.models import User
 from apps.teams.models import DistributionMode, Membership, Team
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(ModelSerializer):
     """``{id, name, distribution_mode, members: [agent ids]}``. Sending ``members`` replaces
     the team's memberships (members who stay keep their place in the rotation)."""
 
@@ -66,11 +66,11 @@ class TeamSerializer(serializers.ModelSerializer):
             team._prefetched_objects_cache.pop("memberships", None)
 
 
-class DistributedSerializer(serializers.Serializer):
+class DistributedSerializer(Serializer):
     assigned = serializers.IntegerField()
 
 
-class RoutingSettingsSerializer(serializers.Serializer):
+class RoutingSettingsSerializer(Serializer):
     """``{"default_team": id | null}``: where conversations go when no team is named."""
 
     default_team = IdRelatedField(queryset=Team.objects.all(), allow_null=True)
