@@ -8,8 +8,8 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from apps.inbox.ws_urls import websocket_urlpatterns  # noqa: E402
 from apps.inbox.middleware import TokenOrSessionAuthMiddleware  # noqa: E402
+from apps.inbox.ws_urls import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -1,14 +1,6 @@
-"""Websocket helpers for the inbox tests.
+"""Websocket helpers for the inbox tests."""
 
-``channels.testing`` imports daphne (its live-server helper) at package import, and daphne is
-not a dependency of the project, so this is channels' WebsocketCommunicator re-stated on the
-asgiref ApplicationCommunicator it is built on (same methods, same semantics).
-"""
-
-import json
-from urllib.parse import unquote, urlparse
-
-from asgiref.testing import ApplicationCommunicator
+from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 from rest_framework.authtoken.models import Token
@@ -16,42 +8,6 @@ from rest_framework.authtoken.models import Token
 from config.asgi import application
 
 ORIGIN = b"http://testserver"
-
-
-class WebsocketCommunicator(ApplicationCommunicator):
-    def __init__(self, application, path: str, headers=None):
-        parsed = urlparse(path)
-        scope = {
-            "type": "websocket",
-            "path": unquote(parsed.path),
-            "query_string": parsed.query.encode(),
-            "headers": headers or [],
-            "subprotocols": [],
-        }
-        super().__init__(application, scope)
-
-    async def connect(self, timeout=1):
-        await self.send_input({"type": "websocket.connect"})
-        response = await self.receive_output(timeout)
-        if response["type"] == "websocket.close":
-            return False, response.get("code", 1000)
-        assert response["type"] == "websocket.accept"
-        return True, response.get("subprotocol")
-
-    async def send_to(self, text_data: str):
-        await self.send_input({"type": "websocket.receive", "text": text_data})
-
-    async def send_json_to(self, data):
-        await self.send_to(json.dumps(data))
-
-    async def receive_json_from(self, timeout=1):
-        response = await self.receive_output(timeout)
-        assert response["type"] == "websocket.send", response
-        return json.loads(response["text"])
-
-    async def disconnect(self, code=1000, timeout=1):
-        await self.send_input({"type": "websocket.disconnect", "code": code})
-        await self.wait(timeout)
 
 
 def session_cookie(user) -> bytes:

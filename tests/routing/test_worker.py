@@ -162,6 +162,9 @@ def test_a_worker_killed_mid_distribution_loses_nothing_and_double_assigns_nothi
         assert Conversation.objects.filter(status=Status.ASSIGNED).count() == 0  # rolled back
         _remove_slow_down()
         if kill == "whole worker":
+            # Its message stays unacknowledged in Redis; a new worker restores it once the
+            # visibility timeout has passed.
+            time.sleep(4)
             worker = start_worker(visibility_timeout=3)
         assert wait_until(
             lambda: Conversation.objects.filter(status=Status.ASSIGNED).count() == 1000,
