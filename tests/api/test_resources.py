@@ -1,6 +1,10 @@
 """Behaviour of the admin-owned resources and the conversation actions beyond permissions."""
 
 
+import threading
+
+import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from apps.accounts.models import Presence, User
@@ -8,7 +12,7 @@ from apps.conversations.models import Status
 from apps.organizations.models import Organization
 from apps.routing.invariants import check_invariants
 from apps.teams.models import Membership
-from tests.api.conftest import arrive
+from tests.api.conftest import arrive, client_for
 from tests.factories import (
     AgentFactory,
     ContactFactory,
@@ -213,3 +217,35 @@ def test_teams_list_shows_members(world):
     TeamFactory(name="Nights")
     teams = world.client("agent").get(f"{V1}teams/").json()
     assert {t["name"]: t["members"] for t in teams}["Sales"] == [world.agent.pk]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_claims_through_the_api_have_one_winner():
+    """Real threads, real connections: of simultaneous claims exactly one wins, the others
+    get 409 naming the winner."""
+    agents = [AgentFactory(username=f"racer{n}") for n in range(6)]
+    conversation = arrive("wa:race")
+    clients = [client_for(agent) for agent in agents]
+    barrier = threading.Barrier(len(clients))
+    results = []
+
+    def claim(client):
+        try:
+            barrier.wait()
+            response = client.post(f"{V1}conversations/{conversation.pk}/claim")
+            results.append((response.status_code, response.json()))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=claim, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [body for status, body in results if status == 200]
+    losers = [body for status, body in results if status == 409]
+    assert len(winners) == 1 and len(losers) == len(agents) - 1
+    winner = winners[0]["assignee"]
+    assert all(body["assignee"]["id"] == winner for body in losers)
+    assert check_invariants() == []

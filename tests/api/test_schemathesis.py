@@ -6,8 +6,11 @@ must match the schema: status code, content type and body.
 
 Bounded and deterministic: a fixed number of examples per operation, derandomized."""
 
+import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -44,6 +47,18 @@ BOUNDED = settings(
     database=None,
     suppress_health_check=list(HealthCheck),
 )
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_transaction():
+    """The bare WSGI handler closes "old" connections around every request, and inside the
+    test's transaction every connection looks old: keep it open, as Django's test client
+    does."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 def call_and_check(case, world, role):
