@@ -142,8 +142,10 @@ WHITENOISE_USE_FINDERS = DEBUG or EMBEDDED
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1500, "expiry": 30},
+            # Pub/sub: a group message is published once and each ASGI process fans it out
+            # to its own sockets (the list-based layer pops one message per socket).
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
         }
     }
     CACHES = {

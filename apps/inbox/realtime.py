@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 BATCH_TYPE = "inbox.batch"  # handled by InboxConsumer.inbox_batch
 PENDING_KEY = "atende:inbox:pending"
 ARMED_KEY = "atende:inbox:flush-armed"
+LAST_FLUSH_KEY = "atende:inbox:last-flush"
 
 
 # --------------------------------------------------------------------------- payloads
@@ -151,6 +152,7 @@ class _LocalStore:
         self._lock = threading.Lock()
         self._entries: list[dict] = []
         self._armed_until = 0.0
+        self._last_flush = 0.0
 
     def push(self, entries: list[dict]) -> None:
         with self._lock:
@@ -167,6 +169,10 @@ class _LocalStore:
     def disarm(self) -> None:
         with self._lock:
             self._armed_until = 0.0
+            self._last_flush = time.time()
+
+    def last_flush(self) -> float:
+        return self._last_flush
 
     def take(self) -> list[dict]:
         with self._lock:
@@ -189,7 +195,14 @@ class _RedisStore:
         return bool(self._redis.set(ARMED_KEY, "1", nx=True, px=int(ttl * 1000)))
 
     def disarm(self) -> None:
-        self._redis.delete(ARMED_KEY)
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.delete(ARMED_KEY)
+        pipe.set(LAST_FLUSH_KEY, repr(time.time()), ex=60)
+        pipe.execute()
+
+    def last_flush(self) -> float:
+        raw = self._redis.get(LAST_FLUSH_KEY)
+        return float(raw) if raw else 0.0
 
     def take(self) -> list[dict]:
         pipe = self._redis.pipeline(transaction=True)
@@ -277,10 +290,14 @@ def _armed_ttl() -> float:
 
 
 def schedule_flush() -> None:
-    """Arm one flush in COUNTS_COALESCE_SECONDS unless one is already armed (anywhere)."""
-    if not pending_store().arm(_armed_ttl()):
+    """Arm one flush unless one is already armed (anywhere). Throttled on the leading
+    edge: a change after a quiet spell goes out at once; during a burst, at most one flush
+    per COUNTS_COALESCE_SECONDS."""
+    store = pending_store()
+    if not store.arm(_armed_ttl()):
         return
-    delay = settings.COUNTS_COALESCE_SECONDS
+    since_last = time.time() - store.last_flush()
+    delay = max(0.0, settings.COUNTS_COALESCE_SECONDS - since_last)
     loop = _server_loop
     if loop is not None and loop.is_running() and not loop.is_closed():
         # A fresh context: the caller's (a request's sync thread) would make the flush's

@@ -45,7 +45,7 @@ def test_production_mode_uses_postgresql_and_redis():
         SECRET_KEY="x" * 50,
     )
     assert loaded["engine"] == "django.db.backends.postgresql"
-    assert loaded["layer"] == "channels_redis.core.RedisChannelLayer"
+    assert loaded["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert loaded["eager"] is False
     assert loaded["celery_eager"] is False
     assert loaded["broker"] == "redis://cache.example:6379/2"
