@@ -67,7 +67,7 @@ def test_distribute_returns_how_many(world):
     assert response.json() == {"assigned": 1}
 
 
-def test_agent_capacity_and_deactivation(world, django_capture_on_commit_callbacks):
+def test_agent_capacity_and_deactivation(world):
     admin = world.client("admin")
     patched = admin.patch(f"{V1}agents/{world.agent.pk}/", {"capacity": 9, "role":
                           "supervisor", "name": "Ana S."}, format="json").json()
@@ -76,11 +76,9 @@ def test_agent_capacity_and_deactivation(world, django_capture_on_commit_callbac
     busy = AgentFactory(capacity=0)
     contact = ContactFactory()
     RuleFactory(contact=contact, agent=busy, type="auto")
-    with django_capture_on_commit_callbacks(execute=True):
-        reserved = arrive(contact.external_id, team=world.team)
+    reserved = arrive(contact.external_id, team=world.team)
     assert reserved.status == Status.RESERVED
-    with django_capture_on_commit_callbacks(execute=True):
-        assert admin.delete(f"{V1}agents/{busy.pk}/").status_code == 204
+    assert admin.delete(f"{V1}agents/{busy.pk}/").status_code == 204
     busy.refresh_from_db()
     reserved.refresh_from_db()
     assert not busy.is_active and busy.presence == Presence.OFFLINE
@@ -221,7 +219,7 @@ def test_teams_list_shows_members(world):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_claims_through_the_api_have_one_winner():
+def test_concurrent_claims_through_the_api_have_one_winner(without_live_pushes):
     """Real threads, real connections: of simultaneous claims exactly one wins, the others
     get 409 naming the winner."""
     agents = [AgentFactory(username=f"racer{n}") for n in range(6)]

@@ -204,7 +204,7 @@ class GenericApiView(ApiViewMixin, GenericAPIView):
 
 
 class ProtectedDeleteMixin:
-    """Deleting what other rows still reference is a 409, not a 500."""
+    # Deleting what other rows still reference is a 409, not a 500.
 
     def perform_destroy(self, instance):
         try:

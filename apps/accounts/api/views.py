@@ -111,6 +111,8 @@ class AgentDetailView(ApiViewMixin, generics.RetrieveUpdateDestroyAPIView):
 
 
 class MeView(ApiView):
+    """The caller, as an agent object."""
+
     permission_classes = [IsPerson]
 
     @extend_schema(responses={200: AgentSerializer})

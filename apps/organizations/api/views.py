@@ -41,6 +41,9 @@ class OrganizationListView(ApiViewMixin, generics.ListCreateAPIView):
 )
 class OrganizationDetailView(ProtectedDeleteMixin, ApiViewMixin,
                              generics.RetrieveUpdateDestroyAPIView):
+    """One node (administrators). PATCH ``parent`` moves the node with its subtree (not under
+    itself: 400); DELETE refuses a node that still has children (409)."""
+
     permission_classes = [IsAdmin]
     serializer_class = OrganizationSerializer
     queryset = Organization.objects.all()
@@ -79,6 +82,8 @@ class ContactListView(ApiViewMixin, generics.ListCreateAPIView):
 )
 class ContactDetailView(ProtectedDeleteMixin, ApiViewMixin,
                         generics.RetrieveUpdateDestroyAPIView):
+    """One contact (administrators). DELETE refuses a contact with conversations (409)."""
+
     permission_classes = [IsAdmin]
     serializer_class = ContactSerializer
     queryset = Contact.objects.all()
@@ -95,6 +100,8 @@ class RuleListView(ApiViewMixin, generics.ListCreateAPIView):
 
 
 class RuleDetailView(ApiViewMixin, generics.RetrieveUpdateDestroyAPIView):
+    """One preferential rule (administrators)."""
+
     permission_classes = [IsAdmin]
     serializer_class = RuleSerializer
     queryset = PreferentialRule.objects.all()

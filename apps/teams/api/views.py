@@ -32,6 +32,9 @@ class TeamListView(ApiViewMixin, generics.ListCreateAPIView):
     )
 )
 class TeamDetailView(ProtectedDeleteMixin, ApiViewMixin, generics.RetrieveUpdateDestroyAPIView):
+    """One team (administrators). PATCH ``members`` replaces the memberships; DELETE refuses
+    a team that conversations still belong to (409)."""
+
     permission_classes = [IsAdmin]
     serializer_class = TeamSerializer
     http_method_names = ["get", "patch", "delete", "options"]
