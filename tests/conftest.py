@@ -1,6 +1,8 @@
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
+from apps.inbox import realtime
 from config.celery import app as celery_app
 
 
@@ -11,6 +13,21 @@ def _eager_celery():
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _explicit_inbox_flushes(settings):
+    """Live-inbox flushes happen when a test asks for them (realtime.aflush/flush_now): no
+    timer thread may outlive its test and read a database that is gone. Nothing pending
+    leaks from one test into the next."""
+    settings.COUNTS_COALESCE_SECONDS = 3600
+    store = realtime.pending_store()
+    store.take()
+    store.disarm()  # also stamps "just flushed": the next flush is an hour away
+    yield
+    store.take()
+    store.disarm()
+    cache.clear()
 
 
 @pytest.fixture

@@ -99,16 +99,3 @@ def world(db) -> World:
         waiting=waiting, queued=queued, foreign=foreign, mine=mine, organization=organization,
         contact=contact, rule=rule,
     )
-
-
-@pytest.fixture
-def without_live_pushes(monkeypatch):
-    """Run every after-commit subscriber except the live inbox's: its pushes have their own
-    tests, and its flush thread would read the in-memory SQLite test database while the
-    test writes to it ("database table is locked")."""
-    from apps.core import announce
-    from apps.inbox.realtime import on_announcement
-
-    monkeypatch.setattr(
-        announce, "_subscribers", [s for s in announce._subscribers if s is not on_announcement]
-    )

@@ -17,7 +17,7 @@ def token_client(username, password) -> APIClient:
     return client
 
 
-def test_provision_feed_claim_reply_transfer_close(transactional_db, without_live_pushes):
+def test_provision_feed_claim_reply_transfer_close(transactional_db):
     """Real commits (transactional_db), so every after-commit effect runs as in production."""
     AdminFactory(username="boss")
     admin = token_client("boss", "secret-pass-1")

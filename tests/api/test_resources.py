@@ -219,7 +219,7 @@ def test_teams_list_shows_members(world):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_claims_through_the_api_have_one_winner(without_live_pushes):
+def test_concurrent_claims_through_the_api_have_one_winner():
     """Real threads, real connections: of simultaneous claims exactly one wins, the others
     get 409 naming the winner."""
     agents = [AgentFactory(username=f"racer{n}") for n in range(6)]
