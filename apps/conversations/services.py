@@ -9,6 +9,7 @@ from apps.core.announce import announce
 from apps.core.db import retry_on_deadlock
 from apps.core.errors import InvalidInput
 from apps.organizations.models import Contact, Organization
+from apps.routing import selectors
 from apps.routing import services as routing
 from apps.routing.errors import ConversationClosed, ConversationNotFound, NotAllowedToRoute
 from apps.routing.events import MessageCreated
@@ -127,6 +128,10 @@ def post_reply(*, conversation_id: int, author: User, body: str) -> Message:
         conversation = Conversation.objects.filter(pk=conversation_id).first()
         if conversation is None:
             raise ConversationNotFound(f"Conversation {conversation_id} does not exist.")
+        if not selectors.may_see(author, conversation):
+            raise ConversationNotFound(
+                f"There is no conversation {conversation_id}, or you cannot see it."
+            )
         if conversation.status == Status.CLOSED:
             raise ConversationClosed(f"Conversation {conversation.pk} is closed.")
         is_assignee = (

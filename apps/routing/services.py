@@ -150,6 +150,15 @@ def _locked_conversation(conversation_id: int) -> Conversation:
     return conversation
 
 
+def _require_visible(person: User, conversation: Conversation) -> None:
+    """An agent acts only on what they may see (Waiting, their teams, their own); anything
+    else does not exist for them: no team name or assignee leaks through a refusal."""
+    if not selectors.may_see(person, conversation):
+        raise ConversationNotFound(
+            f"There is no conversation {conversation.pk}, or you cannot see it."
+        )
+
+
 def _require_open(conversation: Conversation) -> None:
     if conversation.status == Status.CLOSED:
         raise ConversationClosed(f"Conversation {conversation.pk} is already closed.")
@@ -451,6 +460,8 @@ def route_to_team(*, conversation_id: int, team_id: int, actor: Actor) -> Conver
 
 
 def _claim_refusal(conversation: Conversation, agent: User) -> Exception | None:
+    """Why a claim by ``agent`` cannot succeed on the conversation as it stands (None: it
+    can). Visibility was checked before."""
     if conversation.status == Status.CLOSED:
         return ConversationClosed(f"Conversation {conversation.pk} is already closed.")
     if conversation.status == Status.ASSIGNED:
@@ -467,12 +478,7 @@ def _claim_refusal(conversation: Conversation, agent: User) -> Exception | None:
         return NotAllowedToRoute(
             f"Conversation {conversation.pk} is reserved for its preferred agent."
         )
-    if Membership.objects.filter(team_id=conversation.team_id, agent_id=agent.pk).exists():
-        return None
-    return NotAllowedToRoute(
-        f"You are not a member of team {conversation.team.name}, so you cannot take its "
-        f"conversations."
-    )
+    return None  # queued in a team: visible to them means they are a member
 
 
 @retry_on_deadlock
@@ -488,6 +494,10 @@ def claim_conversation(*, conversation_id: int, agent: User) -> Conversation:
         raise ConversationNotFound(f"Conversation {conversation_id} does not exist.")
     if conversation.status == Status.ASSIGNED and conversation.assignee_id == agent.pk:
         return conversation
+    if conversation.team_id is not None:
+        # Team-less conversations came from Waiting, which everyone saw: the loser of a
+        # race for one is told who won even though it is no longer theirs to see.
+        _require_visible(agent, conversation)
     refusal = _claim_refusal(conversation, agent)
     if refusal is not None:
         raise refusal
@@ -590,6 +600,7 @@ def transfer_conversation(
         raise InvalidInput("Give either a team or an agent to transfer to, not both.")
     with transaction.atomic():
         conversation = _locked_conversation(conversation_id)
+        _require_visible(person, conversation)
         _require_open(conversation)
         is_assignee = (
             conversation.status == Status.ASSIGNED and conversation.assignee_id == person.pk
@@ -629,6 +640,7 @@ def close_conversation(*, conversation_id: int, actor: Actor) -> Conversation:
     person = _require_person(actor)
     with transaction.atomic():
         conversation = _locked_conversation(conversation_id)
+        _require_visible(person, conversation)
         _require_open(conversation)
         is_assignee = (
             conversation.status == Status.ASSIGNED and conversation.assignee_id == person.pk

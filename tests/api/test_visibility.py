@@ -74,10 +74,11 @@ def test_pagination(world):
 def test_agents_cannot_act_on_what_they_may_not(world):
     client = world.client("agent")
     foreign = world.foreign.pk
-    assert client.post(f"{V1}conversations/{foreign}/claim").status_code == 403
-    assert client.post(f"{V1}conversations/{foreign}/close").status_code == 403
+    # Another team's conversation does not exist for them: 404, nothing about it leaks.
+    assert client.post(f"{V1}conversations/{foreign}/claim").status_code == 404
+    assert client.post(f"{V1}conversations/{foreign}/close").status_code == 404
     assert client.post(f"{V1}conversations/{foreign}/transfer", {"team": world.team.pk},
-                       format="json").status_code == 403
+                       format="json").status_code == 404
     assert client.post(f"{V1}conversations/{world.queued.pk}/messages", {"body": "hi"},
                        format="json").status_code == 403
     world.foreign.refresh_from_db()

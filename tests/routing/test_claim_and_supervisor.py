@@ -8,6 +8,7 @@ from apps.core.errors import InvalidInput
 from apps.routing.errors import (
     ConversationAlreadyTaken,
     ConversationClosed,
+    ConversationNotFound,
     InvalidTransition,
     NotAllowedToRoute,
     UnknownTarget,
@@ -60,7 +61,7 @@ def test_only_members_claim_from_a_team_queue(arrive):
     member, outsider = AgentFactory(), AgentFactory()
     team = TeamFactory(agents=[member])
     conversation = arrive(team=team)
-    with pytest.raises(NotAllowedToRoute):
+    with pytest.raises(ConversationNotFound):  # another team's queue is not theirs to see
         claim_conversation(conversation_id=conversation.pk, agent=outsider)
     conversation.refresh_from_db()
     assert conversation.status == Status.QUEUED
@@ -167,3 +168,27 @@ def test_supervisor_distributes_a_manual_or_sequential_backlog_by_rotation(
 def test_only_supervisors_distribute_on_demand():
     with pytest.raises(NotAllowedToRoute):
         distribute_team_backlog(team_id=TeamFactory().pk, actor=AgentFactory())
+
+
+def test_what_an_agent_may_not_see_does_not_exist_for_them(arrive):
+    from apps.conversations.services import post_reply
+
+    insider, outsider = AgentFactory(name="Ana"), AgentFactory()
+    team = TeamFactory(name="Secret", agents=[insider])
+    held = arrive(team=team)
+    claim_conversation(conversation_id=held.pk, agent=insider)
+    queued = arrive(team=team)
+    attempts = [
+        lambda: claim_conversation(conversation_id=held.pk, agent=outsider),
+        lambda: claim_conversation(conversation_id=queued.pk, agent=outsider),
+        lambda: close_conversation(conversation_id=held.pk, actor=outsider),
+        lambda: transfer_conversation(conversation_id=held.pk, agent_id=outsider.pk,
+                                      actor=outsider),
+        lambda: post_reply(conversation_id=held.pk, author=outsider, body="oi"),
+    ]
+    for attempt in attempts:
+        with pytest.raises(ConversationNotFound) as refused:
+            attempt()
+        assert "Ana" not in refused.value.detail and "Secret" not in refused.value.detail
+    held.refresh_from_db()
+    assert held.assignee == insider
