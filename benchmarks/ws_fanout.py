@@ -165,12 +165,12 @@ def main():
     prefix = f"wsbench-{uuid.uuid4().hex[:6]}"
     team, tokens = create_agents(prefix)
     connections.close_all()
-    print(f"Websocket fan-out: {CLIENTS} agents on one uvicorn process (CONN_MAX_AGE=60), "
+    print(f"Websocket fan-out: {CLIENTS} agents on one uvicorn process (DB_POOL_SIZE=16), "
           f"Redis channel layer, "
           f"coalescing window {settings.COUNTS_COALESCE_SECONDS * 1000:.0f} ms", flush=True)
     try:
         # Persistent database connections, as a production deployment would run.
-        with uvicorn(server_env(CONN_MAX_AGE="60")) as address:
+        with uvicorn(server_env(DB_POOL_SIZE="16", CONN_MAX_AGE=None)) as address:
             latencies = asyncio.run(run(address, tokens, prefix, team.pk))
         if latencies:
             p50, p95 = percentile(latencies, 50), percentile(latencies, 95)

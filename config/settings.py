@@ -88,8 +88,20 @@ TEMPLATES = [
 
 if DATABASE_URL:
     DATABASES = {"default": env.db_url_config(DATABASE_URL)}
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Under ASGI every request runs its sync code in a thread of its own, so persistent
+    # connections (CONN_MAX_AGE) pile up one per thread; a psycopg pool per process is the
+    # way to reuse connections there. DB_POOL_SIZE connections per process, 0: no pool.
+    DB_POOL_SIZE = env.int("DB_POOL_SIZE", default=0)
+    if DB_POOL_SIZE:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(2, DB_POOL_SIZE),
+            "max_size": DB_POOL_SIZE,
+            "timeout": 10,
+        }
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 else:
     DATABASES = {
         "default": {
