@@ -31,6 +31,7 @@ from django.db.models import Count, Q
 
 from apps.accounts.models import User
 from apps.conversations.models import Conversation, Message, Status
+from apps.conversations.payloads import conversation_payload, message_payload
 from apps.inbox import groups
 from apps.routing.events import ConversationsChanged, MessageCreated, PresenceChanged
 from apps.teams.models import Team
@@ -44,60 +45,6 @@ LAST_FLUSH_KEY = "atende:inbox:last-flush"
 
 
 # --------------------------------------------------------------------------- payloads
-
-
-def agent_summary_payload(user: User | None) -> dict | None:
-    if user is None:
-        return None
-    return {"id": user.pk, "username": user.username, "name": user.display_name}
-
-
-def message_payload(message: Message) -> dict:
-    """The message object of api.md: {id, sender, body, created_at} (+ author)."""
-    return {
-        "id": message.pk,
-        "sender": message.sender_kind,
-        "body": message.body,
-        "created_at": message.created_at.isoformat(),
-        "author": agent_summary_payload(message.author),
-    }
-
-
-def conversation_payload(conversation: Conversation) -> dict:
-    """The API conversation object, plus names for display (``*_name``). Expects
-    contact, team, assignee, preferred_agent and last_message selected."""
-    last = conversation.last_message
-    return {
-        "id": conversation.pk,
-        "contact": conversation.contact_id,
-        "channel": conversation.channel,
-        "status": conversation.status,
-        "team": conversation.team_id,
-        "assignee": conversation.assignee_id,
-        "preferred_agent": conversation.preferred_agent_id,
-        "preferred_type": conversation.preferred_type or None,
-        "created_at": conversation.created_at.isoformat(),
-        "updated_at": conversation.updated_at.isoformat(),
-        "closed_at": conversation.closed_at.isoformat() if conversation.closed_at else None,
-        "last_message": (
-            {
-                "id": last.pk,
-                "sender": last.sender_kind,
-                "body": last.body,
-                "created_at": last.created_at.isoformat(),
-            }
-            if last is not None
-            else None
-        ),
-        "contact_name": str(conversation.contact),
-        "team_name": conversation.team.name if conversation.team_id else None,
-        "assignee_name": (
-            conversation.assignee.display_name if conversation.assignee_id else None
-        ),
-        "preferred_agent_name": (
-            conversation.preferred_agent.display_name if conversation.preferred_agent_id else None
-        ),
-    }
 
 
 def agent_row_payload(row: dict) -> dict:

@@ -159,6 +159,19 @@ def _require_visible(person: User, conversation: Conversation) -> None:
         )
 
 
+def _locked_for_holder(conversation_id: int, person: User, *, verb: str) -> Conversation:
+    """Lock an open conversation that ``person`` holds, or may act on as a supervisor."""
+    conversation = _locked_conversation(conversation_id)
+    _require_visible(person, conversation)
+    _require_open(conversation)
+    holds_it = conversation.status == Status.ASSIGNED and conversation.assignee_id == person.pk
+    if not (holds_it or person.is_supervisor):
+        raise NotAllowedToRoute(
+            f"Only the agent who has this conversation, or a supervisor, can {verb} it."
+        )
+    return conversation
+
+
 def _require_open(conversation: Conversation) -> None:
     if conversation.status == Status.CLOSED:
         raise ConversationClosed(f"Conversation {conversation.pk} is already closed.")
@@ -599,16 +612,7 @@ def transfer_conversation(
     if (team_id is None) == (agent_id is None):
         raise InvalidInput("Give either a team or an agent to transfer to, not both.")
     with transaction.atomic():
-        conversation = _locked_conversation(conversation_id)
-        _require_visible(person, conversation)
-        _require_open(conversation)
-        is_assignee = (
-            conversation.status == Status.ASSIGNED and conversation.assignee_id == person.pk
-        )
-        if not (is_assignee or person.is_supervisor):
-            raise NotAllowedToRoute(
-                "Only the agent who has this conversation, or a supervisor, can transfer it."
-            )
+        conversation = _locked_for_holder(conversation_id, person, verb="transfer")
         if agent_id is not None:
             target = _active_agent(agent_id)
             if conversation.status == Status.ASSIGNED and conversation.assignee_id == target.pk:
@@ -639,16 +643,7 @@ def close_conversation(*, conversation_id: int, actor: Actor) -> Conversation:
     """The assignee or a supervisor closes a conversation; closing frees capacity."""
     person = _require_person(actor)
     with transaction.atomic():
-        conversation = _locked_conversation(conversation_id)
-        _require_visible(person, conversation)
-        _require_open(conversation)
-        is_assignee = (
-            conversation.status == Status.ASSIGNED and conversation.assignee_id == person.pk
-        )
-        if not (is_assignee or person.is_supervisor):
-            raise NotAllowedToRoute(
-                "Only the agent who has this conversation, or a supervisor, can close it."
-            )
+        conversation = _locked_for_holder(conversation_id, person, verb="close")
         before = placement_of(conversation)
         now = timezone.now()
         conversation.status = Status.CLOSED

@@ -7,6 +7,7 @@ from apps.accounts.api.base import (
 )
 from apps.accounts.models import User
 from apps.conversations.models import ActorKind, EventKind, SenderKind, Status
+from apps.conversations.payloads import conversation_payload, message_payload
 from apps.conversations.services import MAX_BODY
 from apps.organizations.models import Organization, RuleType
 from apps.teams.models import Team
@@ -47,14 +48,7 @@ class MessageSerializer(LastMessageSerializer):
     author = AgentSummarySerializer(allow_null=True)
 
     def to_representation(self, message):
-        data = super().to_representation(message)
-        author = message.author
-        data["author"] = (
-            {"id": author.pk, "username": author.username, "name": author.display_name}
-            if author is not None
-            else None
-        )
-        return data
+        return message_payload(message)
 
 
 class ConversationSerializer(Serializer):
@@ -79,39 +73,7 @@ class ConversationSerializer(Serializer):
     preferred_agent_name = serializers.CharField(allow_null=True)
 
     def to_representation(self, conversation):
-        last = conversation.last_message
-        field = self.fields
-        return {
-            "id": conversation.pk,
-            "contact": conversation.contact_id,
-            "channel": conversation.channel,
-            "status": conversation.status,
-            "team": conversation.team_id,
-            "assignee": conversation.assignee_id,
-            "preferred_agent": conversation.preferred_agent_id,
-            "preferred_type": conversation.preferred_type or None,
-            "created_at": field["created_at"].to_representation(conversation.created_at),
-            "updated_at": field["updated_at"].to_representation(conversation.updated_at),
-            "closed_at": (
-                field["closed_at"].to_representation(conversation.closed_at)
-                if conversation.closed_at
-                else None
-            ),
-            "last_message": LastMessageSerializer(last).data if last is not None else None,
-            "last_activity_at": field["last_activity_at"].to_representation(
-                conversation.last_activity_at
-            ),
-            "contact_name": str(conversation.contact),
-            "team_name": conversation.team.name if conversation.team_id else None,
-            "assignee_name": (
-                conversation.assignee.display_name if conversation.assignee_id else None
-            ),
-            "preferred_agent_name": (
-                conversation.preferred_agent.display_name
-                if conversation.preferred_agent_id
-                else None
-            ),
-        }
+        return conversation_payload(conversation)
 
 
 class ConversationFilterSerializer(serializers.Serializer):

@@ -1,0 +1,66 @@
+"""The one builder of each conversation-shaped payload: the API's responses and the live
+inbox's websocket events both use these, so a client sees the same object on both."""
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from apps.conversations.models import Conversation, Message
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 with a zone, as DRF writes it (UTC as ``Z``)."""
+    if moment is None:
+        return None
+    value = timezone.localtime(moment).isoformat()
+    return value[:-6] + "Z" if value.endswith("+00:00") else value
+
+
+def agent_summary(user) -> dict | None:
+    if user is None:
+        return None
+    return {"id": user.pk, "username": user.username, "name": user.display_name}
+
+
+def last_message_payload(message: Message | None) -> dict | None:
+    """api.md's ``{id, sender, body, created_at}``."""
+    if message is None:
+        return None
+    return {
+        "id": message.pk,
+        "sender": message.sender_kind,
+        "body": message.body,
+        "created_at": iso(message.created_at),
+    }
+
+
+def message_payload(message: Message) -> dict:
+    """A message with the agent who wrote it (null for the contact). Expects ``author``
+    selected."""
+    return {**last_message_payload(message), "author": agent_summary(message.author)}
+
+
+def conversation_payload(conversation: Conversation) -> dict:
+    """The conversation object of api.md plus display names and the last activity. Expects
+    contact, team, assignee, preferred_agent and last_message selected."""
+    return {
+        "id": conversation.pk,
+        "contact": conversation.contact_id,
+        "channel": conversation.channel,
+        "status": conversation.status,
+        "team": conversation.team_id,
+        "assignee": conversation.assignee_id,
+        "preferred_agent": conversation.preferred_agent_id,
+        "preferred_type": conversation.preferred_type or None,
+        "created_at": iso(conversation.created_at),
+        "updated_at": iso(conversation.updated_at),
+        "closed_at": iso(conversation.closed_at),
+        "last_message": last_message_payload(conversation.last_message),
+        "last_activity_at": iso(conversation.last_activity_at),
+        "contact_name": str(conversation.contact),
+        "team_name": conversation.team.name if conversation.team_id else None,
+        "assignee_name": conversation.assignee.display_name if conversation.assignee_id else None,
+        "preferred_agent_name": (
+            conversation.preferred_agent.display_name if conversation.preferred_agent_id else None
+        ),
+    }
