@@ -274,3 +274,16 @@ class Command(BaseCommand):
         self.stdout.write(f"  supervisor: sofia / {PASSWORD}")
         agents = ", ".join(username for username, *_rest in PEOPLE if username != "sofia")
         self.stdout.write(f"  agents:     {agents} (password {PASSWORD})")
+        self.stdout.write("  a client writes in (as a channel integration would):")
+        self.stdout.write(
+            f"    TOKEN=$(curl -s -X POST {URL}/api/v1/auth/token -H 'Content-Type: "
+            f"application/json' -d '{{\"username\": \"admin\", \"password\": "
+            f"\"{PASSWORD}\"}}' | python3 -c 'import json,sys; print(json.load(sys.stdin)"
+            f"[\"token\"])')"
+        )
+        self.stdout.write(
+            f"    curl -X POST {URL}/api/v1/inbound -H \"Authorization: Token $TOKEN\" "
+            f"-H 'Content-Type: application/json' -d '{{\"contact\": {{\"external_id\": "
+            f"\"whatsapp:+5511999990000\", \"name\": \"Maria\"}}, \"body\": \"Olá!\"}}'"
+        )
+        self.stdout.write(f"  API docs:   {URL}/api/docs/")
