@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 CLIENTS = int(os.environ.get("BENCH_WS_CLIENTS", "1000"))
 ROUNDS = int(os.environ.get("BENCH_WS_ROUNDS", "5"))
 CONNECT_CONCURRENCY = 50
+WORKERS = os.environ.get("BENCH_WS_WORKERS", str(os.cpu_count() or 2))
 
 
 def percentile(values, pct):
@@ -165,12 +166,13 @@ def main():
     prefix = f"wsbench-{uuid.uuid4().hex[:6]}"
     team, tokens = create_agents(prefix)
     connections.close_all()
-    print(f"Websocket fan-out: {CLIENTS} agents on one uvicorn process (DB_POOL_SIZE=16), "
+    print(f"Websocket fan-out: {CLIENTS} agents, uvicorn --workers {WORKERS} (DB_POOL_SIZE=16), "
           f"Redis channel layer, "
           f"coalescing window {settings.COUNTS_COALESCE_SECONDS * 1000:.0f} ms", flush=True)
     try:
-        # Persistent database connections, as a production deployment would run.
-        with uvicorn(server_env(DB_POOL_SIZE="16", CONN_MAX_AGE=None)) as address:
+        # Pooled database connections, as a production deployment would run.
+        env = server_env(DB_POOL_SIZE="16", CONN_MAX_AGE=None)
+        with uvicorn(env, extra_args=("--workers", WORKERS)) as address:
             latencies = asyncio.run(run(address, tokens, prefix, team.pk))
         if latencies:
             p50, p95 = percentile(latencies, 50), percentile(latencies, 95)
