@@ -25,6 +25,9 @@ class TeamListView(ApiViewMixin, generics.ListCreateAPIView):
     def get_queryset(self):
         return Team.objects.prefetch_related("memberships").order_by("name", "id")
 
+    def perform_create(self, serializer):
+        distribute_if_due(serializer.save())
+
 
 @extend_schema_view(
     delete=extend_schema(
@@ -41,6 +44,16 @@ class TeamDetailView(ProtectedDeleteMixin, ApiViewMixin, generics.RetrieveUpdate
 
     def get_queryset(self):
         return Team.objects.prefetch_related("memberships")
+
+    def perform_update(self, serializer):
+        distribute_if_due(serializer.save())
+
+
+def distribute_if_due(team: Team) -> None:
+    """A new member, or a switch to ``capacity`` mode, must not leave the queue waiting while
+    someone has room (routing.md section 7, invariant 4); other modes never move by
+    themselves (the service decides)."""
+    routing.distribute_team_backlog(team_id=team.pk)
 
 
 class DistributeView(ApiView):
