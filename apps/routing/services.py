@@ -682,11 +682,14 @@ def distribute_team_backlog(*, team_id: int, actor: Actor = None) -> int:
     with transaction.atomic():
         advisory_xact_lock(team.pk)
         rotation = Membership.objects.filter(team_id=team.pk, agent_id=OuterRef("pk"))
+        members = User.objects.filter(
+            memberships__team_id=team.pk, presence=Presence.ONLINE, is_active=True
+        )
+        if by_capacity:
+            # Only those with room can receive: full members are neither read nor locked.
+            members = members.filter(open_count__lt=F("capacity"))
         rows = (
-            User.objects.filter(
-                memberships__team_id=team.pk, presence=Presence.ONLINE, is_active=True
-            )
-            .annotate(last_assigned_at=Subquery(rotation.values("last_assigned_at")[:1]))
+            members.annotate(last_assigned_at=Subquery(rotation.values("last_assigned_at")[:1]))
             .select_for_update(of=("self",))
             .order_by("pk")
             .values_list(
@@ -711,12 +714,18 @@ def distribute_team_backlog(*, team_id: int, actor: Actor = None) -> int:
                 return 0
             queue = queue[:room]
         now = timezone.now()
-        plan = plan_backlog(list(queue), candidates, by_capacity=by_capacity, now=now)
-        _apply_backlog_plan(plan, team=team, actor=actor, now=now, from_status=Status.QUEUED)
+        backlog = list(queue)
+        plan = plan_backlog(backlog, candidates, by_capacity=by_capacity, now=now)
+        _apply_backlog_plan(
+            plan, team=team, actor=actor, now=now, from_status=Status.QUEUED,
+            preferred=dict(backlog),
+        )
         return len(plan)
 
 
-def _apply_backlog_plan(plan, *, team: Team | None, actor: Actor, now, from_status: str) -> None:
+def _apply_backlog_plan(
+    plan, *, team: Team | None, actor: Actor, now, from_status: str, preferred: dict
+) -> None:
     if not plan:
         return
     by_agent: dict[int, list[int]] = defaultdict(list)
@@ -740,17 +749,12 @@ def _apply_backlog_plan(plan, *, team: Team | None, actor: Actor, now, from_stat
         Membership.objects.filter(team_id=team.pk, agent_id__in=agent_ids).update(
             last_assigned_at=now
         )
-    details = dict(
-        Conversation.objects.filter(pk__in=[p.conversation_id for p in plan]).values_list(
-            "pk", "preferred_agent_id"
-        )
-    )
     kind_of_actor = actor_kind_of(actor, ActorKind.DISTRIBUTION)
     events = []
     changes = []
     for item in plan:
         team_id = team.pk if team is not None else None
-        before = Placement(from_status, team_id, None, details.get(item.conversation_id))
+        before = Placement(from_status, team_id, None, preferred.get(item.conversation_id))
         after = Placement(Status.ASSIGNED, team_id, item.agent_id, before.preferred_agent_id)
         events.append(
             ConversationEvent(
