@@ -120,6 +120,8 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         """One coalesced flush for one of our groups (we may get the same flush through
         several groups: conversations and messages are forwarded once)."""
         flush = event["flush"]
+        if event.get("regroup"):
+            await self._regroup()
         for conversation in event.get("conversations", ()):
             if self._first_time((flush, "c", conversation["id"])):
                 await self.send_json(realtime.conversation_updated_event(conversation))
@@ -134,6 +136,20 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(realtime.agents_updated_event(event["agents"]))
         if "counts" in event and self._merge_counts(event["counts"]):
             await self.send_json(realtime.queue_counts_event(self.counts))
+
+    async def _regroup(self):
+        """The person joined or left a team: follow exactly the groups they may see now,
+        and send counts that list their teams as they are."""
+        wanted = await database_sync_to_async(groups.groups_for)(self.user)
+        for group in wanted:
+            if group not in self.joined:
+                await self.channel_layer.group_add(group, self.channel_name)
+        for group in self.joined:
+            if group not in wanted:
+                await self.channel_layer.group_discard(group, self.channel_name)
+        self.joined = list(wanted)
+        self.counts = await database_sync_to_async(selectors.queue_counts_for)(self.user)
+        await self.send_json(realtime.queue_counts_event(self.counts))
 
     def _merge_counts(self, part: dict) -> bool:
         """Merge absolute numbers of some scopes into the counts last sent; True if changed."""

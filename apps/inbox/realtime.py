@@ -33,7 +33,12 @@ from apps.accounts.models import User
 from apps.conversations.models import Conversation, Message, Status
 from apps.conversations.payloads import conversation_payload, message_payload
 from apps.inbox import groups
-from apps.routing.events import ConversationsChanged, MessageCreated, PresenceChanged
+from apps.routing.events import (
+    ConversationsChanged,
+    MembershipsChanged,
+    MessageCreated,
+    PresenceChanged,
+)
 from apps.teams.models import Team
 
 logger = logging.getLogger(__name__)
@@ -206,6 +211,8 @@ def entries_for(announcement) -> list[dict]:
         ]
     if isinstance(announcement, PresenceChanged):
         return [{"presence": announcement.agent_id, "loads": [announcement.agent_id]}]
+    if isinstance(announcement, MembershipsChanged):
+        return [{"regroup": agent_id} for agent_id in announcement.agent_ids]
     return []
 
 
@@ -329,7 +336,11 @@ def build_batches(entries: list[dict]) -> dict[str, dict]:
     agent_ids: set[int] = set()
     load_ids: set[int] = set()
     presence_ids: set[int] = set()
+    regroup_ids: set[int] = set()
     for entry in entries:
+        if "regroup" in entry:
+            regroup_ids.add(entry["regroup"])
+            continue
         if "message" in entry:
             message_groups[entry["message"]].update(entry["groups"])
         elif "conversation" in entry:
@@ -350,6 +361,9 @@ def build_batches(entries: list[dict]) -> dict[str, dict]:
         return batches[group]
 
     supervisors = groups.supervisors_group()
+    for agent_id in regroup_ids:
+        # Their teams changed: each connection joins and leaves groups and recounts.
+        batch(groups.agent_group(agent_id))["regroup"] = True
 
     if conversation_groups:
         for conversation in Conversation.objects.filter(

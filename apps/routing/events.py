@@ -46,3 +46,10 @@ class AgentAvailable:
 class PresenceChanged:
     agent_id: int
     presence: str
+
+
+@dataclass(frozen=True)
+class MembershipsChanged:
+    """These agents joined or left a team: what they may see changed."""
+
+    agent_ids: tuple[int, ...]

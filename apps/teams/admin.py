@@ -5,8 +5,8 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from apps.routing import services as routing
-from apps.teams.models import DistributionMode, Membership, RoutingSettings, Team
+from apps.teams.models import Membership, RoutingSettings, Team
+from apps.teams.services import team_members_changed
 
 
 class MembershipInline(admin.TabularInline):
@@ -34,12 +34,11 @@ class TeamAdmin(admin.ModelAdmin):
         return getattr(obj, "_members", None)
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
         team = form.instance
-        if team.distribution_mode == DistributionMode.CAPACITY:
-            # A new online member, or a team switched to capacity mode, must not leave its
-            # queue waiting while someone has room (routing.md section 7, invariant 4).
-            routing.distribute_team_backlog(team_id=team.pk)
+        before = set(team.memberships.values_list("agent_id", flat=True))
+        super().save_related(request, form, formsets, change)
+        after = set(team.memberships.values_list("agent_id", flat=True))
+        team_members_changed(team=team, agent_ids=before ^ after)
 
 
 @admin.register(RoutingSettings)

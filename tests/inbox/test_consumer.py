@@ -276,3 +276,37 @@ def test_supervisors_hear_agents_presence_and_load():
 
     token_for_boss, token_for_agent = token_for(boss), token_for(agent)
     async_to_sync(scenario)()
+
+
+def test_joining_or_leaving_a_team_changes_what_an_open_inbox_hears():
+    from apps.teams.services import set_team_members
+
+    newcomer = AgentFactory()
+    sales = TeamFactory(name="Sales")
+    token = token_for(newcomer)
+
+    async def scenario():
+        comm, counts = await connected(token=token)
+        assert counts["teams"] == []
+
+        await database_sync_to_async(set_team_members)(team=sales, agent_ids={newcomer.pk})
+        await realtime.aflush()
+        counts = of_type(await drain(comm), "queue.counts")[-1]["counts"]
+        assert counts["teams"] == [{"id": sales.pk, "name": "Sales", "queued": 0}]
+
+        conversation = await database_sync_to_async(inbound)("joined", team=sales)
+        await realtime.aflush()
+        events = await drain(comm)
+        assert [e["conversation"]["id"] for e in of_type(events, "conversation.updated")] == [
+            conversation.pk
+        ]
+
+        await database_sync_to_async(set_team_members)(team=sales, agent_ids=set())
+        await realtime.aflush()
+        assert of_type(await drain(comm), "queue.counts")[-1]["counts"]["teams"] == []
+        await database_sync_to_async(inbound)("after-leaving", team=sales)
+        await realtime.aflush()
+        assert await comm.receive_nothing(timeout=0.5)
+        await comm.disconnect()
+
+    async_to_sync(scenario)()

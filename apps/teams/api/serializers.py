@@ -3,7 +3,8 @@ from rest_framework import serializers
 
 from apps.accounts.api.base import IdRelatedField, ModelSerializer, Serializer
 from apps.accounts.models import User
-from apps.teams.models import DistributionMode, Membership, Team
+from apps.teams.models import DistributionMode, Team
+from apps.teams.services import set_team_members
 
 
 class TeamSerializer(ModelSerializer):
@@ -56,12 +57,7 @@ class TeamSerializer(ModelSerializer):
 
     @staticmethod
     def _set_members(team: Team, members: list[User]) -> None:
-        wanted = {agent.pk for agent in members}
-        Membership.objects.filter(team=team).exclude(agent_id__in=wanted).delete()
-        present = set(Membership.objects.filter(team=team).values_list("agent_id", flat=True))
-        Membership.objects.bulk_create(
-            Membership(team=team, agent_id=agent_id) for agent_id in sorted(wanted - present)
-        )
+        set_team_members(team=team, agent_ids={agent.pk for agent in members})
         if hasattr(team, "_prefetched_objects_cache"):
             team._prefetched_objects_cache.pop("memberships", None)
 

@@ -13,6 +13,7 @@ from apps.teams.api.serializers import (
     TeamSerializer,
 )
 from apps.teams.models import RoutingSettings, Team
+from apps.teams.services import team_members_changed
 
 
 class TeamListView(ApiViewMixin, generics.ListCreateAPIView):
@@ -26,7 +27,7 @@ class TeamListView(ApiViewMixin, generics.ListCreateAPIView):
         return Team.objects.prefetch_related("memberships").order_by("name", "id")
 
     def perform_create(self, serializer):
-        distribute_if_due(serializer.save())
+        team_members_changed(team=serializer.save(), agent_ids=set())
 
 
 @extend_schema_view(
@@ -46,14 +47,7 @@ class TeamDetailView(ProtectedDeleteMixin, ApiViewMixin, generics.RetrieveUpdate
         return Team.objects.prefetch_related("memberships")
 
     def perform_update(self, serializer):
-        distribute_if_due(serializer.save())
-
-
-def distribute_if_due(team: Team) -> None:
-    """A new member, or a switch to ``capacity`` mode, must not leave the queue waiting while
-    someone has room (routing.md section 7, invariant 4); other modes never move by
-    themselves (the service decides)."""
-    routing.distribute_team_backlog(team_id=team.pk)
+        team_members_changed(team=serializer.save(), agent_ids=set())  # the mode may have changed
 
 
 class DistributeView(ApiView):
