@@ -28,7 +28,7 @@ seed: migrate
 run: seed
 	@echo ""
 	@echo "Serving Atende on http://$(HOST):$(PORT) (Ctrl-C to stop)"
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT)
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan off
 
 # With DATABASE_URL and REDIS_URL the settings are production's: pages resolve static files
 # through whitenoise's manifest, so collect them first (as a deployment does).
