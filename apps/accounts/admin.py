@@ -117,8 +117,7 @@ class UserAdmin(DjangoUserAdmin):
         if "presence" in changed:
             routing.set_presence(agent=obj, status=obj.presence, actor=request.user)
         if "is_active" in changed and not obj.is_active:
-            # A deactivated agent gets nothing automatically: what waited for them moves on.
-            routing.release_reservations(agent_id=obj.pk)
+            routing.deactivate_agent(agent_id=obj.pk, actor=request.user)
         obj.refresh_from_db(fields=["open_count", "capacity", "presence", "last_heartbeat"])
 
 

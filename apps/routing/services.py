@@ -906,6 +906,18 @@ def set_presence(*, agent: User, status: str, actor: Actor = None) -> str:
     return before
 
 
+def deactivate_agent(*, agent_id: int, actor: Actor = None) -> None:
+    """The person can no longer sign in or receive anything: offline, and what waited
+    reserved for them goes into normal routing. Their open conversations stay theirs until a
+    supervisor transfers them; their history stays."""
+    User.objects.filter(pk=agent_id).update(is_active=False)
+    agent = User.objects.filter(pk=agent_id).first()
+    if agent is None:
+        raise UnknownTarget(f"There is no agent with id {agent_id}.", field="agent")
+    set_presence(agent=agent, status=Presence.OFFLINE, actor=actor)
+    release_reservations(agent_id=agent_id)
+
+
 def set_capacity(*, agent_id: int, capacity: int, actor: Actor) -> User:
     """An administrator changes an agent's limit; raising it lets distribution run."""
     if not isinstance(capacity, int) or isinstance(capacity, bool) or not 0 <= capacity <= 10_000:

@@ -165,3 +165,18 @@ def test_coming_online_takes_reserved_conversations_before_the_team_backlog(arri
     queued.refresh_from_db()
     assert reserved.assignee == preferred
     assert queued.status == Status.QUEUED
+
+
+def test_deactivating_the_preferred_agent_sends_their_reservations_on(tree, arrive):
+    from apps.routing.services import deactivate_agent
+
+    acme, *_ = tree
+    preferred = AgentFactory(capacity=0)
+    RuleFactory(organization=acme, agent=preferred, type=RuleType.AUTO)
+    reserved = arrive(contact=ContactFactory(organization=acme))
+    assert reserved.status == Status.RESERVED
+    deactivate_agent(agent_id=preferred.pk)
+    reserved.refresh_from_db()
+    preferred.refresh_from_db()
+    assert reserved.status == Status.WAITING
+    assert (preferred.is_active, preferred.presence) == (False, Presence.OFFLINE)

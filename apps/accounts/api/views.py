@@ -18,7 +18,7 @@ from apps.accounts.api.serializers import (
     TokenRequestSerializer,
     TokenSerializer,
 )
-from apps.accounts.models import IntegrationClient, Presence, User
+from apps.accounts.models import IntegrationClient, User
 from apps.accounts.permissions import IsAdmin, IsPerson, ReadPersonWriteAdmin
 from apps.core.errors import InvalidInput
 from apps.routing import selectors
@@ -94,20 +94,15 @@ class AgentDetailView(ApiViewMixin, generics.RetrieveUpdateDestroyAPIView):
             routing.set_capacity(agent_id=agent.pk, capacity=capacity, actor=self.request.user)
             agent.capacity = capacity
         if active is False:
-            self._deactivate(agent)
+            routing.deactivate_agent(agent_id=agent.pk, actor=self.request.user)
+            agent.refresh_from_db()
 
     def destroy(self, request, *args, **kwargs):
         agent = self.get_object()
         if agent.pk == request.user.pk:
             raise InvalidInput("You cannot deactivate yourself.")
-        self._deactivate(agent)
+        routing.deactivate_agent(agent_id=agent.pk, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-    @staticmethod
-    def _deactivate(agent: User) -> None:
-        User.objects.filter(pk=agent.pk).update(is_active=False)
-        agent.is_active = False
-        routing.set_presence(agent=agent, status=Presence.OFFLINE)
 
 
 class MeView(ApiView):
