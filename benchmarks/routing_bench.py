@@ -116,13 +116,12 @@ def bench_claim_storm(*, rounds: int = 5, claimers: int = 50) -> dict:
 def bench_backlog(*, conversations: int = 10_000, agents: int = 200) -> dict:
     """A capacity team's backlog drained as 200 agents come online one after another."""
     from django.db import connection
-    from django.utils import timezone
 
     from apps.accounts.models import Presence, User
-    from apps.conversations.models import Conversation, ConversationEvent, Status
-    from apps.organizations.models import Contact
+    from apps.conversations.models import Conversation, Status
     from apps.routing.services import set_presence
     from apps.teams.models import DistributionMode, Membership, Team
+    from tests.factories import queued_backlog
 
     team = Team.objects.create(name="Bench backlog", distribution_mode=DistributionMode.CAPACITY)
     people = User.objects.bulk_create(
@@ -130,20 +129,7 @@ def bench_backlog(*, conversations: int = 10_000, agents: int = 200) -> dict:
         for i in range(agents)
     )
     Membership.objects.bulk_create(Membership(team=team, agent=a) for a in people)
-    contacts = Contact.objects.bulk_create(
-        Contact(external_id=f"backlog-{i}", name=f"Client {i}") for i in range(conversations)
-    )
-    now = timezone.now()
-    queued = Conversation.objects.bulk_create(
-        Conversation(contact=c, team=team, status=Status.QUEUED, queued_at=now,
-                     last_activity_at=now)
-        for c in contacts
-    )
-    ConversationEvent.objects.bulk_create(
-        ConversationEvent(conversation=c, kind="queued", actor_kind="system", to_status="queued",
-                          to_team=team, reason="benchmark backlog")
-        for c in queued
-    )
+    queued_backlog(team, conversations)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     start = time.perf_counter()

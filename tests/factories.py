@@ -2,7 +2,7 @@ import factory
 from django.utils import timezone
 
 from apps.accounts.models import IntegrationClient, Presence, Role, User
-from apps.conversations.models import Conversation
+from apps.conversations.models import Conversation, ConversationEvent, Status
 from apps.organizations.models import Contact, Organization, PreferentialRule, RuleType
 from apps.teams.models import DistributionMode, Membership, Team
 
@@ -115,3 +115,23 @@ class ConversationFactory(factory.django.DjangoModelFactory):
 
     contact = factory.SubFactory(ContactFactory)
     queued_at = factory.LazyFunction(timezone.now)
+
+
+def queued_backlog(team: Team, count: int, *, prefix: str = "backlog") -> list[Conversation]:
+    """A team queue made directly in bulk, as if it piled up while nobody was online (with
+    the history row every conversation has)."""
+    contacts = Contact.objects.bulk_create(
+        Contact(external_id=f"{prefix}-{team.pk}-{i}", name=f"Client {i}") for i in range(count)
+    )
+    now = timezone.now()
+    conversations = Conversation.objects.bulk_create(
+        Conversation(contact=c, team=team, status=Status.QUEUED, queued_at=now,
+                     last_activity_at=now)
+        for c in contacts
+    )
+    ConversationEvent.objects.bulk_create(
+        ConversationEvent(conversation=c, kind="queued", actor_kind="system",
+                          to_status="queued", to_team=team, reason="backlog")
+        for c in conversations
+    )
+    return conversations

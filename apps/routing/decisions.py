@@ -8,8 +8,6 @@ import heapq
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from apps.teams.models import DistributionMode
-
 LISTED_MEMBERS = 6
 
 
@@ -107,16 +105,6 @@ def choose_by_rotation(
         f"Sequential rotation among online members {describe_rotation(candidates)}: "
         f"{nxt.name} was next.",
     )
-
-
-def choose_for_mode(
-    mode: str, candidates: list[Candidate], *, preferred_agent_id: int | None = None
-) -> Choice | None:
-    if mode == DistributionMode.CAPACITY:
-        return choose_by_capacity(candidates, preferred_agent_id=preferred_agent_id)
-    if mode == DistributionMode.SEQUENTIAL:
-        return choose_by_rotation(candidates, preferred_agent_id=preferred_agent_id)
-    return None
 
 
 def plan_backlog(

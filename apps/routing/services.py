@@ -961,12 +961,12 @@ def sweep_routing() -> int:
     """The safety net: redistribute every ``capacity`` team, hand reserved conversations to
     online preferred agents with room, release those of agents who are not online."""
     assigned = 0
-    online_with_reservations = (
+    agents_with_reservations = (
         Conversation.objects.filter(status=Status.RESERVED)
         .values_list("preferred_agent_id", "preferred_agent__presence")
         .distinct()
     )
-    for agent_id, presence in online_with_reservations:
+    for agent_id, presence in agents_with_reservations:
         if presence == Presence.ONLINE:
             assigned += assign_reserved_conversations(agent_id=agent_id)
         else:

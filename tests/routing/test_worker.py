@@ -12,14 +12,13 @@ from django.conf import settings
 from django.db import connection
 
 from apps.accounts.models import Presence, User
-from apps.conversations.models import Conversation, ConversationEvent, Status
-from apps.organizations.models import Contact
+from apps.conversations.models import Conversation, Status
 from apps.routing.invariants import check_invariants
 from apps.routing.services import set_presence
 from apps.routing.tasks import distribute_team
-from apps.teams.models import DistributionMode, Team
+from apps.teams.models import DistributionMode
 from config.celery import app as celery_app
-from tests.factories import TeamFactory, UserFactory
+from tests.factories import TeamFactory, UserFactory, queued_backlog
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,26 +69,6 @@ def wait_until(condition, *, seconds: float = 60) -> bool:
             return True
         time.sleep(0.1)
     return False
-
-
-def queued_backlog(team: Team, count: int) -> None:
-    """A backlog made directly (as if it piled up while nobody was online)."""
-    contacts = Contact.objects.bulk_create(
-        Contact(external_id=f"backlog-{team.pk}-{i}") for i in range(count)
-    )
-    from django.utils import timezone
-
-    now = timezone.now()
-    conversations = Conversation.objects.bulk_create(
-        Conversation(contact=c, team=team, status=Status.QUEUED, queued_at=now,
-                     last_activity_at=now)
-        for c in contacts
-    )
-    ConversationEvent.objects.bulk_create(
-        ConversationEvent(conversation=c, kind="queued", actor_kind="system",
-                          to_status="queued", to_team=team, reason="backlog")
-        for c in conversations
-    )
 
 
 def test_backlog_is_assigned_by_the_worker_when_an_agent_comes_online(broker):
