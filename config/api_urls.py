@@ -6,7 +6,7 @@ do not); anything else under /api/ is a JSON 404."""
 from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from apps.accounts.api.base import IdConverter, not_found
+from apps.core.api import IdConverter, not_found
 
 register_converter(IdConverter, "id")
 

@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from apps.accounts.models import IntegrationClient, Presence, Role, User
 from apps.conversations.models import Conversation, ConversationEvent, Status
+from apps.conversations.reasons import text
 from apps.organizations.models import Contact, Organization, PreferentialRule, RuleType
 from apps.teams.models import DistributionMode, Membership, Team
 
@@ -131,7 +132,7 @@ def queued_backlog(team: Team, count: int, *, prefix: str = "backlog") -> list[C
     )
     ConversationEvent.objects.bulk_create(
         ConversationEvent(conversation=c, kind="queued", actor_kind="system",
-                          to_status="queued", to_team=team, reason="backlog")
+                          to_status="queued", to_team=team, reason_parts=[text("backlog")])
         for c in conversations
     )
     return conversations

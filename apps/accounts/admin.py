@@ -7,9 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from apps.accounts.models import IntegrationClient, User
+from apps.core.limits import MAX_CAPACITY
 from apps.routing import services as routing
-
-MAX_CAPACITY = 10_000
 
 # Columns the routing services own: the admin form never writes them with a plain save.
 SERVICE_OWNED_FIELDS = {"capacity", "presence", "open_count", "last_heartbeat"}

@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.limits import MAX_TEXT_LENGTH
+
 
 class Role(models.TextChoices):
     AGENT = "agent", _("Agent")
@@ -29,7 +31,7 @@ class User(AbstractUser):
     ``check_invariants`` verifies it against the conversations.
     """
 
-    name = models.CharField(_("name"), max_length=255, blank=True)
+    name = models.CharField(_("name"), max_length=MAX_TEXT_LENGTH, blank=True)
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.AGENT)
     capacity = models.PositiveIntegerField(
         _("capacity"),
@@ -84,6 +86,12 @@ class User(AbstractUser):
         return False
 
 
+def is_person(principal) -> bool:
+    """A signed-in, active agent, supervisor or administrator (not an integration client,
+    not an anonymous visitor, not a deactivated account)."""
+    return isinstance(principal, User) and principal.is_active
+
+
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -94,7 +102,7 @@ class IntegrationClient(models.Model):
     Only the token's SHA-256 is stored: the token itself is shown once, on creation.
     """
 
-    name = models.CharField(_("name"), max_length=255)
+    name = models.CharField(_("name"), max_length=MAX_TEXT_LENGTH)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     token_prefix = models.CharField(max_length=8, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -7,11 +7,7 @@ Principals are Users (``agent``, ``supervisor``, ``admin``) or IntegrationClient
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from apps.accounts.models import User
-
-
-def is_person(user) -> bool:
-    return isinstance(user, User) and user.is_active
+from apps.accounts.models import is_person
 
 
 def is_integration(user) -> bool:

@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from apps.conversations.events import Placement
+from apps.conversations.reasons import render
 from apps.organizations.models import RuleType
 
 
@@ -14,7 +16,6 @@ class Status(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-OPEN_STATUSES = (Status.WAITING, Status.QUEUED, Status.RESERVED, Status.ASSIGNED)
 UNASSIGNED_STATUSES = (Status.WAITING, Status.QUEUED, Status.RESERVED)
 
 
@@ -126,8 +127,13 @@ class Conversation(models.Model):
         return f"#{self.pk} {self.contact} ({self.status})"
 
     @property
-    def is_open(self) -> bool:
-        return self.status != Status.CLOSED
+    def placement(self) -> Placement:
+        return Placement(
+            status=self.status,
+            team_id=self.team_id,
+            assignee_id=self.assignee_id,
+            preferred_agent_id=self.preferred_agent_id,
+        )
 
 
 class SenderKind(models.TextChoices):
@@ -156,13 +162,11 @@ class Message(models.Model):
 
 
 class EventKind(models.TextChoices):
-    CREATED = "created", _("Created")
     ROUTED = "routed", _("Routed to a team")
     QUEUED = "queued", _("Queued")
     WAITING = "waiting", _("Left in Waiting")
     RESERVED = "reserved", _("Reserved for preferred agent")
     RELEASED = "released", _("Reservation released")
-    STARRED = "starred", _("Preferred agent starred")
     ASSIGNED = "assigned", _("Assigned")
     CLAIMED = "claimed", _("Claimed")
     TRANSFERRED = "transferred", _("Transferred")
@@ -210,7 +214,10 @@ class ConversationEvent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",
     )
-    reason = models.TextField()
+    reason_parts = models.JSONField(
+        default=list, blank=True,
+        help_text=_("Why, as sentence codes and their parameters (apps.conversations.reasons)."),
+    )
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
@@ -219,3 +226,8 @@ class ConversationEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} #{self.conversation_id}: {self.reason[:60]}"
+
+    @property
+    def reason(self) -> str:
+        """Why it happened, in the active language."""
+        return render(self.reason_parts)

@@ -4,26 +4,28 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import IntegrationClient, User
+from apps.conversations.events import MessageCreated
 from apps.conversations.models import Conversation, Message, SenderKind, Status
 from apps.core.announce import announce
 from apps.core.db import retry_on_deadlock
 from apps.core.errors import InvalidInput
+from apps.core.limits import MAX_BODY_LENGTH
 from apps.organizations.models import Contact, Organization
 from apps.routing import selectors
 from apps.routing import services as routing
 from apps.routing.errors import ConversationClosed, ConversationNotFound, NotAllowedToRoute
-from apps.routing.events import MessageCreated
 from apps.teams.models import Team
 
-MAX_BODY = 10_000
 CONTACT_FIELDS = ("name", "email", "phone")
 
 
 def _clean_body(body) -> str:
     if not isinstance(body, str) or not body.strip():
         raise InvalidInput("The message body must be a non-empty text.", field="body")
-    if len(body) > MAX_BODY:
-        raise InvalidInput(f"The message body is longer than {MAX_BODY} characters.", field="body")
+    if len(body) > MAX_BODY_LENGTH:
+        raise InvalidInput(
+            f"The message body is longer than {MAX_BODY_LENGTH} characters.", field="body"
+        )
     return body
 
 
@@ -61,7 +63,7 @@ def _append(conversation: Conversation, *, sender_kind: str, author, body: str) 
         MessageCreated(
             conversation_id=conversation.pk,
             message_id=message.pk,
-            placement=routing.placement_of(conversation),
+            placement=conversation.placement,
         )
     )
     return message
@@ -126,9 +128,7 @@ def post_reply(*, conversation_id: int, author: User, body: str) -> Message:
         raise NotAllowedToRoute("Only an agent can reply.")
     with transaction.atomic():
         conversation = Conversation.objects.filter(pk=conversation_id).first()
-        if conversation is None:
-            raise ConversationNotFound(f"Conversation {conversation_id} does not exist.")
-        if not selectors.may_see(author, conversation):
+        if conversation is None or not selectors.may_see(author, conversation):
             raise ConversationNotFound(
                 f"There is no conversation {conversation_id}, or you cannot see it."
             )

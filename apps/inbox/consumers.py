@@ -15,7 +15,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from apps.accounts.models import Presence
+from apps.accounts.models import Presence, is_person
 from apps.core.errors import DomainError, InvalidInput
 from apps.inbox import groups, presence, realtime
 from apps.routing import selectors
@@ -24,15 +24,6 @@ SEEN_LIMIT = 2000  # recent (flush, conversation) and message keys, to drop grou
 CHOOSABLE_PRESENCE = (Presence.ONLINE, Presence.AWAY)
 _grace_tasks: set = set()
 logger = logging.getLogger(__name__)
-
-
-def is_person(user) -> bool:
-    return bool(
-        user is not None
-        and getattr(user, "is_authenticated", False)
-        and getattr(user, "is_active", False)
-        and not getattr(user, "is_integration", False)
-    )
 
 
 class InboxConsumer(AsyncJsonWebsocketConsumer):

@@ -1,62 +1,53 @@
-"""Channel-layer group names of the live inbox: one function each, and who joins which.
+"""Channel-layer group names of the live inbox: one per audience of
+apps.conversations.visibility (the rule of who may see a conversation), so a socket joins
+exactly the groups of what its person may see, and a change is sent exactly to the groups
+of those who may see it.
 
 Names are valid for Channels (``^[a-zA-Z0-9._-]+$``, under 100 characters).
 """
 
-from apps.conversations.models import Status
+from apps.accounts.models import is_person
+from apps.conversations import visibility
 from apps.routing import selectors
-from apps.routing.events import Placement
+
+PREFIX = "inbox."
+
+
+def group_of(audience: str) -> str:
+    return PREFIX + audience
 
 
 def waiting_group() -> str:
     """Every agent's connection: Waiting is visible to all agents."""
-    return "inbox.waiting"
+    return group_of(visibility.WAITING)
 
 
 def team_group(team_id: int) -> str:
     """The members of one team."""
-    return f"inbox.team.{int(team_id)}"
+    return group_of(visibility.team_audience(team_id))
 
 
 def agent_group(agent_id: int) -> str:
     """Every connection (tab, process) of one person."""
-    return f"inbox.agent.{int(agent_id)}"
+    return group_of(visibility.agent_audience(agent_id))
 
 
 def supervisors_group() -> str:
     """Supervisors and administrators: they see every conversation and every team."""
-    return "inbox.supervisors"
+    return group_of(visibility.SUPERVISORS)
 
 
 def groups_for(user) -> list[str]:
-    """The groups a person's connection joins, decided by the routing selectors (the same
-    permissions the API and the pages use). Integrations and strangers join none."""
-    if getattr(user, "is_integration", False) or not getattr(user, "is_authenticated", False):
+    """The groups a person's connection joins (their own group first). Integrations and
+    strangers join none."""
+    if not is_person(user):
         return []
-    joined = [agent_group(user.pk)]
-    if user.is_supervisor:
-        # The supervisors' group carries every conversation, team count and agent row.
-        return [*joined, supervisors_group()]
-    joined.append(waiting_group())
-    joined += [team_group(team_id) for team_id in selectors.teams_visible_to(user).values_list(
-        "id", flat=True
-    )]
-    return joined
+    team_ids = [] if user.is_supervisor else selectors.team_ids_of(user)
+    audiences = visibility.audiences_of_person(user, team_ids=team_ids)
+    own = visibility.agent_audience(user.pk)
+    return [group_of(own), *sorted(group_of(a) for a in audiences if a != own)]
 
 
-def groups_seeing(placement: Placement | None) -> set[str]:
-    """Who may see a conversation standing at ``placement`` (supervisors always may).
-    Mirrors selectors.visibility_filter: Waiting for all, a team's conversations for its
-    members, an agent's own, and those reserved for them."""
-    if placement is None:
-        return set()
-    seeing = {supervisors_group()}
-    if placement.status == Status.WAITING:
-        seeing.add(waiting_group())
-    if placement.team_id:
-        seeing.add(team_group(placement.team_id))
-    if placement.assignee_id:
-        seeing.add(agent_group(placement.assignee_id))
-    if placement.status == Status.RESERVED and placement.preferred_agent_id:
-        seeing.add(agent_group(placement.preferred_agent_id))
-    return seeing
+def groups_seeing(placement) -> set[str]:
+    """The groups of everyone who may see a conversation standing at ``placement``."""
+    return {group_of(a) for a in visibility.audiences_of(placement)}

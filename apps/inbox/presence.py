@@ -4,7 +4,8 @@ Each open websocket registers its channel name in the Django cache under its age
 sorted set scored by expiry in production, a dict in the embedded locmem cache). Heartbeats
 (pings) push the expiry forward; a process that dies leaves entries that expire by
 themselves, and services.sweep_stale_presence catches the presence. All presence changes go
-through services.set_presence (which announces AgentAvailable and releases reservations).
+through services.set_presence (coming online lets distribution run; leaving releases
+reservations).
 
 - Opening a connection makes an offline agent online, unless they chose away (the choice is
   remembered in the cache, so neither a new tab nor a reconnect overrides it).

@@ -30,15 +30,12 @@ from django.db import connections
 from django.db.models import Count, Q
 
 from apps.accounts.models import User
+from apps.conversations.events import ConversationsChanged, MessageCreated
 from apps.conversations.models import Conversation, Message, Status
 from apps.conversations.payloads import conversation_payload, message_payload
 from apps.inbox import groups
-from apps.routing.events import (
-    ConversationsChanged,
-    MembershipsChanged,
-    MessageCreated,
-    PresenceChanged,
-)
+from apps.routing.events import PresenceChanged
+from apps.teams.events import MembershipsChanged
 from apps.teams.models import Team
 
 logger = logging.getLogger(__name__)

@@ -4,6 +4,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from mptt.models import MPTTModel, TreeForeignKey
 
+from apps.core.limits import MAX_TEXT_LENGTH
+
 
 class OrganizationKind(models.TextChoices):
     ORGANIZATION = "organization", _("Organization")
@@ -13,7 +15,7 @@ class OrganizationKind(models.TextChoices):
 class Organization(MPTTModel):
     """A node of the client organization tree: companies, child companies, departments."""
 
-    name = models.CharField(_("name"), max_length=255)
+    name = models.CharField(_("name"), max_length=MAX_TEXT_LENGTH)
     kind = models.CharField(
         _("kind"), max_length=16, choices=OrganizationKind.choices,
         default=OrganizationKind.ORGANIZATION,
@@ -41,10 +43,10 @@ class Organization(MPTTModel):
 class Contact(models.Model):
     """A client who writes in from a channel, known to integrations by ``external_id``."""
 
-    name = models.CharField(_("name"), max_length=255, blank=True)
-    email = models.EmailField(_("email"), max_length=255, blank=True)
-    phone = models.CharField(_("phone"), max_length=255, blank=True)
-    external_id = models.CharField(_("external id"), max_length=255, unique=True)
+    name = models.CharField(_("name"), max_length=MAX_TEXT_LENGTH, blank=True)
+    email = models.EmailField(_("email"), max_length=MAX_TEXT_LENGTH, blank=True)
+    phone = models.CharField(_("phone"), max_length=MAX_TEXT_LENGTH, blank=True)
+    external_id = models.CharField(_("external id"), max_length=MAX_TEXT_LENGTH, unique=True)
     organization = TreeForeignKey(
         Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="contacts",
         verbose_name=_("organization"),

@@ -6,7 +6,13 @@ class RoutingConfig(AppConfig):
     label = "routing"
 
     def ready(self):
-        from apps.core.announce import subscribe
-        from apps.routing.tasks import enqueue_distribution
+        from apps.accounts.models import is_person
+        from apps.core.api import on_api_request
+        from apps.routing.services import record_heartbeat
 
-        subscribe(enqueue_distribution)
+        def heartbeat(request):
+            """Every permitted API request of a person is a presence heartbeat."""
+            if is_person(request.user):
+                record_heartbeat(agent=request.user)
+
+        on_api_request(heartbeat)

@@ -1,12 +1,15 @@
 """Choosing an agent: pure functions over already-loaded candidates.
 
-Each returns the choice and a reason a supervisor understands. The services apply the
-choice (with the row locks that make it safe) and write the reason into the history.
+Each returns the choice and a reason a supervisor understands (a sentence code with its
+parameters, apps.conversations.reasons). The services apply the choice (with the row locks
+that make it safe) and write the reason into the history.
 """
 
 import heapq
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from apps.conversations.reasons import Part, part
 
 LISTED_MEMBERS = 6
 
@@ -27,14 +30,14 @@ class Candidate:
 @dataclass(frozen=True)
 class Choice:
     agent_id: int
-    reason: str
+    reason: Part
 
 
 @dataclass
 class BacklogAssignment:
     conversation_id: int
     agent_id: int
-    reason: str
+    reason: Part
 
 
 def recency_key(candidate: Candidate) -> tuple:
@@ -44,22 +47,18 @@ def recency_key(candidate: Candidate) -> tuple:
 
 
 def describe_loads(candidates: list[Candidate]) -> str:
+    """"Ana 1/5, Bruno 0/5, +3": names with load and limit (the first few)."""
     shown = ", ".join(f"{c.name} {c.load}/{c.capacity}" for c in candidates[:LISTED_MEMBERS])
     more = len(candidates) - LISTED_MEMBERS
-    return shown + (f" and {more} more" if more > 0 else "")
+    return shown + (f", +{more}" if more > 0 else "")
 
 
 def describe_rotation(candidates: list[Candidate]) -> str:
-    ordered = sorted(candidates, key=recency_key)[:LISTED_MEMBERS]
-    shown = ", ".join(f"{c.name} ({_last_assigned(c)})" for c in ordered)
+    """The members in rotation order, next first ("Bruno, Ana, +2")."""
+    ordered = sorted(candidates, key=recency_key)
+    shown = ", ".join(c.name for c in ordered[:LISTED_MEMBERS])
     more = len(candidates) - LISTED_MEMBERS
-    return shown + (f" and {more} more" if more > 0 else "")
-
-
-def _last_assigned(candidate: Candidate) -> str:
-    if candidate.last_assigned_at is None:
-        return "not assigned yet"
-    return "last assigned " + candidate.last_assigned_at.strftime("%H:%M:%S")
+    return shown + (f", +{more}" if more > 0 else "")
 
 
 def choose_by_capacity(
@@ -74,16 +73,16 @@ def choose_by_capacity(
         if c.agent_id == preferred_agent_id:
             return Choice(
                 c.agent_id,
-                f"{c.name} is the preferred agent and is online with free capacity "
-                f"({c.load}/{c.capacity}).",
+                part("preferred_has_room", agent=c.name, load=c.load, capacity=c.capacity),
             )
     best = min(available, key=lambda c: (-c.free, *recency_key(c)))
-    tied = [c for c in available if c.free == best.free]
-    tie = " (tie broken by least recently assigned)" if len(tied) > 1 else ""
+    tied = sum(1 for c in available if c.free == best.free) > 1
     return Choice(
         best.agent_id,
-        f"By capacity among online members {describe_loads(candidates)}: {best.name} had the "
-        f"most free capacity ({best.free}){tie}.",
+        part(
+            "by_capacity_tied" if tied else "by_capacity",
+            loads=describe_loads(candidates), agent=best.name, free=best.free,
+        ),
     )
 
 
@@ -96,14 +95,11 @@ def choose_by_rotation(
         return None
     for c in candidates:
         if c.agent_id == preferred_agent_id and c.free > 0:
-            return Choice(
-                c.agent_id, f"{c.name} is the preferred agent and is online with free capacity."
-            )
+            return Choice(c.agent_id, part("preferred_in_rotation", agent=c.name))
     nxt = min(candidates, key=recency_key)
     return Choice(
         nxt.agent_id,
-        f"Sequential rotation among online members {describe_rotation(candidates)}: "
-        f"{nxt.name} was next.",
+        part("by_rotation", members=describe_rotation(candidates), agent=nxt.name),
     )
 
 
@@ -123,7 +119,6 @@ def plan_backlog(
     """
     by_id = {c.agent_id: c for c in candidates}
     version = dict.fromkeys(by_id, 0)
-    mode = "capacity, oldest first" if by_capacity else "rotation"
 
     def key(c: Candidate) -> tuple:
         return (-c.free, *recency_key(c)) if by_capacity else recency_key(c)
@@ -138,9 +133,9 @@ def plan_backlog(
         preferred = by_id.get(preferred_id) if preferred_id else None
         if preferred is not None and preferred.free > 0:
             chosen = preferred
-            reason = (
-                f"Backlog distribution ({mode}): {chosen.name} is the preferred agent, online "
-                f"with free capacity ({chosen.load}/{chosen.capacity})."
+            reason = part(
+                "backlog_preferred", agent=chosen.name, load=chosen.load,
+                capacity=chosen.capacity,
             )
         else:
             chosen = None
@@ -151,15 +146,13 @@ def plan_backlog(
                     break
             if chosen is None:
                 break
-            detail = (
-                f"had the most free capacity ({chosen.free} of {chosen.capacity})"
-                if by_capacity
-                else "was next"
-            )
-            reason = (
-                f"Backlog distribution ({mode}) among {len(candidates)} online members: "
-                f"{chosen.name} {detail}."
-            )
+            if by_capacity:
+                reason = part(
+                    "backlog_by_capacity", online=len(candidates), agent=chosen.name,
+                    free=chosen.free, capacity=chosen.capacity,
+                )
+            else:
+                reason = part("backlog_by_rotation", online=len(candidates), agent=chosen.name)
         chosen.load += 1
         chosen.last_assigned_at = now + timedelta(microseconds=tick)
         version[chosen.agent_id] += 1

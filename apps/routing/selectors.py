@@ -3,6 +3,7 @@
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from apps.accounts.models import Presence, User
+from apps.conversations import visibility
 from apps.conversations.models import Conversation, ConversationEvent, Message, Status
 from apps.organizations.models import Contact, PreferentialRule
 from apps.routing.decisions import Candidate
@@ -105,25 +106,14 @@ def queue_counts_for(user: User) -> dict:
     }
 
 
-def visibility_filter(user) -> Q | None:
-    """None means everything (supervisors and administrators)."""
-    if getattr(user, "is_supervisor", False):
-        return None
-    return (
-        Q(status=Status.WAITING)
-        | Q(team__in=Membership.objects.filter(agent_id=user.pk).values("team_id"))
-        | Q(assignee_id=user.pk)
-        | Q(status=Status.RESERVED, preferred_agent_id=user.pk)
-    )
-
-
 def conversations_visible_to(user) -> QuerySet[Conversation]:
     """Agents see Waiting, their teams' conversations and their own (and those reserved for
-    them); supervisors and administrators see all. Integrations see none."""
-    if getattr(user, "is_integration", False) or not getattr(user, "is_authenticated", False):
-        return Conversation.objects.none()
+    them); supervisors and administrators see all; integrations and strangers none
+    (apps.conversations.visibility)."""
+    condition = visibility.conversation_filter(
+        user, team_ids_query=Membership.objects.filter(agent_id=user.pk).values("team_id")
+    )
     qs = Conversation.objects.all()
-    condition = visibility_filter(user)
     return qs if condition is None else qs.filter(condition)
 
 
@@ -135,17 +125,11 @@ def conversation_list_for(user) -> QuerySet[Conversation]:
 
 
 def may_see(user, conversation: Conversation, *, team_ids: list[int] | None = None) -> bool:
-    if getattr(user, "is_supervisor", False):
-        return True
-    if getattr(user, "is_integration", False):
-        return False
-    if conversation.status == Status.WAITING or conversation.assignee_id == user.pk:
-        return True
-    if conversation.status == Status.RESERVED and conversation.preferred_agent_id == user.pk:
-        return True
-    if team_ids is None:
-        team_ids = team_ids_of(user)
-    return conversation.team_id in team_ids
+    """Whether ``user`` may see ``conversation`` (their teams are read only if it matters)."""
+    return visibility.may_see(
+        user, conversation.placement,
+        team_ids=team_ids if team_ids is not None else (lambda: team_ids_of(user)),
+    )
 
 
 def agents_overview() -> QuerySet[User]:

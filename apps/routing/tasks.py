@@ -42,10 +42,3 @@ def sweep() -> dict:
     assigned = services.sweep_routing()
     return {"presence_swept": swept, "assigned": assigned}
 
-
-def enqueue_distribution(announcement) -> None:
-    """Subscriber of the engine's announcements: start distribution where it is due."""
-    from apps.routing.events import AgentAvailable
-
-    if isinstance(announcement, AgentAvailable):
-        agent_available.delay(announcement.agent_id)

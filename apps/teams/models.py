@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.limits import MAX_TEXT_LENGTH
+
 
 class DistributionMode(models.TextChoices):
     MANUAL = "manual", _("Manual claim")
@@ -11,7 +13,7 @@ class DistributionMode(models.TextChoices):
 
 
 class Team(models.Model):
-    name = models.CharField(_("name"), max_length=255, unique=True)
+    name = models.CharField(_("name"), max_length=MAX_TEXT_LENGTH, unique=True)
     distribution_mode = models.CharField(
         _("distribution mode"), max_length=16, choices=DistributionMode.choices,
         default=DistributionMode.MANUAL,

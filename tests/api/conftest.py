@@ -9,7 +9,6 @@ from rest_framework.test import APIClient
 
 from apps.accounts.models import IntegrationClient, User
 from apps.conversations.models import Conversation
-from apps.conversations.services import receive_inbound_message
 from apps.routing import services as routing
 from tests.factories import (
     AdminFactory,
@@ -21,6 +20,7 @@ from tests.factories import (
     SupervisorFactory,
     TeamFactory,
 )
+from tests.helpers import arrive
 
 ROLES = ("anonymous", "agent", "supervisor", "admin", "integration")
 
@@ -39,13 +39,6 @@ def client_for(principal) -> APIClient:
     elif isinstance(principal, IntegrationClient):
         client.credentials(HTTP_AUTHORIZATION=f"Token {principal.raw_token}")
     return client
-
-
-def arrive(external_id: str, *, team=None, body="Hello, I need help") -> Conversation:
-    conversation, _message, _created = receive_inbound_message(
-        external_id=external_id, body=body, team=team, channel="whatsapp"
-    )
-    return conversation
 
 
 @dataclass

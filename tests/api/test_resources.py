@@ -249,7 +249,9 @@ def test_concurrent_claims_through_the_api_have_one_winner():
     assert check_invariants() == []
 
 
-def test_a_capacity_team_given_an_online_member_serves_its_queue_at_once(world):
+def test_a_capacity_team_given_an_online_member_serves_its_queue_at_once(
+    world, django_capture_on_commit_callbacks
+):
     from apps.teams.models import DistributionMode
 
     admin = world.client("admin")
@@ -257,9 +259,12 @@ def test_a_capacity_team_given_an_online_member_serves_its_queue_at_once(world):
     queued = [arrive(f"cap-{n}", team=team) for n in range(2)]
     helper = AgentFactory(capacity=1)
     url = f"{V1}teams/{team.pk}/"
-    admin.patch(url, {"members": [helper.pk]}, format="json")
+    with django_capture_on_commit_callbacks(execute=True) as enqueued:
+        admin.patch(url, {"members": [helper.pk]}, format="json")
+    assert len(enqueued) == 2  # the inbox regroups; the distribution task is enqueued once
     assert User.objects.get(pk=helper.pk).open_count == 0  # manual: nothing moves
-    admin.patch(url, {"distribution_mode": "capacity"}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.patch(url, {"distribution_mode": "capacity"}, format="json")
     statuses = sorted(type(c).objects.get(pk=c.pk).status for c in queued)
     assert statuses == [Status.ASSIGNED, Status.QUEUED]  # within the helper's limit of 1
     assert check_invariants() == []

@@ -9,7 +9,6 @@ from django.urls import reverse
 
 from apps.accounts.models import IntegrationClient, Presence, User, hash_token
 from apps.conversations.models import Conversation, EventKind, Status
-from apps.conversations.services import receive_inbound_message
 from apps.organizations.models import PreferentialRule, RuleType
 from apps.routing.invariants import check_invariants
 from apps.teams.models import DistributionMode, Membership
@@ -22,6 +21,7 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
+from tests.helpers import arrive
 
 pytestmark = pytest.mark.django_db
 
@@ -118,9 +118,7 @@ def test_rule_added_in_the_admin_routes_the_next_conversation(admin_client):
         organization=organization.pk, agent=agent.pk, type=RuleType.AUTO
     ))
     assert response.status_code == 302
-    conversation, _message, _created = receive_inbound_message(
-        external_id=contact.external_id, body="Oi"
-    )
+    conversation = arrive(contact=contact, body="Oi")
     assert (conversation.status, conversation.assignee) == (Status.ASSIGNED, agent)
 
 
@@ -153,7 +151,7 @@ def test_raising_capacity_in_the_admin_lets_distribution_run(
     agent = AgentFactory(capacity=1)
     team = TeamFactory(distribution_mode=DistributionMode.CAPACITY, agents=[agent])
     for n in range(3):
-        receive_inbound_message(external_id=f"cap-{n}", body="Oi", team=team)
+        arrive(f"cap-{n}", body="Oi", team=team)
     assert Conversation.objects.filter(status=Status.QUEUED).count() == 2
 
     url = reverse("admin:accounts_user_change", args=[agent.pk])
@@ -182,7 +180,7 @@ def test_admin_edit_never_overwrites_the_load_counter(admin_client):
     team = TeamFactory(distribution_mode=DistributionMode.CAPACITY, agents=[agent])
     url = reverse("admin:accounts_user_change", args=[agent.pk])
     stale_form = user_form(agent, name="Renamed")  # read before the assignment below
-    receive_inbound_message(external_id="load-1", body="Oi", team=team)
+    arrive("load-1", body="Oi", team=team)
     response = admin_client.post(url, stale_form)
     assert response.status_code == 302
     agent.refresh_from_db()
@@ -197,7 +195,7 @@ def test_setting_an_agent_away_in_the_admin_releases_their_reservations(
     team = TeamFactory(distribution_mode=DistributionMode.MANUAL)
     contact = ContactFactory()
     RuleFactory(contact=contact, agent=agent, type=RuleType.AUTO)
-    conversation, _m, _c = receive_inbound_message(
+    conversation = arrive(
         external_id=contact.external_id, body="Oi", team=team
     )
     assert conversation.status == Status.RESERVED
@@ -256,18 +254,21 @@ def test_revoke_action_revokes_tokens(admin_client):
 # --------------------------------------------------------------------------- teams, conversations
 
 
-def test_adding_an_online_member_to_a_capacity_team_drains_its_queue(admin_client):
+def test_adding_an_online_member_to_a_capacity_team_drains_its_queue(
+    admin_client, django_capture_on_commit_callbacks
+):
     team = TeamFactory(distribution_mode=DistributionMode.CAPACITY)
     for n in range(2):
-        receive_inbound_message(external_id=f"team-{n}", body="Oi", team=team)
+        arrive(f"team-{n}", body="Oi", team=team)
     agent = AgentFactory()
     url = reverse("admin:teams_team_change", args=[team.pk])
-    response = admin_client.post(url, {
-        "name": team.name, "distribution_mode": DistributionMode.CAPACITY,
-        "memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "0",
-        "memberships-MIN_NUM_FORMS": "0", "memberships-MAX_NUM_FORMS": "1000",
-        "memberships-0-agent": agent.pk, "memberships-0-team": team.pk,
-    })
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(url, {
+            "name": team.name, "distribution_mode": DistributionMode.CAPACITY,
+            "memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "0",
+            "memberships-MIN_NUM_FORMS": "0", "memberships-MAX_NUM_FORMS": "1000",
+            "memberships-0-agent": agent.pk, "memberships-0-team": team.pk,
+        })
     assert response.status_code == 302
     assert Membership.objects.filter(team=team, agent=agent).exists()
     assert Conversation.objects.filter(assignee=agent, status=Status.ASSIGNED).count() == 2
@@ -277,7 +278,7 @@ def test_adding_an_online_member_to_a_capacity_team_drains_its_queue(admin_clien
 def test_close_action_closes_through_the_service(admin_client):
     agent = AgentFactory()
     team = TeamFactory(distribution_mode=DistributionMode.CAPACITY, agents=[agent])
-    conversation, _m, _c = receive_inbound_message(external_id="closing", body="Oi", team=team)
+    conversation = arrive("closing", body="Oi", team=team)
     response = admin_client.post(
         reverse("admin:conversations_conversation_changelist"),
         {"action": "close_selected", "_selected_action": [conversation.pk]},
@@ -293,7 +294,7 @@ def test_close_action_closes_through_the_service(admin_client):
 def test_conversation_change_page_is_read_only(admin_client):
     agent = AgentFactory()
     team = TeamFactory(distribution_mode=DistributionMode.CAPACITY, agents=[agent])
-    conversation, _m, _c = receive_inbound_message(external_id="ro", body="Olá!", team=team)
+    conversation = arrive("ro", body="Olá!", team=team)
     url = reverse("admin:conversations_conversation_change", args=[conversation.pk])
     page = admin_client.get(url)
     body = page.content.decode()

@@ -15,7 +15,6 @@ from rest_framework.authtoken.models import Token, TokenProxy
 
 from apps.accounts.models import IntegrationClient, Role, User
 from apps.conversations.models import Conversation
-from apps.conversations.services import receive_inbound_message
 from apps.organizations.models import Contact, Organization, PreferentialRule
 from apps.routing import services as routing
 from apps.teams.models import RoutingSettings, Team
@@ -28,6 +27,7 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
+from tests.helpers import arrive
 
 pytestmark = pytest.mark.django_db
 
@@ -38,9 +38,7 @@ PAGES = ("changelist", "add", "change")
 def _conversation():
     agent = AgentFactory()
     team = TeamFactory(agents=[agent])
-    conversation, _message, _created = receive_inbound_message(
-        external_id=f"page-{Conversation.objects.count()}", body="Olá", team=team
-    )
+    conversation = arrive(f"page-{Conversation.objects.count()}", body="Olá", team=team)
     routing.claim_conversation(conversation_id=conversation.pk, agent=agent)
     routing.close_conversation(conversation_id=conversation.pk, actor=agent)
     return conversation

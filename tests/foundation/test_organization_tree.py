@@ -4,10 +4,10 @@ admin's drag and drop."""
 import pytest
 from django.urls import reverse
 
-from apps.conversations.services import receive_inbound_message
 from apps.organizations.models import Organization, OrganizationKind, RuleType
 from apps.routing.selectors import preferential_rule_for
 from tests.factories import AgentFactory, ContactFactory, RuleFactory, UserFactory
+from tests.helpers import arrive
 
 pytestmark = pytest.mark.django_db
 
@@ -63,9 +63,7 @@ def test_rules_follow_a_moved_subtree(tree):
     tree["finance"].save()
     contact.refresh_from_db()
     assert preferential_rule_for(contact).agent == globex_agent
-    conversation, _message, _created = receive_inbound_message(
-        external_id=contact.external_id, body="hello"
-    )
+    conversation = arrive(contact=contact, body="hello")
     assert conversation.preferred_agent == globex_agent
 
 

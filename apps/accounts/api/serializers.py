@@ -2,15 +2,14 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from apps.accounts.api.base import ModelSerializer, Serializer
 from apps.accounts.models import IntegrationClient, Presence, Role, User
-
-MAX_CAPACITY = 10_000
+from apps.core.api import ModelSerializer, Serializer
+from apps.core.limits import MAX_CAPACITY, MAX_TEXT_LENGTH
 
 
 class TokenRequestSerializer(Serializer):
-    username = serializers.CharField(max_length=255, trim_whitespace=False)
-    password = serializers.CharField(max_length=255, trim_whitespace=False)
+    username = serializers.CharField(max_length=MAX_TEXT_LENGTH, trim_whitespace=False)
+    password = serializers.CharField(max_length=MAX_TEXT_LENGTH, trim_whitespace=False)
 
 
 class TokenSerializer(Serializer):
@@ -23,7 +22,7 @@ class AgentSerializer(ModelSerializer):
     Created with an optional ``password``; ``capacity`` goes from 0 to 10000."""
 
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
-    name = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    name = serializers.CharField(max_length=MAX_TEXT_LENGTH, required=False, allow_blank=True)
     role = serializers.ChoiceField(choices=Role.choices, required=False)
     capacity = serializers.IntegerField(min_value=0, max_value=MAX_CAPACITY, required=False)
     password = serializers.CharField(
@@ -102,7 +101,7 @@ class IntegrationSerializer(ModelSerializer):
     show its first characters followed by an ellipsis, or null once revoked."""
 
     token = serializers.SerializerMethodField()
-    name = serializers.CharField(max_length=255)
+    name = serializers.CharField(max_length=MAX_TEXT_LENGTH)
 
     class Meta:
         model = IntegrationClient

@@ -1,5 +1,4 @@
 from django.contrib.auth import authenticate
-from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
@@ -8,7 +7,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
-from apps.accounts.api.base import ApiView, ApiViewMixin, error
 from apps.accounts.api.serializers import (
     AgentSerializer,
     AgentUpdateSerializer,
@@ -20,6 +18,7 @@ from apps.accounts.api.serializers import (
 )
 from apps.accounts.models import IntegrationClient, User
 from apps.accounts.permissions import IsAdmin, IsPerson, ReadPersonWriteAdmin
+from apps.core.api import ApiView, ApiViewMixin, error
 from apps.core.errors import InvalidInput
 from apps.routing import selectors
 from apps.routing import services as routing
@@ -85,17 +84,14 @@ class AgentDetailView(ApiViewMixin, generics.RetrieveUpdateDestroyAPIView):
         active = data.pop("is_active", None)
         if active is False and agent.pk == self.request.user.pk:
             raise InvalidInput("You cannot deactivate yourself.", field="is_active")
-        with transaction.atomic():
-            serializer.save()
-            if active is True and not agent.is_active:
-                User.objects.filter(pk=agent.pk).update(is_active=True)
-                agent.is_active = True
+        serializer.save()
+        if active is True and not agent.is_active:
+            routing.activate_agent(agent_id=agent.pk, actor=self.request.user)
         if capacity is not None:
             routing.set_capacity(agent_id=agent.pk, capacity=capacity, actor=self.request.user)
-            agent.capacity = capacity
-        if active is False:
+        if active is False and agent.is_active:
             routing.deactivate_agent(agent_id=agent.pk, actor=self.request.user)
-            agent.refresh_from_db()
+        agent.refresh_from_db()
 
     def destroy(self, request, *args, **kwargs):
         agent = self.get_object()

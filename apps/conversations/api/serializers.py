@@ -1,25 +1,22 @@
 from rest_framework import serializers
 
-from apps.accounts.api.base import (
+from apps.conversations.models import ActorKind, EventKind, SenderKind, Status
+from apps.conversations.payloads import conversation_payload, message_payload
+from apps.core.api import (
     AgentSummarySerializer,
     IdRelatedField,
     Serializer,
 )
-from apps.accounts.models import User
-from apps.conversations.models import ActorKind, EventKind, SenderKind, Status
-from apps.conversations.payloads import conversation_payload, message_payload
-from apps.conversations.services import MAX_BODY
+from apps.core.limits import MAX_BODY_LENGTH, MAX_ID, MAX_TEXT_LENGTH
 from apps.organizations.models import Organization, RuleType
 from apps.teams.models import Team
-
-MAX_ID = 2**63 - 1
 
 
 class BodyField(serializers.CharField):
     """A message body: 1 to 10,000 characters, not only blanks (kept as written)."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", MAX_BODY)
+        kwargs.setdefault("max_length", MAX_BODY_LENGTH)
         kwargs.setdefault("min_length", 1)
         kwargs.setdefault("trim_whitespace", False)
         super().__init__(**kwargs)
@@ -142,10 +139,10 @@ class ReplySerializer(Serializer):
 
 
 class InboundContactSerializer(Serializer):
-    external_id = serializers.CharField(max_length=255)
-    name = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    email = serializers.EmailField(max_length=255, required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    external_id = serializers.CharField(max_length=MAX_TEXT_LENGTH)
+    name = serializers.CharField(max_length=MAX_TEXT_LENGTH, required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=MAX_TEXT_LENGTH, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=MAX_TEXT_LENGTH, required=False, allow_blank=True)
     organization = IdRelatedField(
         queryset=Organization.objects.all(), required=False, allow_null=True
     )
@@ -158,25 +155,3 @@ class InboundSerializer(Serializer):
     body = BodyField()
     team = IdRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
     channel = serializers.CharField(max_length=32, required=False, default="webchat")
-
-
-class AssignSerializer(Serializer):
-    agent = IdRelatedField(queryset=User.objects.filter(is_active=True))
-
-
-class TransferSerializer(Serializer):
-    """Exactly one of ``team`` and ``agent``."""
-
-    team = IdRelatedField(queryset=Team.objects.all(), required=False)
-    agent = IdRelatedField(queryset=User.objects.filter(is_active=True), required=False)
-
-    def validate(self, attrs):
-        if ("team" in attrs) == ("agent" in attrs):
-            raise serializers.ValidationError(
-                "Give either a team or an agent to transfer to, not both."
-            )
-        return attrs
-
-
-class RouteSerializer(Serializer):
-    team = IdRelatedField(queryset=Team.objects.all())

@@ -4,7 +4,6 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from apps.accounts.api.base import ApiView, ApiViewMixin, error
 from apps.accounts.permissions import IsAdminOrIntegration, IsPerson
 from apps.conversations import services as conversations
 from apps.conversations.api.serializers import (
@@ -15,6 +14,7 @@ from apps.conversations.api.serializers import (
     MessageSerializer,
     ReplySerializer,
 )
+from apps.core.api import ApiView, ApiViewMixin, error
 from apps.routing import selectors
 
 

@@ -1,9 +1,10 @@
 from django.db import IntegrityError, transaction
 from rest_framework import serializers
 
-from apps.accounts.api.base import IdRelatedField, ModelSerializer
 from apps.accounts.models import User
+from apps.core.api import IdRelatedField, ModelSerializer
 from apps.core.errors import InvalidInput
+from apps.core.limits import MAX_TEXT_LENGTH
 from apps.organizations.models import (
     Contact,
     Organization,
@@ -17,7 +18,7 @@ class OrganizationSerializer(ModelSerializer):
     """``{id, name, kind, parent}``: a node of the organization tree. Changing ``parent``
     moves the node with its whole subtree; a node cannot move under itself."""
 
-    name = serializers.CharField(max_length=255)
+    name = serializers.CharField(max_length=MAX_TEXT_LENGTH)
     kind = serializers.ChoiceField(choices=OrganizationKind.choices, required=False)
     parent = IdRelatedField(
         queryset=Organization.objects.all(), allow_null=True, required=False
@@ -69,9 +70,9 @@ class OrganizationFilterSerializer(serializers.Serializer):
 class ContactSerializer(ModelSerializer):
     """``{id, name, email, phone, external_id, organization}``; ``external_id`` is unique."""
 
-    name = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    email = serializers.EmailField(max_length=255, required=False, allow_blank=True)
-    phone = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    name = serializers.CharField(max_length=MAX_TEXT_LENGTH, required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=MAX_TEXT_LENGTH, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=MAX_TEXT_LENGTH, required=False, allow_blank=True)
     organization = IdRelatedField(
         queryset=Organization.objects.all(), allow_null=True, required=False
     )
@@ -82,7 +83,7 @@ class ContactSerializer(ModelSerializer):
 
 
 class ContactFilterSerializer(serializers.Serializer):
-    external_id = serializers.CharField(required=False, max_length=255)
+    external_id = serializers.CharField(required=False, max_length=MAX_TEXT_LENGTH)
     organization = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
 
 

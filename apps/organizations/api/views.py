@@ -1,8 +1,8 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 
-from apps.accounts.api.base import ApiViewMixin, ProtectedDeleteMixin, error
 from apps.accounts.permissions import IsAdmin, IsAdminOrIntegration, ReadPersonWriteAdmin
+from apps.core.api import ApiViewMixin, ProtectedDeleteMixin, error
 from apps.organizations.api.serializers import (
     ContactFilterSerializer,
     ContactSerializer,

@@ -4,15 +4,11 @@ which decides whether the caller may do it (NotAllowed is a 403, a lost race a 4
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from apps.accounts.api.base import ApiView, ConflictSerializer, error
 from apps.accounts.permissions import IsPerson, IsSupervisor, IsSupervisorOrIntegration
-from apps.conversations.api.serializers import (
-    AssignSerializer,
-    ConversationSerializer,
-    RouteSerializer,
-    TransferSerializer,
-)
+from apps.conversations.api.serializers import ConversationSerializer
+from apps.core.api import ApiView, ConflictSerializer, error
 from apps.routing import services as routing
+from apps.routing.api.serializers import AssignSerializer, RouteSerializer, TransferSerializer
 
 CONFLICT = error(409, "Taken by someone else (see `assignee`), closed, or changed meanwhile.",
                  ConflictSerializer)

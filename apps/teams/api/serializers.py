@@ -1,17 +1,17 @@
-from django.db import transaction
 from rest_framework import serializers
 
-from apps.accounts.api.base import IdRelatedField, ModelSerializer, Serializer
 from apps.accounts.models import User
+from apps.core.api import IdRelatedField, ModelSerializer, Serializer
+from apps.core.limits import MAX_TEXT_LENGTH
 from apps.teams.models import DistributionMode, Team
-from apps.teams.services import set_team_members
+from apps.teams.services import create_team, update_team
 
 
 class TeamSerializer(ModelSerializer):
     """``{id, name, distribution_mode, members: [agent ids]}``. Sending ``members`` replaces
     the team's memberships (members who stay keep their place in the rotation)."""
 
-    name = serializers.CharField(max_length=255)
+    name = serializers.CharField(max_length=MAX_TEXT_LENGTH)
     distribution_mode = serializers.ChoiceField(choices=DistributionMode.choices, required=False)
     members = serializers.ListField(
         child=IdRelatedField(queryset=User.objects.all()), required=False, max_length=10_000
@@ -40,26 +40,17 @@ class TeamSerializer(ModelSerializer):
 
     def create(self, validated_data):
         members = validated_data.pop("members", [])
-        with transaction.atomic():
-            team = Team.objects.create(**validated_data)
-            self._set_members(team, members)
-        return team
+        return create_team(**validated_data, member_ids={agent.pk for agent in members})
 
     def update(self, team, validated_data):
         members = validated_data.pop("members", None)
-        with transaction.atomic():
-            for field, value in validated_data.items():
-                setattr(team, field, value)
-            team.save()
-            if members is not None:
-                self._set_members(team, members)
-        return team
-
-    @staticmethod
-    def _set_members(team: Team, members: list[User]) -> None:
-        set_team_members(team=team, agent_ids={agent.pk for agent in members})
+        update_team(
+            team=team, **validated_data,
+            member_ids=None if members is None else {agent.pk for agent in members},
+        )
         if hasattr(team, "_prefetched_objects_cache"):
             team._prefetched_objects_cache.pop("memberships", None)
+        return team
 
 
 class DistributedSerializer(Serializer):

@@ -3,8 +3,8 @@ from rest_framework import generics
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from apps.accounts.api.base import ApiView, ApiViewMixin, ProtectedDeleteMixin, error
 from apps.accounts.permissions import IsAdmin, IsSupervisor, ReadPersonWriteAdmin
+from apps.core.api import ApiView, ApiViewMixin, ProtectedDeleteMixin, error
 from apps.routing import selectors
 from apps.routing import services as routing
 from apps.teams.api.serializers import (
@@ -13,7 +13,6 @@ from apps.teams.api.serializers import (
     TeamSerializer,
 )
 from apps.teams.models import RoutingSettings, Team
-from apps.teams.services import team_members_changed
 
 
 class TeamListView(ApiViewMixin, generics.ListCreateAPIView):
@@ -25,9 +24,6 @@ class TeamListView(ApiViewMixin, generics.ListCreateAPIView):
 
     def get_queryset(self):
         return Team.objects.prefetch_related("memberships").order_by("name", "id")
-
-    def perform_create(self, serializer):
-        team_members_changed(team=serializer.save(), agent_ids=set())
 
 
 @extend_schema_view(
@@ -45,9 +41,6 @@ class TeamDetailView(ProtectedDeleteMixin, ApiViewMixin, generics.RetrieveUpdate
 
     def get_queryset(self):
         return Team.objects.prefetch_related("memberships")
-
-    def perform_update(self, serializer):
-        team_members_changed(team=serializer.save(), agent_ids=set())  # the mode may have changed
 
 
 class DistributeView(ApiView):

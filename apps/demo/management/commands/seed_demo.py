@@ -9,7 +9,7 @@ makes them: through the intake and routing services.
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from apps.accounts.models import Presence, Role, User
+from apps.accounts.models import IntegrationClient, Presence, Role, User
 from apps.conversations.models import Conversation, Status
 from apps.conversations.services import post_reply, receive_inbound_message
 from apps.organizations.models import (
@@ -26,6 +26,10 @@ from apps.teams.models import DistributionMode, Membership, RoutingSettings, Tea
 URL = "http://127.0.0.1:8000"
 PASSWORD = "atende123"
 DEMO_PREFIX = "demo-"
+# The demo channel connector's token: fixed so that the printed example always works. Demo
+# data is for embedded mode; a real integration gets a random token (shown once).
+DEMO_INTEGRATION = "Demo WhatsApp connector"
+DEMO_INTEGRATION_TOKEN = "int_demo-whatsapp-connector-token"
 
 # username, name, role, capacity
 PEOPLE = [
@@ -96,10 +100,11 @@ class Command(BaseCommand):
             organizations = self._organizations()
             contacts = self._contacts(organizations)
             self._rules(organizations, contacts, people)
+            integration = self._integration()
         if Conversation.objects.filter(contact__external_id__startswith=DEMO_PREFIX).exists():
             self.stdout.write("Demo conversations exist already: left as they are.")
         else:
-            self._conversations(people, teams, contacts)
+            self._conversations(people, teams, contacts, integration)
         self._default_team(teams)
         problems = check_invariants()
         for problem in problems:
@@ -176,6 +181,15 @@ class Command(BaseCommand):
                 **target, agent=people[agent], type=rule_type, active=active
             )
 
+    def _integration(self) -> IntegrationClient:
+        client = IntegrationClient.objects.filter(name=DEMO_INTEGRATION).first()
+        if client is None:
+            client = IntegrationClient(name=DEMO_INTEGRATION)
+            client.set_token(DEMO_INTEGRATION_TOKEN)
+            client.save()
+            self.stdout.write(f"created integration {DEMO_INTEGRATION}")
+        return client
+
     def _default_team(self, teams: dict[str, Team]) -> None:
         settings = RoutingSettings.load()
         if settings.default_team_id is None:
@@ -184,12 +198,13 @@ class Command(BaseCommand):
 
     # ------------------------------------------------------------------ conversations
 
-    def _conversations(self, people, teams, contacts) -> None:
+    def _conversations(self, people, teams, contacts, integration) -> None:
         """Every state, made through the services in an order that makes each one happen."""
 
         def write(key, body, team=None):
             conversation, _message, _created = receive_inbound_message(
-                external_id=DEMO_PREFIX + key, body=body, team=team, channel=channel_of(key)
+                external_id=DEMO_PREFIX + key, body=body, team=team, channel=channel_of(key),
+                actor=integration,
             )
             return conversation
 
@@ -274,15 +289,11 @@ class Command(BaseCommand):
         self.stdout.write(f"  supervisor: sofia / {PASSWORD}")
         agents = ", ".join(username for username, *_rest in PEOPLE if username != "sofia")
         self.stdout.write(f"  agents:     {agents} (password {PASSWORD})")
-        self.stdout.write("  a client writes in (as a channel integration would):")
+        self.stdout.write(f"  a client writes in through the demo channel integration "
+                          f"(token {DEMO_INTEGRATION_TOKEN}):")
         self.stdout.write(
-            f"    TOKEN=$(curl -s -X POST {URL}/api/v1/auth/token -H 'Content-Type: "
-            f"application/json' -d '{{\"username\": \"admin\", \"password\": "
-            f"\"{PASSWORD}\"}}' | python3 -c 'import json,sys; print(json.load(sys.stdin)"
-            f"[\"token\"])')"
-        )
-        self.stdout.write(
-            f"    curl -X POST {URL}/api/v1/inbound -H \"Authorization: Token $TOKEN\" "
+            f"    curl -X POST {URL}/api/v1/inbound "
+            f"-H 'Authorization: Token {DEMO_INTEGRATION_TOKEN}' "
             f"-H 'Content-Type: application/json' -d '{{\"contact\": {{\"external_id\": "
             f"\"whatsapp:+5511999990000\", \"name\": \"Maria\"}}, \"body\": \"Olá!\"}}'"
         )

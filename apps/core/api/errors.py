@@ -1,13 +1,40 @@
-"""The API's one exception handler: every 4xx is JSON with a ``detail`` sentence."""
+"""The API's errors: the one exception handler (every 4xx is JSON with a ``detail``
+sentence), the error shapes the schema names, and the JSON 404."""
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
-from rest_framework import exceptions, status
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.core.errors import DomainError
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every 4xx: a sentence in ``detail``; validation errors add the offending fields."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False)
+
+
+class AgentSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ConflictSerializer(ErrorSerializer):
+    """409: a lost race names the current assignee."""
+
+    assignee = AgentSummarySerializer(required=False, allow_null=True)
+
+
+@csrf_exempt
+def not_found(request, *args, **kwargs):
+    """Any /api/ path that does not exist (or an id too large to exist): JSON, not HTML."""
+    return JsonResponse({"detail": "Not found."}, status=404)
 
 
 def exception_handler(exc, context):

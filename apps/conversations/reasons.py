@@ -1,0 +1,137 @@
+"""Why a conversation moved, stored as codes and parameters and rendered in the reader's
+language.
+
+A history event keeps its reason as a list of parts, each ``{"code": ..., "params": {...}}``.
+The code names a sentence of ``SENTENCES``; the parameters fill it in. A parameter may itself
+be a part (a nested phrase such as where a rule came from), and a few parameters name
+something with a translated label (a presence). Rendering happens when someone reads the
+history, in their language, so a supervisor reading in Portuguese sees Portuguese whatever
+language the system wrote in.
+"""
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_noop as N_
+
+from apps.accounts.models import Presence
+
+Part = dict  # {"code": str, "params": dict}
+
+SENTENCES: dict[str, str] = {
+    # Where a new conversation goes (routing.md section 1).
+    "no_rule": N_("No preferential rule applies."),
+    "bot_chose_team": N_("The bot chose team %(team)s."),
+    "default_team": N_("No team was named: the default team %(team)s."),
+    "no_default_team": N_("No team was named and there is no default team."),
+    "no_team_waiting": N_("No team and no default team: it waits in Waiting."),
+    # Preferential rules (section 4) and where they came from.
+    "source_contact": N_("contact %(contact)s"),
+    "source_organization": N_("organization %(organization)s"),
+    "source_inherited": N_("organization %(organization)s (inherited by %(node)s)"),
+    "auto_rule_assigned": N_(
+        "Automatic preferential rule on %(source)s: %(agent)s is online with free capacity, "
+        "so it went straight to them."
+    ),
+    "auto_rule_reserved": N_(
+        "Automatic preferential rule on %(source)s: %(agent)s is online but at their limit "
+        "(%(load)s/%(capacity)s), so it waits reserved for them."
+    ),
+    "auto_rule_not_online": N_(
+        "Automatic preferential rule on %(source)s names %(agent)s, who is %(presence)s: "
+        "normal routing."
+    ),
+    "queue_rule_starred": N_("Queue preferential rule on %(source)s: starred for %(agent)s."),
+    # Distribution inside a team (section 2).
+    "team_manual": N_("Team %(team)s distributes by manual claim: it waits in the team queue."),
+    "team_nobody_online": N_("No member of team %(team)s is online: it waits in the team queue."),
+    "team_all_full": N_(
+        "Every online member of team %(team)s is at their limit (%(loads)s): it waits in the "
+        "team queue."
+    ),
+    "preferred_has_room": N_(
+        "%(agent)s is the preferred agent and is online with free capacity "
+        "(%(load)s/%(capacity)s)."
+    ),
+    "preferred_in_rotation": N_(
+        "%(agent)s is the preferred agent and is online with free capacity."
+    ),
+    "by_capacity": N_(
+        "By capacity among online members %(loads)s: %(agent)s had the most free capacity "
+        "(%(free)s)."
+    ),
+    "by_capacity_tied": N_(
+        "By capacity among online members %(loads)s: %(agent)s had the most free capacity "
+        "(%(free)s) (tie broken by least recently assigned)."
+    ),
+    "by_rotation": N_("Sequential rotation among online members %(members)s: %(agent)s was next."),
+    "backlog_preferred": N_(
+        "Backlog distribution: %(agent)s is the preferred agent, online with free capacity "
+        "(%(load)s/%(capacity)s)."
+    ),
+    "backlog_by_capacity": N_(
+        "Backlog distribution (capacity, oldest first) among %(online)s online members: "
+        "%(agent)s had the most free capacity (%(free)s of %(capacity)s)."
+    ),
+    "backlog_by_rotation": N_(
+        "Backlog distribution (rotation) among %(online)s online members: %(agent)s was next."
+    ),
+    "distributed_on_demand": N_("Distributed on demand by %(actor)s."),
+    "reserved_freed_capacity": N_(
+        "Reserved for %(agent)s by an automatic preferential rule; they freed capacity "
+        "(%(load)s/%(capacity)s before), so it went to them."
+    ),
+    "reservation_released": N_(
+        "The preferred agent %(agent)s is %(presence)s: the reservation was released into "
+        "normal routing."
+    ),
+    # People's moves (section 3).
+    "routed_by": N_("%(actor)s routed it to team %(team)s."),
+    "claimed_from_waiting": N_("%(agent)s took it from Waiting (ATENDER)."),
+    "claimed_reserved": N_("%(agent)s took it reserved for them (ATENDER)."),
+    "claimed_from_team": N_("%(agent)s took it from the %(team)s queue (ATENDER)."),
+    "supervisor_assigned": N_("Supervisor %(supervisor)s assigned it to %(agent)s."),
+    "supervisor_reassigned": N_(
+        "Supervisor %(supervisor)s assigned it to %(agent)s (it was with %(previous)s)."
+    ),
+    "transferred_to_agent": N_("%(actor)s transferred it to %(agent)s."),
+    "transferred_to_team": N_("%(actor)s transferred it to team %(team)s."),
+    "closed_by": N_("%(actor)s closed it."),
+    # Names without a person behind them.
+    "the_system": N_("the system"),
+}
+
+# Parameters that carry a stored value whose label is translated when rendered.
+_LABELLED_PARAMS = ("presence",)
+
+
+def part(code: str, **params) -> Part:
+    """One sentence of a reason. Unknown codes are a programming error, caught at once."""
+    if code not in SENTENCES:
+        raise KeyError(f"unknown reason code {code!r}")
+    return {"code": code, "params": params}
+
+
+def text(value: str) -> Part:
+    """A reason written as plain text (history from before reasons had codes)."""
+    return {"code": "text", "params": {"text": value}}
+
+
+def render(parts) -> str:
+    """The reason in the active language."""
+    return " ".join(filter(None, (render_part(p) for p in parts or ())))
+
+
+def render_part(item: Part) -> str:
+    code = item.get("code")
+    params = item.get("params") or {}
+    if code not in SENTENCES:
+        return str(params.get("text", ""))
+    values = {key: _render_param(key, value) for key, value in params.items()}
+    return gettext(SENTENCES[code]) % values
+
+
+def _render_param(key: str, value):
+    if isinstance(value, dict) and "code" in value:
+        return render_part(value)
+    if key in _LABELLED_PARAMS and isinstance(value, str):
+        return str(Presence(value).label).lower() if value in Presence.values else value
+    return value

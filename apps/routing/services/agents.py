@@ -1,0 +1,56 @@
+"""Agents as the engine sees them: their limit, and whether they can receive anything."""
+
+from django.db import transaction
+
+from apps.accounts.models import Presence, User
+from apps.core.errors import InvalidInput
+from apps.core.limits import MAX_CAPACITY
+from apps.routing.errors import UnknownTarget
+from apps.routing.services.backlog import release_reservations
+from apps.routing.services.history import Actor
+from apps.routing.services.load import distribute_when_available
+from apps.routing.services.presence import set_presence
+
+
+def set_capacity(*, agent_id: int, capacity: int, actor: Actor) -> User:
+    """An administrator changes an agent's limit; raising it lets distribution run."""
+    if (
+        not isinstance(capacity, int)
+        or isinstance(capacity, bool)
+        or not 0 <= capacity <= MAX_CAPACITY
+    ):
+        raise InvalidInput(
+            f"Capacity must be a whole number from 0 to {MAX_CAPACITY}.", field="capacity"
+        )
+    with transaction.atomic():
+        agent = User.objects.select_for_update().filter(pk=agent_id).first()
+        if agent is None:
+            raise UnknownTarget(f"There is no agent with id {agent_id}.", field="agent")
+        raised = capacity > agent.capacity
+        User.objects.filter(pk=agent_id).update(capacity=capacity)
+        agent.capacity = capacity
+        if raised:
+            distribute_when_available(agent_id)
+        return agent
+
+
+def deactivate_agent(*, agent_id: int, actor: Actor = None) -> User:
+    """The person can no longer sign in or receive anything: offline, and what waited
+    reserved for them goes into normal routing. Their open conversations stay theirs until a
+    supervisor transfers them; their history stays."""
+    with transaction.atomic():
+        if not User.objects.filter(pk=agent_id).update(is_active=False):
+            raise UnknownTarget(f"There is no agent with id {agent_id}.", field="agent")
+        agent = User.objects.get(pk=agent_id)
+        set_presence(agent=agent, status=Presence.OFFLINE, actor=actor)
+    release_reservations(agent_id=agent_id)
+    return agent
+
+
+def activate_agent(*, agent_id: int, actor: Actor = None) -> User:
+    """The person may sign in again. They come back offline: opening the inbox brings them
+    online, as for anyone."""
+    with transaction.atomic():
+        if not User.objects.filter(pk=agent_id).update(is_active=True):
+            raise UnknownTarget(f"There is no agent with id {agent_id}.", field="agent")
+        return User.objects.get(pk=agent_id)

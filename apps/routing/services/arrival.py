@@ -1,0 +1,145 @@
+"""A new conversation: opened and routed at once (routing.md section 1).
+
+First the preferential rule (section 4): an automatic rule whose agent is online assigns or
+reserves the conversation and stops there; a queue rule stars it. Then the team (the bot's,
+else the default team, else Waiting) and the team's distribution.
+"""
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from apps.accounts.models import Presence, User
+from apps.conversations.models import ActorKind, Conversation, EventKind, Status
+from apps.conversations.reasons import Part, part
+from apps.organizations.models import Contact, PreferentialRule, RuleType
+from apps.routing import selectors
+from apps.routing.services.history import Actor, record_event
+from apps.routing.services.load import take_capacity, touch_rotation
+from apps.routing.services.placing import place_in_team
+from apps.teams.models import Team
+
+ARRIVAL_KINDS = {
+    Status.ASSIGNED: EventKind.ASSIGNED,
+    Status.RESERVED: EventKind.RESERVED,
+    Status.QUEUED: EventKind.QUEUED,
+    Status.WAITING: EventKind.WAITING,
+}
+
+
+@dataclass
+class RuleOutcome:
+    reason: Part
+    decided: bool  # assigned or reserved by the rule: routing stops here
+
+
+def open_conversation(
+    *, contact: Contact, channel: str, team: Team | None = None, actor: Actor = None
+) -> Conversation:
+    """Open and route a new conversation. Runs inside the caller's transaction (intake);
+    raises IntegrityError if the contact already has an open one."""
+    now = timezone.now()
+    conversation = Conversation(
+        contact=contact, channel=channel, status=Status.WAITING, queued_at=now,
+        last_activity_at=now,
+    )
+    target_team, team_reason = _target_team(team)
+    reasons: list[Part] = []
+    data: dict = {}
+    decided_by: str | None = None  # an automatic decision names itself in the history
+
+    rule = selectors.preferential_rule_for(contact)
+    if rule is None:
+        reasons.append(part("no_rule"))
+    else:
+        source = rule_source(rule, contact)
+        data["rule"] = {"id": rule.pk, "type": rule.type, "source": source}
+        outcome = apply_preferential_rule(
+            conversation, rule, source=source, team=target_team, now=now
+        )
+        reasons.append(outcome.reason)
+        if outcome.decided:
+            decided_by = ActorKind.PREFERENTIAL_RULE
+
+    if decided_by is None:
+        reasons.append(team_reason)
+        placed = place_in_team(conversation, target_team, now=now)
+        reasons.append(placed.reason)
+        if placed.auto_assigned_to:
+            decided_by = ActorKind.DISTRIBUTION
+    conversation.save(force_insert=True)
+    record_event(
+        conversation, kind=ARRIVAL_KINDS[conversation.status], before=None, actor=actor,
+        reason=reasons, actor_kind=decided_by, data=data,
+    )
+    return conversation
+
+
+def _target_team(team: Team | None) -> tuple[Team | None, Part]:
+    if team is not None:
+        return team, part("bot_chose_team", team=team.name)
+    default = selectors.default_team()
+    if default is None:
+        return None, part("no_default_team")
+    return default, part("default_team", team=default.name)
+
+
+def rule_source(rule: PreferentialRule, contact: Contact) -> Part:
+    """Where the rule that applies to ``contact`` sits: on the contact, on its node, or
+    inherited from a node above."""
+    if rule.contact_id:
+        return part("source_contact", contact=str(contact))
+    if rule.organization_id == contact.organization_id:
+        return part("source_organization", organization=rule.organization.name)
+    return part(
+        "source_inherited", organization=rule.organization.name,
+        node=contact.organization.name,
+    )
+
+
+def apply_preferential_rule(
+    conversation: Conversation, rule: PreferentialRule, *, source: Part, team: Team | None, now
+) -> RuleOutcome:
+    """Star the conversation for the rule's agent and, for an automatic rule whose agent is
+    online, assign it to them (free capacity) or reserve it for them (at their limit). The
+    conversation is changed in memory; the caller saves it."""
+    agent = rule.agent
+    conversation.preferred_agent = agent
+    conversation.preferred_type = rule.type
+    if rule.type == RuleType.QUEUE:
+        return RuleOutcome(
+            part("queue_rule_starred", source=source, agent=agent.display_name), decided=False
+        )
+    if take_capacity(agent.pk):
+        conversation.status = Status.ASSIGNED
+        conversation.team = team
+        conversation.assignee = agent
+        conversation.auto_assigned = True
+        conversation.assigned_at = now
+        if team is not None:
+            touch_rotation(team.pk, agent.pk, now)
+        return RuleOutcome(
+            part("auto_rule_assigned", source=source, agent=agent.display_name), decided=True
+        )
+    # Lock the agent's row: a concurrent presence change waits for us (or we for it), so a
+    # reservation can never be made for an agent who already left.
+    current = User.objects.select_for_update().only(
+        "presence", "capacity", "open_count", "is_active"
+    ).get(pk=agent.pk)
+    if current.presence == Presence.ONLINE and current.is_active:
+        conversation.status = Status.RESERVED
+        conversation.team = team
+        return RuleOutcome(
+            part(
+                "auto_rule_reserved", source=source, agent=agent.display_name,
+                load=current.open_count, capacity=current.capacity,
+            ),
+            decided=True,
+        )
+    return RuleOutcome(
+        part(
+            "auto_rule_not_online", source=source, agent=agent.display_name,
+            presence=current.presence,
+        ),
+        decided=False,
+    )

@@ -1,0 +1,251 @@
+"""Queues that wait: a team's backlog run, reserved conversations, and the safety sweep.
+
+A team's backlog run holds the team's advisory lock (runs of one team never overlap), locks
+the members it may assign to in id order, and skips conversations another transaction
+holds (SKIP LOCKED): whoever holds them is placing them already.
+"""
+
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Value, When
+from django.utils import timezone
+
+from apps.accounts.models import Presence, User
+from apps.conversations.events import Placement
+from apps.conversations.models import (
+    ActorKind,
+    Conversation,
+    ConversationEvent,
+    EventKind,
+    Status,
+)
+from apps.conversations.reasons import part
+from apps.core.db import advisory_xact_lock, retry_on_deadlock
+from apps.routing.decisions import Candidate, plan_backlog
+from apps.routing.services.guards import existing_team, require_supervisor
+from apps.routing.services.history import (
+    Actor,
+    actor_kind_of,
+    announce_changes,
+    event_row,
+    name_of,
+    record_event,
+)
+from apps.routing.services.placing import place_in_team
+from apps.teams.models import DistributionMode, Membership, Team
+
+
+@retry_on_deadlock
+def distribute_team_backlog(*, team_id: int, actor: Actor = None) -> int:
+    """Assign a team's queue, oldest first, among its online members. Returns how many.
+
+    Automatic runs (actor None) only touch ``capacity`` teams, within free capacity. A
+    supervisor's Distribute uses the team's rule on demand: capacity for ``capacity`` teams,
+    rotation (load ignored) for ``manual`` and ``sequential`` teams.
+    """
+    if actor is not None:
+        require_supervisor(actor)
+    team = existing_team(team_id)
+    by_capacity = team.distribution_mode == DistributionMode.CAPACITY
+    if actor is None and not by_capacity:
+        return 0
+    with transaction.atomic():
+        advisory_xact_lock(team.pk)
+        candidates = _lock_members(team.pk, with_room_only=by_capacity)
+        if not candidates:
+            return 0
+        queue = (
+            Conversation.objects.filter(team_id=team.pk, status=Status.QUEUED)
+            .order_by("queued_at", "id")
+            .select_for_update(skip_locked=True)
+            .values_list("id", "preferred_agent_id")
+        )
+        if by_capacity:
+            room = sum(c.free for c in candidates)
+            if room == 0:
+                return 0
+            queue = queue[:room]
+        now = timezone.now()
+        backlog = list(queue)
+        plan = plan_backlog(backlog, candidates, by_capacity=by_capacity, now=now)
+        _apply_backlog_plan(plan, team=team, actor=actor, now=now, preferred=dict(backlog))
+        return len(plan)
+
+
+def _lock_members(team_id: int, *, with_room_only: bool) -> list[Candidate]:
+    """The team's online, active members (only those with room, if asked: full members are
+    neither read nor locked), locked in id order, with their rotation state."""
+    rotation = Membership.objects.filter(team_id=team_id, agent_id=OuterRef("pk"))
+    members = User.objects.filter(
+        memberships__team_id=team_id, presence=Presence.ONLINE, is_active=True
+    )
+    if with_room_only:
+        members = members.filter(open_count__lt=F("capacity"))
+    rows = (
+        members.annotate(last_assigned_at=Subquery(rotation.values("last_assigned_at")[:1]))
+        .select_for_update(of=("self",))
+        .order_by("pk")
+        .values_list("pk", "name", "username", "capacity", "open_count", "last_assigned_at")
+    )
+    return [
+        Candidate(agent_id=a, name=n or u, capacity=c, load=load, last_assigned_at=last)
+        for a, n, u, c, load, last in rows
+    ]
+
+
+def _apply_backlog_plan(plan, *, team: Team, actor: Actor, now, preferred: dict) -> None:
+    if not plan:
+        return
+    by_agent: dict[int, list[int]] = defaultdict(list)
+    for item in plan:
+        by_agent[item.agent_id].append(item.conversation_id)
+    for agent_id in sorted(by_agent):
+        Conversation.objects.filter(pk__in=by_agent[agent_id], status=Status.QUEUED).update(
+            status=Status.ASSIGNED, assignee_id=agent_id, auto_assigned=True, assigned_at=now,
+            updated_at=now,
+        )
+    agent_ids = sorted(by_agent)
+    User.objects.filter(pk__in=agent_ids).update(
+        open_count=F("open_count")
+        + Case(
+            *[When(pk=a, then=Value(len(by_agent[a]))) for a in agent_ids],
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    )
+    Membership.objects.filter(team_id=team.pk, agent_id__in=agent_ids).update(last_assigned_at=now)
+    on_demand = [part("distributed_on_demand", actor=name_of(actor))] if actor else []
+    kind_of_actor = actor_kind_of(actor, ActorKind.DISTRIBUTION)
+    events, changes = [], []
+    for item in plan:
+        star = preferred.get(item.conversation_id)
+        before = Placement(Status.QUEUED, team.pk, None, star)
+        after = Placement(Status.ASSIGNED, team.pk, item.agent_id, star)
+        events.append(
+            event_row(
+                item.conversation_id, kind=EventKind.ASSIGNED, before=before, after=after,
+                actor=actor, actor_kind=kind_of_actor, reason=[item.reason, *on_demand],
+            )
+        )
+        changes.append((item.conversation_id, before, after))
+    ConversationEvent.objects.bulk_create(events, batch_size=1000)
+    announce_changes(changes)
+
+
+@retry_on_deadlock
+def assign_reserved_conversations(*, agent_id: int) -> int:
+    """Give an online agent the conversations reserved for them, oldest first, up to their
+    free capacity (they go before any team backlog)."""
+    with transaction.atomic():
+        agent = (
+            User.objects.select_for_update()
+            .filter(pk=agent_id, is_active=True, presence=Presence.ONLINE)
+            .first()
+        )
+        if agent is None or agent.open_count >= agent.capacity:
+            return 0
+        room = agent.capacity - agent.open_count
+        reserved = list(
+            Conversation.objects.filter(status=Status.RESERVED, preferred_agent_id=agent.pk)
+            .order_by("queued_at", "id")
+            .select_for_update(skip_locked=True)
+            .values_list("id", "team_id")[:room]
+        )
+        if not reserved:
+            return 0
+        now = timezone.now()
+        ids = [pk for pk, _team_id in reserved]
+        Conversation.objects.filter(pk__in=ids).update(
+            status=Status.ASSIGNED, assignee_id=agent.pk, auto_assigned=True, assigned_at=now,
+            updated_at=now,
+        )
+        User.objects.filter(pk=agent.pk).update(open_count=F("open_count") + len(ids))
+        reason = [
+            part(
+                "reserved_freed_capacity", agent=agent.display_name, load=agent.open_count,
+                capacity=agent.capacity,
+            )
+        ]
+        events, changes = [], []
+        for pk, team_id in reserved:
+            before = Placement(Status.RESERVED, team_id, None, agent.pk)
+            after = Placement(Status.ASSIGNED, team_id, agent.pk, agent.pk)
+            events.append(
+                event_row(
+                    pk, kind=EventKind.ASSIGNED, before=before, after=after, actor=None,
+                    actor_kind=ActorKind.PREFERENTIAL_RULE, reason=reason,
+                )
+            )
+            changes.append((pk, before, after))
+            ConversationEvent.objects.bulk_create(events)
+        announce_changes(changes)
+        return len(ids)
+
+
+def handle_agent_available(*, agent_id: int) -> int:
+    """The agent came online, freed capacity or had their limit raised: first their reserved
+    conversations, then the backlog of each of their ``capacity`` teams. Idempotent."""
+    assigned = assign_reserved_conversations(agent_id=agent_id)
+    team_ids = Membership.objects.filter(
+        agent_id=agent_id, team__distribution_mode=DistributionMode.CAPACITY
+    ).values_list("team_id", flat=True)
+    for team_id in sorted(team_ids):
+        assigned += distribute_team_backlog(team_id=team_id)
+    return assigned
+
+
+@retry_on_deadlock
+def release_reservations(*, agent_id: int) -> int:
+    """The preferred agent is not online: their reserved conversations go into normal
+    routing at once (their team's queue and its distribution, or Waiting)."""
+    with transaction.atomic():
+        agent = User.objects.filter(pk=agent_id).only(
+            "presence", "is_active", "name", "username"
+        ).first()
+        if agent is None or (agent.presence == Presence.ONLINE and agent.is_active):
+            return 0
+        reserved = list(
+            Conversation.objects.filter(status=Status.RESERVED, preferred_agent_id=agent_id)
+            .select_related("team")
+            .select_for_update(of=("self",))
+            .order_by("queued_at", "id")
+        )
+        now = timezone.now()
+        for conversation in reserved:
+            before = conversation.placement
+            placed = place_in_team(conversation, conversation.team, now=now)
+            conversation.save()
+            record_event(
+                conversation, kind=EventKind.RELEASED, before=before, actor=None,
+                actor_kind=ActorKind.PREFERENTIAL_RULE,
+                reason=[
+                    part(
+                        "reservation_released", agent=agent.display_name,
+                        presence=agent.presence,
+                    ),
+                    placed.reason,
+                ],
+            )
+        return len(reserved)
+
+
+def sweep_routing() -> int:
+    """The safety net: hand reserved conversations to online preferred agents with room,
+    release those of agents who are not online, and redistribute every ``capacity`` team."""
+    assigned = 0
+    agents_with_reservations = (
+        Conversation.objects.filter(status=Status.RESERVED)
+        .values_list("preferred_agent_id", "preferred_agent__presence")
+        .distinct()
+    )
+    for agent_id, presence in agents_with_reservations:
+        if presence == Presence.ONLINE:
+            assigned += assign_reserved_conversations(agent_id=agent_id)
+        else:
+            release_reservations(agent_id=agent_id)
+    for team_id in Team.objects.filter(
+        distribution_mode=DistributionMode.CAPACITY
+    ).values_list("pk", flat=True):
+        assigned += distribute_team_backlog(team_id=team_id)
+    return assigned

@@ -1,0 +1,87 @@
+"""The conversation's history: who did it, and one function that writes an event.
+
+Every change of a conversation's team, agent or state writes one ConversationEvent with the
+placement before and after, the actor and the reason (codes and parameters, see
+apps.conversations.reasons), and announces the change after commit.
+"""
+
+from apps.accounts.models import IntegrationClient, Role, User
+from apps.conversations.events import ConversationsChanged, Placement
+from apps.conversations.models import ActorKind, Conversation, ConversationEvent
+from apps.conversations.reasons import Part, part
+from apps.core.announce import announce
+
+Actor = User | IntegrationClient | None
+
+
+def actor_kind_of(actor: Actor, default: str = ActorKind.SYSTEM) -> str:
+    if isinstance(actor, IntegrationClient):
+        return ActorKind.BOT
+    if isinstance(actor, User):
+        if actor.is_admin:
+            return ActorKind.ADMIN
+        if actor.role == Role.SUPERVISOR:
+            return ActorKind.SUPERVISOR
+        return ActorKind.AGENT
+    return default
+
+
+def name_of(actor: Actor) -> str | Part:
+    """The actor's name as a reason parameter ("the system", translated, for None)."""
+    return actor.display_name if actor is not None else part("the_system")
+
+
+def event_row(
+    conversation_id: int,
+    *,
+    kind: str,
+    before: Placement | None,
+    after: Placement,
+    actor: Actor,
+    reason: list[Part],
+    actor_kind: str | None = None,
+    data: dict | None = None,
+) -> ConversationEvent:
+    """An unsaved event (for bulk writes; ``record_event`` saves one)."""
+    return ConversationEvent(
+        conversation_id=conversation_id,
+        kind=kind,
+        actor_kind=actor_kind or actor_kind_of(actor),
+        actor=actor if isinstance(actor, User) else None,
+        actor_integration=actor if isinstance(actor, IntegrationClient) else None,
+        from_status=before.status if before else "",
+        from_team_id=before.team_id if before else None,
+        from_assignee_id=before.assignee_id if before else None,
+        to_status=after.status,
+        to_team_id=after.team_id,
+        to_assignee_id=after.assignee_id,
+        reason_parts=list(reason),
+        data=data or {},
+    )
+
+
+def record_event(
+    conversation: Conversation,
+    *,
+    kind: str,
+    before: Placement | None,
+    actor: Actor,
+    reason: list[Part],
+    actor_kind: str | None = None,
+    data: dict | None = None,
+) -> ConversationEvent:
+    """Write the event of one change of ``conversation`` (as it stands now) and announce
+    the change after commit."""
+    after = conversation.placement
+    event = event_row(
+        conversation.pk, kind=kind, before=before, after=after, actor=actor, reason=reason,
+        actor_kind=actor_kind, data=data,
+    )
+    event.save(force_insert=True)
+    announce_changes([(conversation.pk, before, after)])
+    return event
+
+
+def announce_changes(changes: list[tuple[int, Placement | None, Placement]]) -> None:
+    if changes:
+        announce(ConversationsChanged(changes=tuple(changes)))

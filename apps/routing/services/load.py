@@ -1,0 +1,76 @@
+"""Agents' load and rotation: the primitives every assignment uses.
+
+An agent's load is ``User.open_count``; every +1/-1 runs in the transaction of the
+assignment. Automatic distribution raises it only through ``take_capacity``, one
+conditional UPDATE that no number of concurrent workers can push past a limit.
+"""
+
+from django.db import connection, transaction
+from django.db.models import F, Q
+
+from apps.accounts.models import Presence, User
+from apps.routing.decisions import Candidate
+from apps.teams.models import Membership
+
+
+def take_capacity(agent_id: int, *, skip_locked: bool = False) -> bool:
+    """Raise an online agent's load by one if they are below their limit: the one place where
+    automatic distribution checks capacity, as a single conditional UPDATE. With
+    ``skip_locked`` an agent whose row another transaction holds is passed over at once
+    instead of waited for (concurrent arrivals spread out instead of queueing on one row)."""
+    target = Q(pk=agent_id)
+    if skip_locked and connection.vendor == "postgresql":
+        target = Q(
+            pk__in=User.objects.filter(pk=agent_id)
+            .select_for_update(skip_locked=True)
+            .values("pk")
+        )
+    return (
+        User.objects.filter(
+            target,
+            presence=Presence.ONLINE,
+            is_active=True,
+            open_count__lt=F("capacity"),
+        ).update(open_count=F("open_count") + 1)
+        == 1
+    )
+
+
+def shift_loads(deltas: dict[int, int]) -> None:
+    """Apply load changes (manual assignments may go above the limit), rows in id order."""
+    for agent_id in sorted(deltas):
+        delta = deltas[agent_id]
+        if delta:
+            User.objects.filter(pk=agent_id).update(open_count=F("open_count") + delta)
+
+
+def touch_rotation(team_id: int | None, agent_id: int, now) -> None:
+    if team_id:
+        Membership.objects.filter(team_id=team_id, agent_id=agent_id).update(last_assigned_at=now)
+
+
+def take_rotation_slot(team_id: int, chosen: Candidate, now) -> bool:
+    """Advance the rotation only if nobody advanced it for this member since we looked, so
+    that concurrent arrivals spread over members instead of piling on one."""
+    observed = (
+        Q(last_assigned_at=chosen.last_assigned_at)
+        if chosen.last_assigned_at
+        else Q(last_assigned_at__isnull=True)
+    )
+    return (
+        Membership.objects.filter(observed, team_id=team_id, agent_id=chosen.agent_id).update(
+            last_assigned_at=now
+        )
+        == 1
+    )
+
+
+def distribute_when_available(agent_id: int | None) -> None:
+    """The agent came online, freed capacity or had their limit raised: once this
+    transaction commits, a worker gives them their reserved conversations and their
+    ``capacity`` teams' backlog."""
+    if agent_id:
+        from apps.routing.tasks import agent_available  # tasks import the services
+
+        transaction.on_commit(lambda: agent_available.delay(agent_id))
+
