@@ -45,6 +45,13 @@ class Conversation(models.Model):
     auto_assigned = models.BooleanField(
         default=False, help_text=_("Assigned by automatic distribution, not by a person.")
     )
+    assigned_limit = models.PositiveIntegerField(
+        null=True, blank=True, editable=False,
+        help_text=_(
+            "The agent's capacity limit when automatic distribution assigned it within that "
+            "limit (empty: not bound by a limit, e.g. rotation or a person's choice)."
+        ),
+    )
     preferred_agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="preferred_conversations",

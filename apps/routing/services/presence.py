@@ -55,14 +55,31 @@ def record_heartbeat(*, agent: User, every_seconds: int = HEARTBEAT_EVERY_SECOND
 
 
 def sweep_stale_presence(*, timeout_seconds: int) -> int:
-    """Agents with no heartbeat for ``timeout_seconds`` become offline."""
+    """Agents with no heartbeat for ``timeout_seconds`` become offline.
+
+    After a crash many agents are stale at once: all of them are marked offline first, in
+    one transaction, and only then are their reservations released, so that what one of
+    them held is never handed to another who is just as gone."""
     cutoff = timezone.now() - timezone.timedelta(seconds=timeout_seconds)
-    stale = User.objects.filter(
+    stale = Q(
         ~Q(presence=Presence.OFFLINE),
         Q(last_heartbeat__lt=cutoff) | Q(last_heartbeat__isnull=True),
     )
-    swept = 0
-    for agent in stale:
-        set_presence(agent=agent, status=Presence.OFFLINE)
-        swept += 1
-    return swept
+    now = timezone.now()
+    with transaction.atomic():
+        # Locked in id order; the condition is checked again under the lock (a heartbeat may
+        # have come in meanwhile).
+        swept = list(
+            User.objects.select_for_update()
+            .filter(stale)
+            .order_by("pk")
+            .values_list("pk", "presence")
+        )
+        ids = [pk for pk, _before in swept]
+        User.objects.filter(pk__in=ids).update(presence=Presence.OFFLINE, last_heartbeat=now)
+        for pk in ids:
+            announce(PresenceChanged(agent_id=pk, presence=Presence.OFFLINE))
+    for pk, before in swept:
+        if before == Presence.ONLINE:
+            release_reservations(agent_id=pk)
+    return len(swept)
