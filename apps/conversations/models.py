@@ -238,3 +238,25 @@ class ConversationEvent(models.Model):
     def reason(self) -> str:
         """Why it happened, in the active language."""
         return render(self.reason_parts)
+
+
+class InboundReceipt(models.Model):
+    """A channel's own id of a contact's message that was received: the same delivery made
+    again (channels deliver at least once) is recognised and not appended twice."""
+
+    contact = models.ForeignKey(
+        "organizations.Contact", on_delete=models.CASCADE, related_name="+"
+    )
+    channel = models.CharField(max_length=32)
+    channel_message_id = models.CharField(max_length=255)
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="receipt")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "channel", "channel_message_id"], name="inbound_receipt_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.channel}:{self.channel_message_id}"

@@ -1,6 +1,6 @@
 from django.contrib.auth import authenticate
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import ValidationError
@@ -19,6 +19,7 @@ from apps.accounts.api.serializers import (
 from apps.accounts.models import IntegrationClient, User
 from apps.accounts.permissions import IsAdmin, IsPerson, ReadPersonWriteAdmin
 from apps.core.api import ApiView, ApiViewMixin, error
+from apps.core.api.pagination import BoundedListPagination
 from apps.core.errors import InvalidInput
 from apps.routing import selectors
 from apps.routing import services as routing
@@ -51,12 +52,17 @@ class TokenView(ApiView):
         return Response({"token": token.key})
 
 
+@extend_schema_view(
+    get=extend_schema(responses={200: AgentSerializer(many=True), 400: error(400)})
+)
 class AgentListView(ApiViewMixin, generics.ListCreateAPIView):
-    """Every person (GET: any person; POST: administrators)."""
+    """Every person (GET: any person; POST: administrators), by username: at most
+    ``?limit`` (default 100, at most 500) from ``?offset``, the next ones in the ``Link``
+    header."""
 
     permission_classes = [ReadPersonWriteAdmin]
     serializer_class = AgentSerializer
-    pagination_class = None
+    pagination_class = BoundedListPagination
 
     def get_queryset(self):
         return User.objects.order_by("username", "id")
