@@ -5,6 +5,7 @@ Production mode (DATABASE_URL and REDIS_URL set): PostgreSQL through psycopg 3,
 channels-redis, Celery with a Redis broker.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -49,7 +50,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "axes",
     "drf_spectacular",
     "csp",
     "drf_spectacular_sidecar",
@@ -77,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its 429 answer
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -110,7 +112,8 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": min(2, DB_POOL_SIZE),
             "max_size": DB_POOL_SIZE,
-            "timeout": 10,
+            # A request that waits longer for a connection is answered 503 (apps.core.http).
+            "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
         }
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
@@ -130,9 +133,30 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "axes.backends.AxesStandaloneBackend",  # refuses locked-out usernames and addresses
+    "apps.accounts.backends.PasswordBackend",  # ModelBackend, hashing outside held connections
     "apps.accounts.backends.AdminRoleBackend",  # the admin role may use the Django admin
 ]
+
+# Failed sign-ins (django-axes), on the token endpoint, the login page and the admin login:
+# counted per username and per address (each on its own) in the cache (Redis in production,
+# shared by every process); 10 failures lock that username or address for 5 minutes.
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=5)
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # refused attempts do not extend it
+AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"
+AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = False  # its admin pages list database records the cache handler never writes
+# Password hashes checked at once per process; a sign-in waits this long for a slot, then 503.
+LOGIN_HASH_CONCURRENCY = env.int("LOGIN_HASH_CONCURRENCY", default=2)
+LOGIN_HASH_WAIT_SECONDS = env.float("LOGIN_HASH_WAIT_SECONDS", default=10.0)
+
+# People's API tokens last this long from when they were issued (fixed, not sliding).
+PERSON_TOKEN_LIFETIME_DAYS = env.int("PERSON_TOKEN_LIFETIME_DAYS", default=30)
+PERSON_TOKENS_PER_PERSON = 10  # valid at once; a new one retires the oldest
+WS_TICKET_SECONDS = 30  # POST /api/v1/ws-ticket: how long a ticket may wait to be used
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "inbox"
 LOGOUT_REDIRECT_URL = "login"
@@ -167,6 +191,10 @@ STORAGES = {
 }
 # The embedded server serves static files straight from the finders (no collectstatic).
 WHITENOISE_USE_FINDERS = DEBUG or EMBEDDED
+
+# django-axes counts in the cache; embedded mode is one process, so its local memory cache
+# is enough there (axes warns about it for multi-process deployments).
+SILENCED_SYSTEM_CHECKS = [] if REDIS_URL else ["axes.W001"]
 
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -210,6 +238,12 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 PRESENCE_TIMEOUT = env("PRESENCE_TIMEOUT")
+# Websocket limits (apps.inbox.consumers): client messages per second per socket, with a
+# burst; the largest client message; sockets one person may hold open (every process).
+WS_MESSAGES_PER_SECOND = env.float("WS_MESSAGES_PER_SECOND", default=5.0)
+WS_MESSAGE_BURST = env.int("WS_MESSAGE_BURST", default=20)
+WS_MAX_MESSAGE_BYTES = env.int("WS_MAX_MESSAGE_BYTES", default=64 * 1024)
+WS_MAX_SOCKETS_PER_PERSON = env.int("WS_MAX_SOCKETS_PER_PERSON", default=20)
 PRESENCE_GRACE_SECONDS = env("PRESENCE_GRACE_SECONDS")
 COUNTS_COALESCE_SECONDS = env("COUNTS_COALESCE_SECONDS")
 

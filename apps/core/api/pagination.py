@@ -52,9 +52,9 @@ class BoundedListPagination(BasePagination):
         return [
             {
                 "name": "limit", "in": "query", "required": False,
-                "description": f"At most this many rows (default {self.default_limit}, "
-                               f"at most {self.max_limit}).",
-                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_limit},
+                "description": f"At most this many rows (default {self.default_limit}; "
+                               f"more than {self.max_limit} is capped).",
+                "schema": {"type": "integer", "minimum": 1},
             },
             {
                 "name": "offset", "in": "query", "required": False,

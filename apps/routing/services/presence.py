@@ -11,7 +11,7 @@ from django.utils import timezone
 from apps.accounts.models import Presence, User
 from apps.core.announce import announce
 from apps.core.errors import InvalidInput
-from apps.routing.errors import UnknownTarget
+from apps.routing.errors import AccountDeactivated, UnknownTarget
 from apps.routing.events import PresenceChanged
 from apps.routing.services.backlog import release_reservations
 from apps.routing.services.history import Actor
@@ -28,11 +28,17 @@ def set_presence(*, agent: User, status: str, actor: Actor = None) -> str:
         )
     now = timezone.now()
     with transaction.atomic():
-        before = (
-            User.objects.select_for_update().filter(pk=agent.pk).values_list("presence", flat=True)
-        ).first()
-        if before is None:
+        row = (
+            User.objects.select_for_update()
+            .filter(pk=agent.pk)
+            .values_list("presence", "is_active")
+            .first()
+        )
+        if row is None:
             raise UnknownTarget(f"There is no agent with id {agent.pk}.")
+        before, active = row
+        if not active and status != Presence.OFFLINE:
+            raise AccountDeactivated("This account is deactivated: it cannot be online or away.")
         User.objects.filter(pk=agent.pk).update(presence=status, last_heartbeat=now)
         agent.presence = status
         agent.last_heartbeat = now
