@@ -5,6 +5,7 @@ Production mode (DATABASE_URL and REDIS_URL set): PostgreSQL through psycopg 3,
 channels-redis, Celery with a Redis broker.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -149,8 +150,11 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # refused attempts do not
 AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"
 AXES_VERBOSE = False
 AXES_ENABLE_ADMIN = False  # its admin pages list database records the cache handler never writes
-# Password hashes checked at once per process; a sign-in waits this long for a slot, then 503.
-LOGIN_HASH_CONCURRENCY = env.int("LOGIN_HASH_CONCURRENCY", default=2)
+# Password hashes checked at once per process (half the cores: the other half keeps serving
+# everyone else); a sign-in waits this long for a slot, then 503.
+LOGIN_HASH_CONCURRENCY = env.int(
+    "LOGIN_HASH_CONCURRENCY", default=max(1, (os.cpu_count() or 2) // 2)
+)
 LOGIN_HASH_WAIT_SECONDS = env.float("LOGIN_HASH_WAIT_SECONDS", default=10.0)
 
 # People's API tokens last this long from when they were issued (fixed, not sliding).
@@ -209,6 +213,16 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                # Threads wait for one of a bounded number of connections (redis-py's
+                # default pool fails at once when 100 are in use); a Redis that does not
+                # answer within seconds is an error (a 503), never a hung request.
+                "pool_class": "redis.BlockingConnectionPool",
+                "max_connections": env.int("REDIS_CACHE_CONNECTIONS", default=50),
+                "timeout": 5,
+                "socket_connect_timeout": 5,
+                "socket_timeout": 5,
+            },
         }
     }
 else:

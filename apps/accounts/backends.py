@@ -13,6 +13,7 @@ meanwhile. A sign-in that cannot get a slot within LOGIN_HASH_WAIT_SECONDS is a 
 """
 
 import threading
+import time
 
 from axes.exceptions import AxesBackendPermissionDenied
 from axes.handlers.proxy import AxesProxyHandler
@@ -44,7 +45,16 @@ def release_connection() -> None:
         connection.close()
 
 
+def _refuse_if_locked(request, credentials) -> None:
+    if request is not None and AxesProxyHandler.is_locked(request, credentials):
+        request.axes_locked_out = True
+        request.axes_credentials = credentials
+        raise AxesBackendPermissionDenied("locked out while waiting to be checked")
+
+
 class PasswordBackend(ModelBackend):
+    SLOT_POLL_SECONDS = 0.25
+
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None:
             username = kwargs.get(User.USERNAME_FIELD)
@@ -52,19 +62,20 @@ class PasswordBackend(ModelBackend):
             return None
         user = User._default_manager.filter(**{User.USERNAME_FIELD: username}).first()
         release_connection()
+        credentials = get_credentials(username)
         slots = _hashing_slots()
-        if not slots.acquire(timeout=settings.LOGIN_HASH_WAIT_SECONDS):
-            raise ServiceBusy(
-                _("Too many sign-ins are being checked right now: try again in a moment."),
-                retry_after=5,
-            )
+        deadline = time.monotonic() + settings.LOGIN_HASH_WAIT_SECONDS
+        # While waiting, look at the lockout now and then: once the flood that queued here
+        # has locked the username or address, the rest of it is refused without a slot.
+        while not slots.acquire(timeout=self.SLOT_POLL_SECONDS):
+            _refuse_if_locked(request, credentials)
+            if time.monotonic() > deadline:
+                raise ServiceBusy(
+                    _("Too many sign-ins are being checked right now: try again in a moment."),
+                    retry_after=5,
+                )
         try:
-            if request is not None:
-                credentials = get_credentials(username)
-                if AxesProxyHandler.is_locked(request, credentials):
-                    request.axes_locked_out = True
-                    request.axes_credentials = credentials
-                    raise AxesBackendPermissionDenied("locked out while waiting to be checked")
+            _refuse_if_locked(request, credentials)
             if user is None:
                 # Hash anyway: an unknown username takes as long as a wrong password.
                 User().set_password(password)

@@ -59,4 +59,5 @@ def team_members_changed(*, team: Team, agent_ids: set[int]) -> None:
     if agent_ids:
         announce(MembershipsChanged(agent_ids=tuple(sorted(agent_ids))))
     team_id = team.pk
-    transaction.on_commit(lambda: distribute_team.delay(team_id))
+    # robust: an unreachable broker must not fail the committed change (the sweep drains).
+    transaction.on_commit(lambda: distribute_team.delay(team_id), robust=True)

@@ -196,3 +196,26 @@ def test_a_missed_notice_is_caught_at_the_next_heartbeat():
         assert await comm.receive_nothing(timeout=0.3)
 
     async_to_sync(scenario)()
+
+
+def test_a_role_changed_in_the_django_admin_regroups_too():
+    from tests.foundation.test_admin_behaviour import user_form
+
+    boss = SupervisorFactory()
+    other = TeamFactory(name="Other")
+    token = token_for(boss)
+    admin_browser = Client()
+    admin_browser.force_login(AdminFactory(is_superuser=True))
+
+    async def scenario():
+        comm, counts = await connected(token=token)
+        assert [t["id"] for t in counts["teams"]] == [other.pk]
+        response = await database_sync_to_async(admin_browser.post)(
+            f"/admin/accounts/user/{boss.pk}/change/", user_form(boss, role="agent")
+        )
+        assert response.status_code == 302
+        counts = of_type(await drain(comm), "queue.counts")[-1]["counts"]
+        assert counts["teams"] == []
+        await comm.disconnect()
+
+    async_to_sync(scenario)()

@@ -72,5 +72,7 @@ def distribute_when_available(agent_id: int | None) -> None:
     if agent_id:
         from apps.routing.tasks import agent_available  # tasks import the services
 
-        transaction.on_commit(lambda: agent_available.delay(agent_id))
+        # robust: a broker that does not answer must not turn the committed change into an
+        # error; the periodic sweep distributes what this task would have.
+        transaction.on_commit(lambda: agent_available.delay(agent_id), robust=True)
 
