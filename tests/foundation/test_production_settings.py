@@ -79,6 +79,15 @@ def test_pages_carry_a_content_security_policy():
 
 
 @pytest.mark.django_db
+def test_the_api_docs_load_no_inline_script():
+    page = Client().get("/api/docs/").content.decode()
+    assert re.findall(r"<script(?![^>]*\ssrc=)[^>]*>", page) == []
+    script = Client().get("/api/docs/?script=")
+    assert script.status_code == 200
+    assert script["Content-Type"].startswith("application/javascript")
+
+
+@pytest.mark.django_db
 def test_seed_demo_refuses_production_mode_unless_forced(settings, capsys):
     settings.EMBEDDED = False
     with pytest.raises(CommandError, match="--force"):
