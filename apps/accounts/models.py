@@ -1,7 +1,8 @@
 import hashlib
 import secrets
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.password_validation import validate_password
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -20,6 +21,15 @@ class Presence(models.TextChoices):
     ONLINE = "online", _("Online")
     AWAY = "away", _("Away")
     OFFLINE = "offline", _("Offline")
+
+
+class PersonManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        """``createsuperuser --noinput`` (DJANGO_SUPERUSER_PASSWORD) skips Django's password
+        validation; an administrator's password is validated like any other."""
+        if password is not None:
+            validate_password(password, self.model(username=username, email=email or ""))
+        return super().create_superuser(username, email, password, **extra_fields)
 
 
 class User(AbstractUser):
@@ -44,6 +54,8 @@ class User(AbstractUser):
     )
     last_heartbeat = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
     open_count = models.PositiveIntegerField(_("open conversations"), default=0, editable=False)
+
+    objects = PersonManager()
 
     class Meta:
         ordering = ["username"]

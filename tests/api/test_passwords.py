@@ -70,3 +70,17 @@ def test_createsuperuser_refuses_them(monkeypatch):
     assert "too common" in err.getvalue()
     boss = User.objects.get(username="boss")
     assert boss.check_password("vaca-amarela-77")
+
+
+def test_createsuperuser_without_input_refuses_them(monkeypatch):
+    from django.core.management.base import CommandError
+
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "12345678")
+    with pytest.raises(CommandError, match="numeric"):
+        call_command("createsuperuser", interactive=False, username="root",
+                     email="root@example.com", stdout=io.StringIO())
+    assert not User.objects.filter(username="root").exists()
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "vaca-amarela-77")
+    call_command("createsuperuser", interactive=False, username="root",
+                 email="root@example.com", stdout=io.StringIO())
+    assert User.objects.get(username="root").is_admin
