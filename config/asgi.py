@@ -6,16 +6,18 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from apps.inbox.middleware import TokenOrSessionAuthMiddleware  # noqa: E402
+from apps.core.logging import redact_server_logs  # noqa: E402
+from apps.inbox.middleware import InboxSocketAuthMiddleware  # noqa: E402
 from apps.inbox.ws_urls import websocket_urlpatterns  # noqa: E402
+
+# The ASGI server logs request lines: credentials in query strings never reach the logs.
+redact_server_logs()
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            TokenOrSessionAuthMiddleware(URLRouter(websocket_urlpatterns))
-        ),
+        # Origins are checked there, in full (scheme, host, port) for cookie connections.
+        "websocket": InboxSocketAuthMiddleware(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -5,9 +5,12 @@ Production mode (DATABASE_URL and REDIS_URL set): PostgreSQL through psycopg 3,
 channels-redis, Celery with a Redis broker.
 """
 
+import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -25,10 +28,17 @@ REDIS_URL = env.str("REDIS_URL", default="")
 EMBEDDED = not (DATABASE_URL and REDIS_URL)
 
 DEBUG = env("DEBUG")
-SECRET_KEY = env.str(
-    "SECRET_KEY",
-    default="embedded-mode-insecure-key-set-SECRET_KEY-in-production-0123456789",
-)
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not EMBEDDED:
+        # Signed sessions, CSRF tokens and password-reset links would be forgeable by anyone
+        # who read this file: production mode never starts with the embedded key.
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set: production mode (DATABASE_URL and REDIS_URL set) needs a "
+            "secret key of its own. Set SECRET_KEY to a long random string, e.g. the output "
+            "of: python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    SECRET_KEY = "embedded-mode-insecure-key-set-SECRET_KEY-in-production-0123456789"
 ALLOWED_HOSTS = env("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -41,8 +51,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "axes",
     "drf_spectacular",
+    "csp",
     "drf_spectacular_sidecar",
     "mptt",
     "channels",
@@ -57,7 +68,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.core.middleware.RequestLimitsMiddleware",  # 413 before anything reads the body
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -66,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its 429 answer
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -99,7 +113,8 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": min(2, DB_POOL_SIZE),
             "max_size": DB_POOL_SIZE,
-            "timeout": 10,
+            # A request that waits longer for a connection is answered 503 (apps.core.http).
+            "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
         }
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
@@ -115,18 +130,47 @@ else:
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Bodies without a declared length are bounded here too (apps.core.limits, handler400: 413).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "axes.backends.AxesStandaloneBackend",  # refuses locked-out usernames and addresses
+    "apps.accounts.backends.PasswordBackend",  # ModelBackend, hashing outside held connections
     "apps.accounts.backends.AdminRoleBackend",  # the admin role may use the Django admin
 ]
+
+# Failed sign-ins (django-axes), on the token endpoint, the login page and the admin login:
+# counted per username and per address (each on its own) in the cache (Redis in production,
+# shared by every process); 10 failures lock that username or address for 5 minutes.
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = 10
+AXES_COOLOFF_TIME = timedelta(minutes=5)
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # refused attempts do not extend it
+AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"
+AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = False  # its admin pages list database records the cache handler never writes
+# Password hashes checked at once per process (half the cores: the other half keeps serving
+# everyone else); a sign-in waits this long for a slot, then 503.
+LOGIN_HASH_CONCURRENCY = env.int(
+    "LOGIN_HASH_CONCURRENCY", default=max(1, (os.cpu_count() or 2) // 2)
+)
+LOGIN_HASH_WAIT_SECONDS = env.float("LOGIN_HASH_WAIT_SECONDS", default=10.0)
+
+# People's API tokens last this long from when they were issued (fixed, not sliding).
+PERSON_TOKEN_LIFETIME_DAYS = env.int("PERSON_TOKEN_LIFETIME_DAYS", default=30)
+PERSON_TOKENS_PER_PERSON = 10  # valid at once; a new one retires the oldest
+WS_TICKET_SECONDS = 30  # POST /api/v1/ws-ticket: how long a ticket may wait to be used
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "inbox"
 LOGOUT_REDIRECT_URL = "login"
 
+# Applied wherever a password is set: the API, the admin forms, createsuperuser.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en"
@@ -152,6 +196,10 @@ STORAGES = {
 # The embedded server serves static files straight from the finders (no collectstatic).
 WHITENOISE_USE_FINDERS = DEBUG or EMBEDDED
 
+# django-axes counts in the cache; embedded mode is one process, so its local memory cache
+# is enough there (axes warns about it for multi-process deployments).
+SILENCED_SYSTEM_CHECKS = [] if REDIS_URL else ["axes.W001"]
+
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -165,6 +213,16 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                # Threads wait for one of a bounded number of connections (redis-py's
+                # default pool fails at once when 100 are in use); a Redis that does not
+                # answer within seconds is an error (a 503), never a hung request.
+                "pool_class": "redis.BlockingConnectionPool",
+                "max_connections": env.int("REDIS_CACHE_CONNECTIONS", default=50),
+                "timeout": 5,
+                "socket_connect_timeout": 5,
+                "socket_timeout": 5,
+            },
         }
     }
 else:
@@ -194,6 +252,12 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 PRESENCE_TIMEOUT = env("PRESENCE_TIMEOUT")
+# Websocket limits (apps.inbox.consumers): client messages per second per socket, with a
+# burst; the largest client message; sockets one person may hold open (every process).
+WS_MESSAGES_PER_SECOND = env.float("WS_MESSAGES_PER_SECOND", default=5.0)
+WS_MESSAGE_BURST = env.int("WS_MESSAGE_BURST", default=20)
+WS_MAX_MESSAGE_BYTES = env.int("WS_MAX_MESSAGE_BYTES", default=64 * 1024)
+WS_MAX_SOCKETS_PER_PERSON = env.int("WS_MAX_SOCKETS_PER_PERSON", default=20)
 PRESENCE_GRACE_SECONDS = env("PRESENCE_GRACE_SECONDS")
 COUNTS_COALESCE_SECONDS = env("COUNTS_COALESCE_SECONDS")
 
@@ -203,6 +267,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["apps.core.api.parsers.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -236,3 +301,32 @@ LOGGING = {
 if not DEBUG and not EMBEDDED:
     SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
     CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
+
+# HTTPS, usually terminated by a proxy in front (README "Running in production").
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Load balancers probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+# The header a trusted proxy sets to the scheme the client used, e.g. X-Forwarded-Proto.
+_proxy_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+
+# Content-Security-Policy (django-csp): the pages load only their own scripts (there are no
+# inline ones), styles and images; the websocket and the API are on the same origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}

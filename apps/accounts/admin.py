@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from apps.accounts import services as accounts
 from apps.accounts.models import IntegrationClient, User
 from apps.core.limits import MAX_CAPACITY
 from apps.routing import services as routing
@@ -117,6 +118,9 @@ class UserAdmin(DjangoUserAdmin):
             routing.set_presence(agent=obj, status=obj.presence, actor=request.user)
         if "is_active" in changed and not obj.is_active:
             routing.deactivate_agent(agent_id=obj.pk, actor=request.user)
+        elif {"role", "is_superuser", "is_staff"} & changed:
+            # What the person may see changed: their open inboxes regroup at once.
+            accounts.access_changed(agent_ids=(obj.pk,))
         obj.refresh_from_db(fields=["open_count", "capacity", "presence", "last_heartbeat"])
 
 

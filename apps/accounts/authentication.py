@@ -1,19 +1,24 @@
 """API authentication: ``Authorization: Token <key>`` for people and integration clients."""
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework.authtoken.models import Token
 
 from apps.accounts.models import IntegrationClient, hash_token
+from apps.accounts.services import person_token_for
+
+INTEGRATION_PREFIX = "int_"
+MAX_TOKEN_LENGTH = 200
 
 
 class TokenAuthentication(BaseAuthentication):
-    """A person's authtoken Token, or an integration client's token (stored hashed).
+    """A person's token (PersonToken) or an integration client's token, both stored hashed:
+    one query either way (integration tokens start with ``int_``).
 
-    Inactive people and revoked clients are refused (401). ``authenticate_header`` makes DRF
-    answer 401, not 403, to a request without credentials.
+    Inactive people, expired person tokens and revoked clients are refused (401).
+    ``authenticate_header`` makes DRF answer 401, not 403, to a request without credentials.
     """
 
     keyword = "Token"
@@ -33,22 +38,25 @@ class TokenAuthentication(BaseAuthentication):
         return self.authenticate_credentials(key)
 
     def authenticate_credentials(self, key: str):
-        # authtoken keys are 40 characters; integration tokens are longer and never match.
-        token = (
-            Token.objects.select_related("user").filter(key=key).first()
-            if len(key) <= 40
-            else None
-        )
-        if token is not None:
-            if not token.user.is_active:
-                raise exceptions.AuthenticationFailed(_("This account is deactivated."))
-            return token.user, token
-        client = IntegrationClient.objects.filter(
-            token_hash=hash_token(key), revoked_at__isnull=True
-        ).first()
-        if client is not None:
-            return client, client
-        raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
+        if not key or len(key) > MAX_TOKEN_LENGTH:
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
+        if key.startswith(INTEGRATION_PREFIX):
+            client = IntegrationClient.objects.filter(
+                token_hash=hash_token(key), revoked_at__isnull=True
+            ).first()
+            if client is not None:
+                return client, client
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
+        token = person_token_for(key)
+        if token is None:
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
+        if token.expires_at <= timezone.now():
+            raise exceptions.AuthenticationFailed(
+                _("This token has expired: ask auth/token for a new one.")
+            )
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("This account is deactivated."))
+        return token.user, token
 
     def authenticate_header(self, request):
         return self.keyword

@@ -1,9 +1,11 @@
 import hashlib
 import secrets
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.password_validation import validate_password
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.limits import MAX_TEXT_LENGTH
@@ -19,6 +21,15 @@ class Presence(models.TextChoices):
     ONLINE = "online", _("Online")
     AWAY = "away", _("Away")
     OFFLINE = "offline", _("Offline")
+
+
+class PersonManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        """``createsuperuser --noinput`` (DJANGO_SUPERUSER_PASSWORD) skips Django's password
+        validation; an administrator's password is validated like any other."""
+        if password is not None:
+            validate_password(password, self.model(username=username, email=email or ""))
+        return super().create_superuser(username, email, password, **extra_fields)
 
 
 class User(AbstractUser):
@@ -44,6 +55,8 @@ class User(AbstractUser):
     last_heartbeat = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
     open_count = models.PositiveIntegerField(_("open conversations"), default=0, editable=False)
 
+    objects = PersonManager()
+
     class Meta:
         ordering = ["username"]
         constraints = [
@@ -63,7 +76,14 @@ class User(AbstractUser):
     def save(self, *args, **kwargs):
         if self.is_superuser:
             self.role = Role.ADMIN
+        password_changed = self._password is not None and not self._state.adding
         super().save(*args, **kwargs)
+        if password_changed:
+            # Whoever held the old password may hold a token too: every token goes, and
+            # open websockets check again who they are (sessions fail Django's hash check).
+            from apps.accounts.services import revoke_person_tokens
+
+            revoke_person_tokens(user=self)
 
     def __str__(self):
         return self.name or self.username
@@ -94,6 +114,35 @@ def is_person(principal) -> bool:
 
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class PersonToken(models.Model):
+    """A person's API token (``Authorization: Token <token>``, or a websocket's ``?token=``).
+
+    Only its SHA-256 is stored, as for integration clients: the token is shown once, in the
+    answer to ``auth/token``. It lasts PERSON_TOKEN_LIFETIME_DAYS from when it was issued
+    (fixed, not sliding: a stolen token stops working at the latest then), and goes when the
+    person changes their password or revokes it (``DELETE me/token``)."""
+
+    PREFIX = "pt_"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    token_prefix = models.CharField(max_length=8, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("person token")
+        indexes = [models.Index(fields=["user", "expires_at"], name="person_token_user_idx")]
+
+    def __str__(self):
+        return f"{self.token_prefix}… ({self.user})"
+
+    @classmethod
+    def new_token(cls) -> str:
+        return cls.PREFIX + secrets.token_urlsafe(32)
 
 
 class IntegrationClient(models.Model):

@@ -45,6 +45,13 @@ class Conversation(models.Model):
     auto_assigned = models.BooleanField(
         default=False, help_text=_("Assigned by automatic distribution, not by a person.")
     )
+    assigned_limit = models.PositiveIntegerField(
+        null=True, blank=True, editable=False,
+        help_text=_(
+            "The agent's capacity limit when automatic distribution assigned it within that "
+            "limit (empty: not bound by a limit, e.g. rotation or a person's choice)."
+        ),
+    )
     preferred_agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="preferred_conversations",
@@ -231,3 +238,25 @@ class ConversationEvent(models.Model):
     def reason(self) -> str:
         """Why it happened, in the active language."""
         return render(self.reason_parts)
+
+
+class InboundReceipt(models.Model):
+    """A channel's own id of a contact's message that was received: the same delivery made
+    again (channels deliver at least once) is recognised and not appended twice."""
+
+    contact = models.ForeignKey(
+        "organizations.Contact", on_delete=models.CASCADE, related_name="+"
+    )
+    channel = models.CharField(max_length=32)
+    channel_message_id = models.CharField(max_length=255)
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="receipt")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "channel", "channel_message_id"], name="inbound_receipt_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.channel}:{self.channel_message_id}"

@@ -1,13 +1,21 @@
 """Intake (a contact's message from a channel) and replies."""
 
+import zlib
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.models import IntegrationClient, User
 from apps.conversations.events import MessageCreated
-from apps.conversations.models import Conversation, Message, SenderKind, Status
+from apps.conversations.models import (
+    Conversation,
+    InboundReceipt,
+    Message,
+    SenderKind,
+    Status,
+)
 from apps.core.announce import announce
-from apps.core.db import retry_on_deadlock
+from apps.core.db import advisory_xact_lock, retry_on_deadlock
 from apps.core.errors import InvalidInput
 from apps.core.limits import MAX_BODY_LENGTH
 from apps.organizations.models import Contact, Organization
@@ -48,11 +56,22 @@ def _find_or_create_contact(
     return contact, created
 
 
-def _append(conversation: Conversation, *, sender_kind: str, author, body: str) -> Message:
+def _append(
+    conversation: Conversation, *, sender_kind: str, author, body: str,
+    receipt: tuple[str, str] | None = None,
+) -> Message:
+    """Add a message; ``receipt`` (channel, the channel's message id) records a contact's
+    message so that the same delivery made again is recognised."""
     now = timezone.now()
     message = Message.objects.create(
         conversation=conversation, sender_kind=sender_kind, author=author, body=body
     )
+    if receipt is not None:
+        channel, channel_message_id = receipt
+        InboundReceipt.objects.create(
+            contact_id=conversation.contact_id, channel=channel,
+            channel_message_id=channel_message_id, message=message,
+        )
     Conversation.objects.filter(pk=conversation.pk).update(
         last_message=message, last_activity_at=now, updated_at=now
     )
@@ -79,13 +98,26 @@ def receive_inbound_message(
     team: Team | None = None,
     channel: str = "webchat",
     actor: IntegrationClient | User | None = None,
+    message_id: str | None = None,
 ) -> tuple[Conversation, Message, bool]:
     """A contact wrote in: find or create the contact, append to their open conversation or
-    open and route a new one. Returns (conversation, message, created)."""
+    open and route a new one. Returns (conversation, message, created).
+
+    ``message_id`` is the channel's own id of the message: a delivery of an id already
+    received for this contact on this channel changes nothing and returns the conversation
+    as it is now, with the message received then (created False)."""
     body = _clean_body(body)
     if not isinstance(external_id, str) or not external_id.strip():
         raise InvalidInput("The contact needs an external_id.", field="contact")
+    receipt = None if message_id is None else (channel, message_id)
     with transaction.atomic():
+        if receipt is not None:
+            # Concurrent deliveries of one message wait for each other here, so the second
+            # finds the first's receipt (the unique constraint is the backstop).
+            advisory_xact_lock(_delivery_key(external_id, *receipt))
+            repeated = _already_received(external_id, *receipt)
+            if repeated is not None:
+                return repeated
         contact, new_contact = _find_or_create_contact(
             external_id=external_id, details=contact_details or {}, organization=organization
         )
@@ -94,7 +126,10 @@ def receive_inbound_message(
             conversation = routing.open_conversation(
                 contact=contact, channel=channel, team=team, actor=actor
             )
-            message = _append(conversation, sender_kind=SenderKind.CONTACT, author=None, body=body)
+            message = _append(
+                conversation, sender_kind=SenderKind.CONTACT, author=None, body=body,
+                receipt=receipt,
+            )
             return conversation, message, True
         for _attempt in range(2):
             conversation = (
@@ -105,7 +140,8 @@ def receive_inbound_message(
             )
             if conversation is not None:
                 message = _append(
-                    conversation, sender_kind=SenderKind.CONTACT, author=None, body=body
+                    conversation, sender_kind=SenderKind.CONTACT, author=None, body=body,
+                    receipt=receipt,
                 )
                 return conversation, message, False
             try:
@@ -116,9 +152,34 @@ def receive_inbound_message(
             except IntegrityError:
                 # A concurrent message of the same contact opened it first: append to it.
                 continue
-            message = _append(conversation, sender_kind=SenderKind.CONTACT, author=None, body=body)
+            message = _append(
+                conversation, sender_kind=SenderKind.CONTACT, author=None, body=body,
+                receipt=receipt,
+            )
             return conversation, message, True
     raise AssertionError("the open conversation vanished twice")  # pragma: no cover
+
+
+def _delivery_key(external_id: str, channel: str, message_id: str) -> int:
+    return zlib.crc32(f"{external_id}\x00{channel}\x00{message_id}".encode()) & 0x7FFFFFFF
+
+
+def _already_received(
+    external_id: str, channel: str, message_id: str
+) -> tuple[Conversation, Message, bool] | None:
+    receipt = (
+        InboundReceipt.objects.filter(
+            contact__external_id=external_id, channel=channel, channel_message_id=message_id
+        )
+        .select_related("message")
+        .first()
+    )
+    if receipt is None:
+        return None
+    conversation = Conversation.objects.select_related("contact").get(
+        pk=receipt.message.conversation_id
+    )
+    return conversation, receipt.message, False
 
 
 def post_reply(*, conversation_id: int, author: User, body: str) -> Message:

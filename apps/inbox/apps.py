@@ -7,6 +7,8 @@ class InboxConfig(AppConfig):
 
     def ready(self):
         from apps.core.announce import subscribe
+        from apps.inbox import access
         from apps.inbox.realtime import on_announcement
 
         subscribe(on_announcement)
+        subscribe(access.on_announcement)

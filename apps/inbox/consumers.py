@@ -1,27 +1,44 @@
 """The inbox websocket (/ws/inbox/): thin by design.
 
-Authenticate (the middleware put the person in the scope), join the groups the routing
-selectors allow, send the first counts, translate client messages to service calls, and
-forward the coalesced batches of apps.inbox.realtime as api.md events. Domain errors are
-mapped to ``{"type": "error", ...}`` once, here. It never writes to the database itself.
+Authenticate (the middleware put the person and their credential in the scope), join the
+groups the routing selectors allow, send the first counts, translate client messages to
+service calls, and forward the coalesced batches of apps.inbox.realtime as api.md events.
+Domain errors are mapped to ``{"type": "error", ...}`` once, here. It never writes to the
+database itself.
+
+Access can be taken away while the socket is open (apps.inbox.access): a notice makes it
+close or regroup at once, and every heartbeat checks the credential again. Whatever ends
+the socket (the client, a send that races the client's close, an error) the cleanup runs:
+the connection leaves the presence registry and its groups.
+
+Limits (settings): WS_MESSAGES_PER_SECOND with a WS_MESSAGE_BURST per socket (beyond it an
+error, then the socket is closed with 4429), WS_MAX_MESSAGE_BYTES per message (1009,
+unparsed), WS_MAX_SOCKETS_PER_PERSON across processes (4429).
 """
 
 import asyncio
 import json
 import logging
+import time
 from collections import OrderedDict
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
 from apps.accounts.models import Presence, is_person
 from apps.core.errors import DomainError, InvalidInput
-from apps.inbox import groups, presence, realtime
+from apps.core.limits import JsonTooDeep, loads_bounded_json
+from apps.inbox import access, groups, presence, realtime
 from apps.routing import selectors
+from apps.routing.errors import AccountDeactivated
 
 SEEN_LIMIT = 2000  # recent (flush, conversation) and message keys, to drop group duplicates
 CHOOSABLE_PRESENCE = (Presence.ONLINE, Presence.AWAY)
+TOO_MANY = 4429  # too many messages from this socket, or sockets of this person
+MESSAGE_TOO_BIG = 1009
+RECHECK_EVERY_SECONDS = 10  # a heartbeat checks the credential again at most this often
 _grace_tasks: set = set()
 logger = logging.getLogger(__name__)
 
@@ -29,16 +46,49 @@ logger = logging.getLogger(__name__)
 class InboxConsumer(AsyncJsonWebsocketConsumer):
     user = None
     counts: dict | None = None
+    credential: access.Credential | None = None
+    closing = False
+    _cleaned = False
+
+    async def __call__(self, scope, receive, send):
+        async def guarded_send(message):
+            try:
+                await send(message)
+            except OSError as error:
+                # The client left while we were sending (uvicorn's ClientDisconnected):
+                # stop here; the cleanup below runs as for any other end.
+                raise StopConsumer from error
+
+        try:
+            await super().__call__(scope, receive, guarded_send)
+        finally:
+            await asyncio.shield(self._cleanup())
 
     async def connect(self):
         user = self.scope.get("user")
-        if not is_person(user):
+        credential = self.scope.get("credential")
+        if not is_person(user) or credential is None:
             await self.close()
             return
-        self.user = user
         self.joined: list[str] = []
         self.seen: OrderedDict = OrderedDict()
+        self.allowance = float(settings.WS_MESSAGE_BURST)
+        self.allowance_at = time.monotonic()
+        self.over_limit = 0
+        self.rechecked_at = 0.0
         realtime.remember_loop(asyncio.get_running_loop())
+        held = await database_sync_to_async(presence.register)(user.pk, self.channel_name)
+        if held > settings.WS_MAX_SOCKETS_PER_PERSON:
+            await database_sync_to_async(presence.unregister)(user.pk, self.channel_name)
+            await self.accept()
+            await self.send_json(realtime.error_event(
+                f"You already have {settings.WS_MAX_SOCKETS_PER_PERSON} inbox connections "
+                f"open: close one first.", code="too_many_sockets",
+            ))
+            await self.close(code=TOO_MANY)
+            return
+        self.user = user
+        self.credential = credential
         for group in await database_sync_to_async(groups.groups_for)(user):
             await self.channel_layer.group_add(group, self.channel_name)
             self.joined.append(group)
@@ -48,13 +98,22 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(realtime.queue_counts_event(self.counts))
 
     async def disconnect(self, code):
-        if self.user is None:
+        await self._cleanup()
+
+    async def _cleanup(self):
+        """Runs once, however the socket ended."""
+        if self.user is None or self._cleaned:
             return
+        self._cleaned = True
         # Presence first: it decides whether the agent goes offline; a channel layer that
         # fails to discard (groups expire by themselves) must not leave the agent online.
-        remaining = await database_sync_to_async(presence.connection_closed)(
-            self.user, self.channel_name
-        )
+        try:
+            remaining = await database_sync_to_async(presence.connection_closed)(
+                self.user, self.channel_name
+            )
+        except Exception:
+            logger.exception("could not unregister connection %s", self.channel_name)
+            remaining = None
         for group in self.joined:
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
@@ -65,11 +124,47 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             _grace_tasks.add(task)
             task.add_done_callback(_grace_tasks.discard)
 
+    async def _close(self, code: int) -> None:
+        if not self.closing:
+            self.closing = True
+            await self.close(code=code)
+
     # ----------------------------------------------------------------- client -> server
 
+    def _within_rate(self) -> bool:
+        """A token bucket: WS_MESSAGES_PER_SECOND, up to WS_MESSAGE_BURST at once."""
+        now = time.monotonic()
+        self.allowance = min(
+            float(settings.WS_MESSAGE_BURST),
+            self.allowance + (now - self.allowance_at) * settings.WS_MESSAGES_PER_SECOND,
+        )
+        self.allowance_at = now
+        if self.allowance >= 1:
+            self.allowance -= 1
+            self.over_limit = 0
+            return True
+        return False
+
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if self.closing or self.user is None:
+            return
+        if len(text_data or bytes_data or "") > settings.WS_MAX_MESSAGE_BYTES:
+            await self._close(MESSAGE_TOO_BIG)
+            return
+        if not self._within_rate():
+            self.over_limit += 1
+            if self.over_limit == 1:
+                await self.send_json(realtime.error_event(
+                    "Too many messages: slow down.", code="rate_limited"
+                ))
+            elif self.over_limit > settings.WS_MESSAGE_BURST:
+                await self._close(TOO_MANY)
+            return
         try:
-            content = json.loads(text_data) if text_data else None
+            content = loads_bounded_json(text_data) if text_data else None
+        except JsonTooDeep as error:
+            await self.send_json(realtime.error_event(str(error)))
+            return
         except ValueError:
             content = None
         if not isinstance(content, dict):
@@ -77,13 +172,19 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             await self.receive_json(content)
+        except AccountDeactivated:
+            await self._close(access.ACCOUNT_DEACTIVATED)
         except DomainError as error:
             await self.send_json({"type": "error", **error.as_dict()})
 
     async def receive_json(self, content, **kwargs):
         kind = content.get("type")
         if kind == "ping":
-            await database_sync_to_async(presence.heartbeat)(self.user, self.channel_name)
+            if time.time() - self.rechecked_at >= _recheck_every():
+                self.rechecked_at = time.time()
+                if not await self._recheck():
+                    return
+                await database_sync_to_async(presence.heartbeat)(self.user, self.channel_name)
             await self.send_json(realtime.pong_event())
         elif kind == "presence.set":
             status = content.get("status")
@@ -97,6 +198,18 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
                 "Unknown message type: send \"ping\" or \"presence.set\".", field="type"
             )
 
+    async def _recheck(self) -> bool:
+        """Who is this socket now? Closes it (False) or follows the person's role and teams."""
+        user, close_code = await database_sync_to_async(access.current_person)(self.credential)
+        if close_code is not None:
+            await self._close(close_code)
+            return False
+        role_changed = (user.role, user.is_superuser) != (self.user.role, self.user.is_superuser)
+        self.user = user
+        if role_changed:
+            await self._regroup()
+        return True
+
     # ----------------------------------------------------------------- server -> client
 
     def _first_time(self, key) -> bool:
@@ -107,9 +220,23 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             self.seen.popitem(last=False)
         return True
 
+    async def inbox_access(self, event):
+        """What the person may do or see changed (apps.inbox.access): close, or regroup."""
+        if self.closing or self.user is None:
+            return
+        if access.named_in(event, self.credential):
+            await self._close(access.CREDENTIAL_GONE)
+            return
+        await self._recheck()
+
     async def inbox_batch(self, event):
         """One coalesced flush for one of our groups (we may get the same flush through
-        several groups: conversations and messages are forwarded once)."""
+        several groups: conversations and messages are forwarded once). A batch for a group
+        the socket has left since it was sent is dropped."""
+        if self.closing or self.user is None:
+            return
+        if "group" in event and event["group"] not in self.joined:
+            return
         flush = event["flush"]
         if event.get("regroup"):
             await self._regroup()
@@ -157,6 +284,11 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
                 teams.append(dict(team))
                 teams.sort(key=lambda t: (t["name"], t["id"]))
         return json.dumps(self.counts, sort_keys=True) != before
+
+
+def _recheck_every() -> float:
+    # Heartbeats must also keep the registry entry (PRESENCE_TIMEOUT) from expiring.
+    return min(RECHECK_EVERY_SECONDS, settings.PRESENCE_TIMEOUT / 4)
 
 
 def _opened(user, channel_name: str) -> dict:

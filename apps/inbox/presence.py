@@ -93,7 +93,7 @@ def chose_away(agent_id: int) -> bool:
 
 
 def connection_opened(user: User, channel_name: str) -> None:
-    register(user.pk, channel_name)
+    """The connection (registered already) is open: presence follows it."""
     current = User.objects.filter(pk=user.pk).values_list("presence", flat=True).first()
     if current == Presence.OFFLINE:
         wanted = Presence.AWAY if chose_away(user.pk) else Presence.ONLINE

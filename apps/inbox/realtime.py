@@ -41,6 +41,7 @@ from apps.teams.models import Team
 logger = logging.getLogger(__name__)
 
 BATCH_TYPE = "inbox.batch"  # handled by InboxConsumer.inbox_batch
+ACCESS_TYPE = "inbox.access"  # handled by InboxConsumer.inbox_access (apps.inbox.access)
 PENDING_KEY = "atende:inbox:pending"
 ARMED_KEY = "atende:inbox:flush-armed"
 LAST_FLUSH_KEY = "atende:inbox:last-flush"
@@ -89,6 +90,12 @@ def pong_event() -> dict:
 
 def error_event(detail: str, **extra) -> dict:
     return {"type": "error", "detail": detail, **extra}
+
+
+def access_notice(*, session_hash: str | None, token_ids) -> dict:
+    """To a person's own group: check again who you are (close if your session or token is
+    named here)."""
+    return {"type": ACCESS_TYPE, "session": session_hash, "tokens": list(token_ids)}
 
 
 # --------------------------------------------------------------------------- pending store
@@ -354,7 +361,8 @@ def build_batches(entries: list[dict]) -> dict[str, dict]:
 
     def batch(group: str) -> dict:
         if group not in batches:
-            batches[group] = {"type": BATCH_TYPE, "flush": flush_id}
+            # The group it was sent to: a socket that left the group since ignores it.
+            batches[group] = {"type": BATCH_TYPE, "flush": flush_id, "group": group}
         return batches[group]
 
     supervisors = groups.supervisors_group()

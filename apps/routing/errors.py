@@ -27,5 +27,9 @@ class NotAllowedToRoute(NotAllowed):
     code = "not_allowed"
 
 
+class AccountDeactivated(NotAllowed):
+    code = "deactivated"
+
+
 class UnknownTarget(InvalidInput):
     code = "unknown_target"

@@ -49,29 +49,38 @@ def _one_place_each() -> list[str]:
 
 
 def _loads_match_and_within_limits() -> list[str]:
-    """Invariant 2: automatic distribution never exceeded a limit; load counters are true."""
+    """Invariant 2: automatic distribution never exceeded a limit; load counters are true.
+
+    The limit is the one recorded when the conversation was assigned (``assigned_limit``):
+    an administrator may lower a limit below an agent's load afterwards. The k-th oldest of
+    an agent's open limit-bound automatic assignments was made while the k-1 before it were
+    open, so its limit then must have been at least k."""
     problems = []
     agents = User.objects.annotate(
         assigned=Count(
             "assigned_conversations",
             filter=Q(assigned_conversations__status=Status.ASSIGNED),
         ),
-        auto=Count(
-            "assigned_conversations",
-            filter=Q(
-                assigned_conversations__status=Status.ASSIGNED,
-                assigned_conversations__auto_assigned=True,
-            ),
-        ),
-    ).values_list("username", "open_count", "assigned", "auto", "capacity")
-    for username, open_count, assigned, auto, capacity in agents:
+    ).values_list("username", "open_count", "assigned")
+    for username, open_count, assigned in agents:
         if open_count != assigned:
             problems.append(
                 f"{username}'s load counter says {open_count} but {assigned} are assigned"
             )
-        if auto > capacity:
+    bound = (
+        Conversation.objects.filter(
+            status=Status.ASSIGNED, auto_assigned=True, assigned_limit__isnull=False
+        )
+        .order_by("assignee_id", "assigned_at", "id")
+        .values_list("assignee_id", "assignee__username", "assigned_limit")
+    )
+    rank, previous = 0, None
+    for agent_id, username, limit in bound:
+        rank = rank + 1 if agent_id == previous else 1
+        previous = agent_id
+        if rank > limit:
             problems.append(
-                f"{username} got {auto} conversations automatically with a limit of {capacity}"
+                f"{username} got {rank} conversations automatically with a limit of {limit}"
             )
     return problems
 

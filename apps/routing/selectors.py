@@ -1,12 +1,13 @@
 """Reads for routing and for everyone who shows queues: fixed query counts, permissions once."""
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Subquery, Value, When
 
 from apps.accounts.models import Presence, User
 from apps.conversations import visibility
 from apps.conversations.models import Conversation, ConversationEvent, Message, Status
 from apps.organizations.models import Contact, PreferentialRule
 from apps.routing.decisions import Candidate
+from apps.routing.models import PeriodicRun
 from apps.teams.models import Membership, RoutingSettings, Team
 
 
@@ -142,8 +143,30 @@ def messages_of(conversation_id: int) -> QuerySet:
     return Message.objects.filter(conversation_id=conversation_id).select_related("author")
 
 
-def events_of(conversation_id: int) -> QuerySet:
-    """A conversation's history, oldest first, with the actors' names (one query)."""
-    return ConversationEvent.objects.filter(conversation_id=conversation_id).select_related(
+def events_of(
+    conversation_id: int, *, newest: int | None = None, before: int | None = None
+) -> list | QuerySet:
+    """A conversation's history, oldest first, with the actors' names (one query; all of it,
+    or only the ``newest`` events, before the event ``before`` if given)."""
+    events = ConversationEvent.objects.filter(conversation_id=conversation_id).select_related(
         "actor", "actor_integration"
+    )
+    if before is not None:
+        # In history order (at, id), the events before that one (a subquery, same query).
+        anchor = ConversationEvent.objects.filter(pk=before, conversation_id=conversation_id)
+        events = events.filter(
+            Q(at__lt=Subquery(anchor.values("at")))
+            | Q(at=Subquery(anchor.values("at")), pk__lt=before)
+        )
+    if newest is None:
+        return events
+    return list(reversed(events.order_by("-at", "-id")[:newest]))
+
+
+def last_sweep_at():
+    """When the periodic sweep last finished (None: never), one query."""
+    return (
+        PeriodicRun.objects.filter(name=PeriodicRun.SWEEP)
+        .values_list("finished_at", flat=True)
+        .first()
     )

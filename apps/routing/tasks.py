@@ -40,5 +40,6 @@ def sweep() -> dict:
     """The periodic safety net (celery beat): stale presence, reservations, capacity queues."""
     swept = services.sweep_stale_presence(timeout_seconds=settings.PRESENCE_TIMEOUT)
     assigned = services.sweep_routing()
+    services.record_sweep_run()
     return {"presence_swept": swept, "assigned": assigned}
 

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from apps.core.announce import announce
 from apps.core.errors import InvalidInput
+from apps.core.queue import enqueue_on_commit
 from apps.routing.tasks import distribute_team
 from apps.teams.events import MembershipsChanged
 from apps.teams.models import DistributionMode, Membership, Team
@@ -59,4 +60,4 @@ def team_members_changed(*, team: Team, agent_ids: set[int]) -> None:
     if agent_ids:
         announce(MembershipsChanged(agent_ids=tuple(sorted(agent_ids))))
     team_id = team.pk
-    transaction.on_commit(lambda: distribute_team.delay(team_id))
+    enqueue_on_commit(distribute_team, team_id)

@@ -4,10 +4,10 @@ world with one conversation in every place an agent may or may not see."""
 from dataclasses import dataclass
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from apps.accounts.models import IntegrationClient, User
+from apps.accounts.services import issue_person_token
 from apps.conversations.models import Conversation
 from apps.routing import services as routing
 from tests.factories import (
@@ -34,8 +34,7 @@ def _fast_passwords(settings):
 def client_for(principal) -> APIClient:
     client = APIClient()
     if isinstance(principal, User):
-        token, _created = Token.objects.get_or_create(user=principal)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {issue_person_token(user=principal)}")
     elif isinstance(principal, IntegrationClient):
         client.credentials(HTTP_AUTHORIZATION=f"Token {principal.raw_token}")
     return client

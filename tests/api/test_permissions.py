@@ -2,9 +2,8 @@
 403 for a role that may not) change nothing at all."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 
-from apps.accounts.models import IntegrationClient, User
+from apps.accounts.models import IntegrationClient, PersonToken, User
 from apps.conversations.models import Conversation, ConversationEvent, Message
 from apps.organizations.models import Contact, Organization, PreferentialRule
 from apps.teams.models import Membership, RoutingSettings, Team
@@ -96,7 +95,13 @@ ENDPOINTS = [
     ("reply", "post", lambda w: f"conversations/{w.mine.pk}/messages",
      lambda w: {"body": "On it"}, {**PEOPLE, "agent": 201, "supervisor": 201, "admin": 201}),
     ("events", "get", lambda w: f"conversations/{w.mine.pk}/events", None, PEOPLE),
+    ("revoke my token", "delete", lambda w: "me/token", None,
+     {**PEOPLE, "agent": 204, "supervisor": 204, "admin": 204}),
+    ("ws ticket", "post", lambda w: "ws-ticket", None,
+     {**PEOPLE, "agent": 201, "supervisor": 201, "admin": 201}),
 ]
+# Allowed, yet nothing in the database changes: a ticket lives in the cache for 30 s.
+CACHE_ONLY = {"ws ticket"}
 
 
 def snapshot() -> dict:
@@ -122,7 +127,7 @@ def snapshot() -> dict:
             "last_message_id", "updated_at")),
         "messages": Message.objects.count(),
         "events": ConversationEvent.objects.count(),
-        "tokens": Token.objects.count(),
+        "tokens": PersonToken.objects.count(),
     }
 
 
@@ -146,7 +151,7 @@ def test_who_may_call_what(world, endpoint, role):
     if expected in (401, 403):
         assert "detail" in response.json()
         assert snapshot() == before, f"refused {name} changed something"
-    elif method != "get":
+    elif method != "get" and name not in CACHE_ONLY:
         assert snapshot() != before, f"allowed {name} changed nothing"
 
 

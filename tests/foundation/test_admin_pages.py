@@ -11,7 +11,6 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from rest_framework.authtoken.models import Token, TokenProxy
 
 from apps.accounts.models import IntegrationClient, Role, User
 from apps.conversations.models import Conversation
@@ -46,7 +45,6 @@ def _conversation():
 
 BUILDERS = {
     Group: lambda: Group.objects.create(name="Auditors"),
-    TokenProxy: lambda: TokenProxy.objects.get(pk=Token.objects.create(user=AgentFactory()).pk),
     User: lambda: AgentFactory(),
     IntegrationClient: lambda: IntegrationFactory(),
     Organization: lambda: OrganizationFactory(

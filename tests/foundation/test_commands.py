@@ -18,6 +18,12 @@ COUNTED = (
 )
 
 
+@pytest.fixture(autouse=True)
+def _demo_mode(settings):
+    """The demo is seeded in embedded mode (in production mode it needs --force)."""
+    settings.EMBEDDED = True
+
+
 def counts():
     return {model.__name__: model.objects.count() for model in COUNTED}
 

@@ -3,8 +3,8 @@
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
+from apps.accounts.services import issue_person_token
 from config.asgi import application
 
 ORIGIN = b"http://testserver"
@@ -18,11 +18,17 @@ def session_cookie(user) -> bytes:
 
 
 def token_for(user) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
+    """A new API token of the person's (each call issues one)."""
+    return issue_person_token(user=user)
 
 
-def communicator(*, token: str | None = None, cookie: bytes | None = None, origin=ORIGIN):
+def communicator(
+    *, token: str | None = None, cookie: bytes | None = None, origin=ORIGIN,
+    ticket: str | None = None,
+):
     path = "/ws/inbox/" + (f"?token={token}" if token is not None else "")
+    if ticket is not None:
+        path = f"/ws/inbox/?ticket={ticket}"
     headers = [(b"host", b"testserver")]
     if origin is not None:
         headers.append((b"origin", origin))

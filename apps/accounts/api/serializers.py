@@ -16,6 +16,11 @@ class TokenSerializer(Serializer):
     token = serializers.CharField()
 
 
+class WsTicketSerializer(Serializer):
+    ticket = serializers.CharField()
+    expires_in = serializers.IntegerField(help_text="Seconds the ticket stays valid.")
+
+
 class AgentSerializer(ModelSerializer):
     """A person: ``{id, username, name, email, role, capacity, presence, is_active}``.
 

@@ -9,6 +9,8 @@ urlpatterns = [
     path("me/", views.MeView.as_view(), name="api-me"),
     path("me/presence", views.PresenceView.as_view(), name="api-me-presence"),
     path("me/queues", views.QueuesView.as_view(), name="api-me-queues"),
+    path("me/token", views.MyTokenView.as_view(), name="api-me-token"),
+    path("ws-ticket", views.WsTicketView.as_view(), name="api-ws-ticket"),
     path("integrations/", views.IntegrationListView.as_view(), name="api-integrations"),
     path(
         "integrations/<id:pk>/", views.IntegrationDetailView.as_view(), name="api-integration"

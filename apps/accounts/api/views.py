@@ -1,12 +1,16 @@
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_credentials
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
-from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 
+from apps.accounts import services as accounts
 from apps.accounts.api.serializers import (
     AgentSerializer,
     AgentUpdateSerializer,
@@ -15,48 +19,115 @@ from apps.accounts.api.serializers import (
     QueueCountsSerializer,
     TokenRequestSerializer,
     TokenSerializer,
+    WsTicketSerializer,
 )
-from apps.accounts.models import IntegrationClient, User
+from apps.accounts.lockout import cool_off_seconds, lockout_detail
+from apps.accounts.models import IntegrationClient, PersonToken, User
 from apps.accounts.permissions import IsAdmin, IsPerson, ReadPersonWriteAdmin
 from apps.core.api import ApiView, ApiViewMixin, error
+from apps.core.api.pagination import BoundedListPagination
 from apps.core.errors import InvalidInput
 from apps.routing import selectors
 from apps.routing import services as routing
 
 
+class FailedSignInThrottle(BaseThrottle):
+    """DRF's throttling hook over django-axes' counts: a username or an address with too
+    many recent failures is refused before anything is looked up or hashed."""
+
+    def allow_request(self, request, view):
+        data = request.data if isinstance(request.data, dict) else {}
+        username = data.get("username")
+        credentials = get_credentials(username if isinstance(username, str) else None)
+        return AxesProxyHandler.is_allowed(request._request, credentials)
+
+    def wait(self):
+        return cool_off_seconds()
+
+
 class TokenView(ApiView):
-    """Exchange a username and password for the person's API token."""
+    """Exchange a username and password for a new API token of the person (valid
+    PERSON_TOKEN_LIFETIME_DAYS). Failed attempts are counted per username and per address:
+    after 10 in 5 minutes the answer is 429 with Retry-After."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    throttle_classes = [FailedSignInThrottle]
+
+    def throttled(self, request, wait):
+        raise Throttled(wait=wait, detail=lockout_detail(int(wait)))
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: TokenSerializer, 400: error(400, "Wrong username or password.")},
+        responses={200: TokenSerializer, 400: error(400, "Wrong username or password."),
+                   429: error(429, "Too many failed sign-ins (see Retry-After).")},
         auth=[],
     )
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        # Django's request: django-axes counts the failure and flags a lockout on it.
         user = authenticate(
-            request,
+            request._request,
             username=serializer.validated_data["username"],
             password=serializer.validated_data["password"],
         )
+        if getattr(request._request, "axes_locked_out", False):
+            self.throttled(request, cool_off_seconds())
         if user is None or not user.is_active:
             raise ValidationError(
                 {"non_field_errors": ["Unable to sign in with that username and password."]}
             )
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        return Response({"token": accounts.issue_person_token(user=user)})
 
 
+class MyTokenView(ApiView):
+    """DELETE revokes the caller's token: the one this request was made with, or, from a
+    browser session (no token in the request), every token of the person. Websockets
+    opened with a revoked token close (4401)."""
+
+    permission_classes = [IsPerson]
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request):
+        if isinstance(request.auth, PersonToken):
+            accounts.revoke_person_token(token=request.auth)
+        else:
+            accounts.revoke_person_tokens(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WsTicketView(ApiView):
+    """A single-use ticket for ``/ws/inbox/?ticket=<ticket>``, valid WS_TICKET_SECONDS
+    (30): a socket URL carries it instead of the token, which then never appears in access
+    logs. The socket belongs to the credential that asked (revoking it closes the socket)."""
+
+    permission_classes = [IsPerson]
+
+    @extend_schema(request=None, responses={201: WsTicketSerializer})
+    def post(self, request):
+        token_id = request.auth.pk if isinstance(request.auth, PersonToken) else None
+        session_key = None if token_id else request.session.session_key
+        ticket = accounts.issue_ws_ticket(
+            user=request.user, token_id=token_id, session_key=session_key
+        )
+        return Response(
+            {"ticket": ticket, "expires_in": settings.WS_TICKET_SECONDS},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+@extend_schema_view(
+    get=extend_schema(responses={200: AgentSerializer(many=True), 400: error(400)})
+)
 class AgentListView(ApiViewMixin, generics.ListCreateAPIView):
-    """Every person (GET: any person; POST: administrators)."""
+    """Every person (GET: any person; POST: administrators), by username: at most
+    ``?limit`` (default 100, at most 500) from ``?offset``, the next ones in the ``Link``
+    header."""
 
     permission_classes = [ReadPersonWriteAdmin]
     serializer_class = AgentSerializer
-    pagination_class = None
+    pagination_class = BoundedListPagination
 
     def get_queryset(self):
         return User.objects.order_by("username", "id")
@@ -84,7 +155,10 @@ class AgentDetailView(ApiViewMixin, generics.RetrieveUpdateDestroyAPIView):
         active = data.pop("is_active", None)
         if active is False and agent.pk == self.request.user.pk:
             raise InvalidInput("You cannot deactivate yourself.", field="is_active")
+        role = data.pop("role", None)
         serializer.save()
+        if role is not None:
+            accounts.set_role(agent_id=agent.pk, role=role, actor=self.request.user)
         if active is True and not agent.is_active:
             routing.activate_agent(agent_id=agent.pk, actor=self.request.user)
         if capacity is not None:

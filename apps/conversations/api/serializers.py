@@ -93,9 +93,10 @@ class PlacementSerializer(Serializer):
 
 
 class EventSerializer(Serializer):
-    """One step of a conversation's history: ``{at, kind, actor, from, to, reason}``.
+    """One step of a conversation's history: ``{id, at, kind, actor, from, to, reason}``.
     ``from`` is null on the event that created the conversation."""
 
+    id = serializers.IntegerField()
     at = serializers.DateTimeField()
     kind = serializers.ChoiceField(choices=EventKind.choices)
     actor = ActorSerializer()
@@ -119,6 +120,7 @@ class EventSerializer(Serializer):
                      "name": str(ActorKind(event.actor_kind).label)
                      if event.actor_kind in ActorKind.values else event.actor_kind}
         return {
+            "id": event.pk,
             "at": self.fields["at"].to_representation(event.at),
             "kind": event.kind,
             "actor": actor,
@@ -132,6 +134,17 @@ class EventSerializer(Serializer):
                    "assignee": event.to_assignee_id},
             "reason": event.reason,
         }
+
+
+class HistoryBoundsSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(
+        required=False, min_value=1, help_text="At most this many events (default 100, at "
+        "most 200; more is capped): the newest."
+    )
+    before = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID,
+        help_text="Only the events before the one with this id.",
+    )
 
 
 class ReplySerializer(Serializer):
@@ -155,3 +168,7 @@ class InboundSerializer(Serializer):
     body = BodyField()
     team = IdRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
     channel = serializers.CharField(max_length=32, required=False, default="webchat")
+    message_id = serializers.CharField(
+        max_length=MAX_TEXT_LENGTH, required=False, allow_null=True, trim_whitespace=False,
+        help_text="The channel's own id of the message: a repeated delivery is ignored.",
+    )

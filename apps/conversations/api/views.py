@@ -10,6 +10,7 @@ from apps.conversations.api.serializers import (
     ConversationFilterSerializer,
     ConversationSerializer,
     EventSerializer,
+    HistoryBoundsSerializer,
     InboundSerializer,
     MessageSerializer,
     ReplySerializer,
@@ -105,14 +106,25 @@ class MessagesView(ApiView):
 
 class EventsView(ApiView):
     """The conversation's history, oldest first: who or what moved it, from where to where,
-    and why."""
+    and why. Bounded: the newest ``?limit`` events (default 100, at most 200);
+    ``?before=<event id>`` gives the ones before that event."""
 
     permission_classes = [IsPerson]
+    default_limit = 100
+    max_limit = 200
 
-    @extend_schema(responses={200: EventSerializer(many=True)})
+    @extend_schema(
+        parameters=[HistoryBoundsSerializer],
+        responses={200: EventSerializer(many=True), 400: error(400)},
+    )
     def get(self, request, pk):
+        bounds = HistoryBoundsSerializer(data=request.query_params.dict())
+        bounds.is_valid(raise_exception=True)
+        limit = min(bounds.validated_data.get("limit", self.default_limit), self.max_limit)
         conversation = visible_conversation(request.user, pk)
-        events = selectors.events_of(conversation.pk)
+        events = selectors.events_of(
+            conversation.pk, newest=limit, before=bounds.validated_data.get("before")
+        )
         return Response(EventSerializer(events, many=True).data)
 
 
@@ -139,6 +151,7 @@ class InboundView(ApiView):
             team=data.get("team"),
             channel=data["channel"],
             actor=request.user,
+            message_id=data.get("message_id"),
         )
         return Response(
             ConversationSerializer(conversation).data,

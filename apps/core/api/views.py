@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
-from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
+from apps.core.api.parsers import BoundedJSONParser
 from apps.core.api.schema import ApiSchema
 from apps.core.errors import Conflict
 
@@ -25,7 +25,7 @@ def on_api_request(hook: RequestHook) -> RequestHook:
 
 
 class ApiViewMixin:
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     schema = ApiSchema()
 
     def initial(self, request, *args, **kwargs):

@@ -3,6 +3,7 @@ from rest_framework import generics
 
 from apps.accounts.permissions import IsAdmin, IsAdminOrIntegration, ReadPersonWriteAdmin
 from apps.core.api import ApiViewMixin, ProtectedDeleteMixin, error
+from apps.core.api.pagination import BoundedListPagination
 from apps.organizations.api.serializers import (
     ContactFilterSerializer,
     ContactSerializer,
@@ -57,11 +58,13 @@ class OrganizationDetailView(ProtectedDeleteMixin, ApiViewMixin,
     )
 )
 class ContactListView(ApiViewMixin, generics.ListCreateAPIView):
-    """Contacts (administrators and integrations). ``?external_id=`` finds one contact."""
+    """Contacts (administrators and integrations), by name: at most ``?limit`` (default 100,
+    at most 500) from ``?offset``, the next ones in the ``Link`` header.
+    ``?external_id=`` finds one contact."""
 
     permission_classes = [IsAdminOrIntegration]
     serializer_class = ContactSerializer
-    pagination_class = None
+    pagination_class = BoundedListPagination
 
     def get_queryset(self):
         contacts = Contact.objects.order_by("name", "id")

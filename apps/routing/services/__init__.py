@@ -32,6 +32,7 @@ from apps.routing.services.backlog import (
     assign_reserved_conversations,
     distribute_team_backlog,
     handle_agent_available,
+    record_sweep_run,
     release_reservations,
     sweep_routing,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "name_of",
     "open_conversation",
     "record_heartbeat",
+    "record_sweep_run",
     "release_reservations",
     "route_to_team",
     "set_capacity",

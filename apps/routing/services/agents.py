@@ -2,7 +2,9 @@
 
 from django.db import transaction
 
+from apps.accounts.events import AccessChanged
 from apps.accounts.models import Presence, User
+from apps.core.announce import announce
 from apps.core.errors import InvalidInput
 from apps.core.limits import MAX_CAPACITY
 from apps.routing.errors import UnknownTarget
@@ -41,6 +43,9 @@ def deactivate_agent(*, agent_id: int, actor: Actor = None) -> User:
     with transaction.atomic():
         if not User.objects.filter(pk=agent_id).update(is_active=False):
             raise UnknownTarget(f"There is no agent with id {agent_id}.", field="agent")
+        # First of this transaction's announcements: their sockets close before any push
+        # that reflects the change (apps.inbox.access).
+        announce(AccessChanged(agent_ids=(agent_id,)))
         agent = User.objects.get(pk=agent_id)
         set_presence(agent=agent, status=Presence.OFFLINE, actor=actor)
     release_reservations(agent_id=agent_id)

@@ -115,6 +115,7 @@ def apply_preferential_rule(
         conversation.team = team
         conversation.assignee = agent
         conversation.auto_assigned = True
+        conversation.assigned_limit = agent.capacity
         conversation.assigned_at = now
         if team is not None:
             touch_rotation(team.pk, agent.pk, now)

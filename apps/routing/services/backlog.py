@@ -23,6 +23,7 @@ from apps.conversations.models import (
 from apps.conversations.reasons import part
 from apps.core.db import advisory_xact_lock, retry_on_deadlock
 from apps.routing.decisions import Candidate, plan_backlog
+from apps.routing.models import PeriodicRun
 from apps.routing.services.guards import existing_team, require_supervisor
 from apps.routing.services.history import (
     Actor,
@@ -69,7 +70,10 @@ def distribute_team_backlog(*, team_id: int, actor: Actor = None) -> int:
         now = timezone.now()
         backlog = list(queue)
         plan = plan_backlog(backlog, candidates, by_capacity=by_capacity, now=now)
-        _apply_backlog_plan(plan, team=team, actor=actor, now=now, preferred=dict(backlog))
+        _apply_backlog_plan(
+            plan, team=team, actor=actor, now=now, preferred=dict(backlog),
+            candidates=candidates, by_capacity=by_capacity,
+        )
         return len(plan)
 
 
@@ -94,16 +98,20 @@ def _lock_members(team_id: int, *, with_room_only: bool) -> list[Candidate]:
     ]
 
 
-def _apply_backlog_plan(plan, *, team: Team, actor: Actor, now, preferred: dict) -> None:
+def _apply_backlog_plan(
+    plan, *, team: Team, actor: Actor, now, preferred: dict, candidates: list[Candidate],
+    by_capacity: bool,
+) -> None:
     if not plan:
         return
     by_agent: dict[int, list[int]] = defaultdict(list)
     for item in plan:
         by_agent[item.agent_id].append(item.conversation_id)
+    limits = {c.agent_id: c.capacity for c in candidates} if by_capacity else {}
     for agent_id in sorted(by_agent):
         Conversation.objects.filter(pk__in=by_agent[agent_id], status=Status.QUEUED).update(
             status=Status.ASSIGNED, assignee_id=agent_id, auto_assigned=True, assigned_at=now,
-            updated_at=now,
+            assigned_limit=limits.get(agent_id), updated_at=now,
         )
     agent_ids = sorted(by_agent)
     User.objects.filter(pk__in=agent_ids).update(
@@ -158,7 +166,7 @@ def assign_reserved_conversations(*, agent_id: int) -> int:
         ids = [pk for pk, _team_id in reserved]
         Conversation.objects.filter(pk__in=ids).update(
             status=Status.ASSIGNED, assignee_id=agent.pk, auto_assigned=True, assigned_at=now,
-            updated_at=now,
+            assigned_limit=agent.capacity, updated_at=now,
         )
         User.objects.filter(pk=agent.pk).update(open_count=F("open_count") + len(ids))
         reason = [
@@ -249,3 +257,11 @@ def sweep_routing() -> int:
     ).values_list("pk", flat=True):
         assigned += distribute_team_backlog(team_id=team_id)
     return assigned
+
+
+def record_sweep_run() -> None:
+    """The periodic sweep finished: stamp it (one upsert), for readiness and metrics."""
+    PeriodicRun.objects.bulk_create(
+        [PeriodicRun(name=PeriodicRun.SWEEP, finished_at=timezone.now())],
+        update_conflicts=True, unique_fields=["name"], update_fields=["finished_at"],
+    )

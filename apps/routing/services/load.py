@@ -5,10 +5,11 @@ assignment. Automatic distribution raises it only through ``take_capacity``, one
 conditional UPDATE that no number of concurrent workers can push past a limit.
 """
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import F, Q
 
 from apps.accounts.models import Presence, User
+from apps.core.queue import enqueue_on_commit
 from apps.routing.decisions import Candidate
 from apps.teams.models import Membership
 
@@ -72,5 +73,5 @@ def distribute_when_available(agent_id: int | None) -> None:
     if agent_id:
         from apps.routing.tasks import agent_available  # tasks import the services
 
-        transaction.on_commit(lambda: agent_available.delay(agent_id))
+        enqueue_on_commit(agent_available, agent_id)
 

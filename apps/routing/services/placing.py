@@ -49,6 +49,9 @@ def distribute_one(
                         break
                     if take_capacity(choice.agent_id, skip_locked=skip_locked):
                         touch_rotation(team.pk, choice.agent_id, now)
+                        conversation.assigned_limit = next(
+                            c.capacity for c in remaining if c.agent_id == choice.agent_id
+                        )
                         return choice.agent_id, choice.reason
                     remaining = [c for c in remaining if c.agent_id != choice.agent_id]
             return None, part("team_all_full", team=team.name, loads=describe_loads(candidates))
@@ -69,6 +72,7 @@ def place_in_team(
     """Routing steps 2-3 on an unassigned conversation (in memory; the caller saves it)."""
     conversation.assignee = None
     conversation.auto_assigned = False
+    conversation.assigned_limit = None
     conversation.assigned_at = None
     conversation.queued_at = now
     if team is None:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from apps.accounts.models import Presence, User
 from apps.core.announce import announce
 from apps.core.errors import InvalidInput
-from apps.routing.errors import UnknownTarget
+from apps.routing.errors import AccountDeactivated, UnknownTarget
 from apps.routing.events import PresenceChanged
 from apps.routing.services.backlog import release_reservations
 from apps.routing.services.history import Actor
@@ -28,11 +28,17 @@ def set_presence(*, agent: User, status: str, actor: Actor = None) -> str:
         )
     now = timezone.now()
     with transaction.atomic():
-        before = (
-            User.objects.select_for_update().filter(pk=agent.pk).values_list("presence", flat=True)
-        ).first()
-        if before is None:
+        row = (
+            User.objects.select_for_update()
+            .filter(pk=agent.pk)
+            .values_list("presence", "is_active")
+            .first()
+        )
+        if row is None:
             raise UnknownTarget(f"There is no agent with id {agent.pk}.")
+        before, active = row
+        if not active and status != Presence.OFFLINE:
+            raise AccountDeactivated("This account is deactivated: it cannot be online or away.")
         User.objects.filter(pk=agent.pk).update(presence=status, last_heartbeat=now)
         agent.presence = status
         agent.last_heartbeat = now
@@ -55,14 +61,31 @@ def record_heartbeat(*, agent: User, every_seconds: int = HEARTBEAT_EVERY_SECOND
 
 
 def sweep_stale_presence(*, timeout_seconds: int) -> int:
-    """Agents with no heartbeat for ``timeout_seconds`` become offline."""
+    """Agents with no heartbeat for ``timeout_seconds`` become offline.
+
+    After a crash many agents are stale at once: all of them are marked offline first, in
+    one transaction, and only then are their reservations released, so that what one of
+    them held is never handed to another who is just as gone."""
     cutoff = timezone.now() - timezone.timedelta(seconds=timeout_seconds)
-    stale = User.objects.filter(
+    stale = Q(
         ~Q(presence=Presence.OFFLINE),
         Q(last_heartbeat__lt=cutoff) | Q(last_heartbeat__isnull=True),
     )
-    swept = 0
-    for agent in stale:
-        set_presence(agent=agent, status=Presence.OFFLINE)
-        swept += 1
-    return swept
+    now = timezone.now()
+    with transaction.atomic():
+        # Locked in id order; the condition is checked again under the lock (a heartbeat may
+        # have come in meanwhile).
+        swept = list(
+            User.objects.select_for_update()
+            .filter(stale)
+            .order_by("pk")
+            .values_list("pk", "presence")
+        )
+        ids = [pk for pk, _before in swept]
+        User.objects.filter(pk__in=ids).update(presence=Presence.OFFLINE, last_heartbeat=now)
+        for pk in ids:
+            announce(PresenceChanged(agent_id=pk, presence=Presence.OFFLINE))
+    for pk, before in swept:
+        if before == Presence.ONLINE:
+            release_reservations(agent_id=pk)
+    return len(swept)

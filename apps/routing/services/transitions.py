@@ -12,11 +12,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import IntegrationClient, User
-from apps.conversations.models import Conversation, EventKind, Status
+from apps.conversations.models import Conversation, ConversationEvent, EventKind, Status
 from apps.conversations.payloads import agent_summary
 from apps.conversations.reasons import part
 from apps.core.db import retry_on_deadlock
 from apps.core.errors import InvalidInput
+from apps.routing import selectors
 from apps.routing.errors import (
     ConversationAlreadyTaken,
     ConversationClosed,
@@ -32,7 +33,6 @@ from apps.routing.services.guards import (
     require_open,
     require_person,
     require_supervisor,
-    require_visible,
 )
 from apps.routing.services.history import Actor, name_of, record_event
 from apps.routing.services.load import distribute_when_available, shift_loads, touch_rotation
@@ -63,6 +63,30 @@ def route_to_team(*, conversation_id: int, team_id: int, actor: Actor) -> Conver
             reason=[part("routed_by", actor=name_of(actor), team=team.name), placed.reason],
         )
         return conversation
+
+
+# How long after a conversation left Waiting the agents who lost the race for it are still
+# told who won (they saw it in Waiting moments ago); later it is one they cannot see.
+LOST_RACE_WINDOW_SECONDS = 30
+
+
+def _just_taken_from_waiting(conversation: Conversation) -> bool:
+    """The conversation is where the claim (or assignment) that took it out of Waiting put
+    it, and that happened within LOST_RACE_WINDOW_SECONDS: a claim now is a lost race."""
+    if conversation.status != Status.ASSIGNED or conversation.team_id is not None:
+        return False
+    last = (
+        ConversationEvent.objects.filter(conversation_id=conversation.pk)
+        .order_by("-at", "-id")
+        .values("from_status", "to_status", "at")
+        .first()
+    )
+    return bool(
+        last
+        and last["from_status"] == Status.WAITING
+        and last["to_status"] == Status.ASSIGNED
+        and (timezone.now() - last["at"]).total_seconds() <= LOST_RACE_WINDOW_SECONDS
+    )
 
 
 def _claim_refusal(conversation: Conversation, agent: User) -> Exception | None:
@@ -108,10 +132,13 @@ def claim_conversation(*, conversation_id: int, agent: User) -> Conversation:
         raise not_visible(conversation_id)
     if conversation.status == Status.ASSIGNED and conversation.assignee_id == agent.pk:
         return conversation
-    if conversation.team_id is not None:
-        # Team-less conversations came from Waiting, which everyone saw: the loser of a
-        # race for one is told who won even though it is no longer theirs to see.
-        require_visible(agent, conversation)
+    if not selectors.may_see(agent, conversation) and not _just_taken_from_waiting(
+        conversation
+    ):
+        # The same answer as for a conversation that does not exist: nothing about who
+        # holds or closed it leaks. Only the losers of a race for a Waiting conversation,
+        # which everyone saw, are told who won, right after (not at any later time).
+        raise not_visible(conversation_id)
     refusal = _claim_refusal(conversation, agent)
     if refusal is not None:
         raise refusal

@@ -6,7 +6,8 @@ only made when no demo contact has any yet. Conversations are made the way produ
 makes them: through the intake and routing services.
 """
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from apps.accounts.models import IntegrationClient, Presence, Role, User
@@ -93,7 +94,21 @@ RULES = [
 class Command(BaseCommand):
     help = "Create demo data (idempotent): run it as often as you like."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force", action="store_true",
+            help="Seed even in production mode (DATABASE_URL and REDIS_URL set).",
+        )
+
     def handle(self, *args, **options):
+        if not settings.EMBEDDED and not options["force"]:
+            # The demo's logins (admin / atende123) and its fixed integration token would be
+            # a way in to any real deployment.
+            raise CommandError(
+                "seed_demo creates logins with a published password and is meant for "
+                "embedded mode; this is production mode (DATABASE_URL and REDIS_URL are "
+                "set). Run it with --force to seed anyway."
+            )
         with transaction.atomic():
             people = self._people()
             teams = self._teams(people)
