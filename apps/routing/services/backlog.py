@@ -34,6 +34,7 @@ from apps.routing.services.history import (
 )
 from apps.routing.services.placing import place_in_team
 from apps.teams.models import DistributionMode, Membership, Team
+from apps.webhooks.outbox import record_history
 
 
 @retry_on_deadlock
@@ -130,6 +131,7 @@ def _apply_backlog_plan(plan, *, team: Team, actor: Actor, now, preferred: dict)
         )
         changes.append((item.conversation_id, before, after))
     ConversationEvent.objects.bulk_create(events, batch_size=1000)
+    record_history(events)
     announce_changes(changes)
 
 
@@ -178,7 +180,8 @@ def assign_reserved_conversations(*, agent_id: int) -> int:
                 )
             )
             changes.append((pk, before, after))
-            ConversationEvent.objects.bulk_create(events)
+        ConversationEvent.objects.bulk_create(events)
+        record_history(events)
         announce_changes(changes)
         return len(ids)
 
