@@ -92,9 +92,10 @@ def resolve(host: str, port: int) -> tuple[str, ...]:
     if not settings.WEBHOOK_ALLOW_PRIVATE:
         refused = [a for a in addresses if not is_public_address(a)]
         if refused:
+            where = host if refused[0] == host else f"{host} resolves to {refused[0]}, which"
             raise TargetRefused(
-                f"{host} resolves to {refused[0]}, a loopback, private or otherwise "
-                f"non-public address (WEBHOOK_ALLOW_PRIVATE is off)"
+                f"{where} is a loopback, private or otherwise non-public address "
+                f"(WEBHOOK_ALLOW_PRIVATE is off)"
             )
     return addresses
 

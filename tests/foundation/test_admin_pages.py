@@ -18,6 +18,8 @@ from apps.conversations.models import Conversation
 from apps.organizations.models import Contact, Organization, PreferentialRule
 from apps.routing import services as routing
 from apps.teams.models import RoutingSettings, Team
+from apps.webhooks import services as webhooks
+from apps.webhooks.models import Delivery
 from tests.factories import (
     AgentFactory,
     ContactFactory,
@@ -44,6 +46,16 @@ def _conversation():
     return conversation
 
 
+def _delivery():
+    """A webhook delivery of an integration's conversation (never sent here)."""
+    bot = IntegrationFactory()
+    bot.webhook_url = "http://127.0.0.1:9/hooks"
+    webhooks.set_new_secret(bot)
+    bot.save()
+    conversation = arrive(f"hook-{Delivery.objects.count()}", team=TeamFactory(), actor=bot)
+    return Delivery.objects.filter(conversation=conversation).first()
+
+
 BUILDERS = {
     Group: lambda: Group.objects.create(name="Auditors"),
     TokenProxy: lambda: TokenProxy.objects.get(pk=Token.objects.create(user=AgentFactory()).pk),
@@ -57,6 +69,7 @@ BUILDERS = {
     Team: lambda: TeamFactory(agents=[AgentFactory()]),
     RoutingSettings: lambda: RoutingSettings.load(),
     Conversation: _conversation,
+    Delivery: _delivery,
 }
 
 
@@ -189,6 +202,8 @@ CHANGELIST_GROWTH = {
     User: lambda: TeamFactory(agents=[AgentFactory()]),
     Team: lambda: TeamFactory(agents=[AgentFactory(), AgentFactory()]),
     Organization: lambda: OrganizationFactory(parent=OrganizationFactory()),
+    Delivery: _delivery,
+    IntegrationClient: lambda: IntegrationFactory(),
 }
 
 
