@@ -5,7 +5,7 @@ that a slow receiver occupies at most one worker at a time, whatever the number 
 waiting for it; a run stops after ``WEBHOOK_RUN_SECONDS`` and hands over to a fresh task,
 so other integrations' runs get their turn on a shared worker.
 
-- **Claim**: one conditional UPDATE sets a lease (token and deadline) on up to
+- **Claim**: a conditional UPDATE sets a lease (token and deadline) on up to
   ``WEBHOOK_BATCH_SIZE`` due deliveries whose lease is free or expired, each the oldest
   undelivered event of its conversation (a later event waits while an earlier one is
   retried), oldest first, skipping rows another worker is claiming.
@@ -105,13 +105,17 @@ def claim(integration_id: int, *, limit: int, now: datetime) -> list[Delivery]:
     """Lease up to ``limit`` due heads (see the module's docstring)."""
     token = uuid.uuid4()
     with transaction.atomic():
-        due = (
+        # Lock first, then update what we locked: an UPDATE around a SKIP LOCKED subquery
+        # may re-run it on a concurrently changed row and leave rows locked but unclaimed.
+        due = list(
             _heads(integration_id)
             .filter(_lease_free(now), next_attempt_at__lte=now)
             .order_by("pk")
             .select_for_update(skip_locked=True)
-            .values("pk")[:limit]
+            .values_list("pk", flat=True)[:limit]
         )
+        if not due:
+            return []
         claimed = Delivery.objects.filter(_lease_free(now), pk__in=due).update(
             lease_token=token,
             lease_until=now + timedelta(seconds=lease_seconds(limit)),
