@@ -23,6 +23,7 @@ so other integrations' runs get their turn on a shared worker.
 """
 
 import logging
+import os
 import random
 import time
 import uuid
@@ -46,6 +47,7 @@ MAX_RETRY_SECONDS = 3600.0
 BREAKER_THRESHOLD = 3
 MAX_BREAKER_SECONDS = 300.0
 ERROR_EXCERPT = 200
+MAX_DRAINED = 64 * 1024
 LEASE_MARGIN_SECONDS = 5.0
 RUN_SLOT_KEY = "atende:webhooks:run:{}"
 USER_AGENT = "Atende-Webhooks/1"
@@ -180,9 +182,10 @@ def send(client: httpx.Client, integration: IntegrationClient, delivery: Deliver
         try:
             with client.stream(
                 "POST", pinned, content=body, headers=headers, extensions=extensions,
-                follow_redirects=False,
+                follow_redirects=False, timeout=_timeout(),
             ) as response:
                 if 200 <= response.status_code < 300:
+                    _drain(response, deadline)  # so that the connection can be reused
                     return Outcome(True)
                 return Outcome(False, _excerpt(
                     f"HTTP {response.status_code}: {_read_some(response, deadline)}"
@@ -195,6 +198,19 @@ def send(client: httpx.Client, integration: IntegrationClient, delivery: Deliver
         except httpx.HTTPError as error:
             return Outcome(False, _excerpt(f"{type(error).__name__}: {error}"))
     return Outcome(False, _excerpt(last_error))
+
+
+def _drain(response: httpx.Response, deadline: float) -> None:
+    """Read a successful answer's body (ignored) up to a bound; a longer or slower one just
+    costs its connection."""
+    size = 0
+    try:
+        for chunk in response.iter_raw():
+            size += len(chunk)
+            if size > MAX_DRAINED or time.monotonic() > deadline:
+                break
+    except httpx.HTTPError:
+        pass
 
 
 def _read_some(response: httpx.Response, deadline: float) -> str:
@@ -212,45 +228,68 @@ def _read_some(response: httpx.Response, deadline: float) -> str:
     return b"".join(chunks)[:ERROR_EXCERPT].decode("utf-8", "replace")
 
 
+_clients: dict[int, httpx.Client] = {}
+
+
+def _timeout() -> httpx.Timeout:
+    seconds = settings.WEBHOOK_TIMEOUT_SECONDS
+    return httpx.Timeout(seconds, connect=min(seconds, 5.0))
+
+
 def http_client() -> httpx.Client:
-    """One client per run (connections reused within it, never across a fork)."""
-    timeout = settings.WEBHOOK_TIMEOUT_SECONDS
-    return httpx.Client(
-        timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-        follow_redirects=False,
-        trust_env=False,  # no proxy from the environment: we connect where we checked
-    )
+    """This process's client (created on first use, never inherited across a fork: a child
+    makes its own). Connections to receivers are kept alive from one run to the next, and
+    the TLS context is built once, not per run."""
+    pid = os.getpid()
+    client = _clients.get(pid)
+    if client is None:
+        _clients.clear()  # a parent's, inherited by fork: never used here
+        client = httpx.Client(
+            follow_redirects=False,
+            trust_env=False,  # no proxy from the environment: we connect where we checked
+        )
+        _clients[pid] = client
+    return client
 
 
 # --------------------------------------------------------------------------- outcomes
 
 
+def record_delivered(
+    deliveries: list[Delivery], *, now: datetime, failures_before: int | None = None
+) -> int:
+    """Mark delivered what was sent, where the lease is still ours (one UPDATE for a batch:
+    all of one claim share its lease token). ``failures_before``: the integration's
+    consecutive failures as the caller knows them (reset only if there were any)."""
+    if not deliveries:
+        return 0
+    written = Delivery.objects.filter(
+        pk__in=[d.pk for d in deliveries], lease_token=deliveries[0].lease_token
+    ).update(
+        status=DeliveryStatus.DELIVERED, delivered_at=now, next_attempt_at=None,
+        last_error="", lease_token=None, lease_until=None,
+    )
+    if failures_before is None or failures_before > 0:
+        IntegrationClient.objects.filter(
+            pk=deliveries[0].integration_id, webhook_failures__gt=0
+        ).update(webhook_failures=0, webhook_failing_since=None, webhook_retry_at=None)
+    return written
+
+
 def record_outcome(
     delivery: Delivery, outcome: Outcome, *, now: datetime, failures_before: int | None = None
 ) -> bool:
-    """Write what happened, if the lease is still ours. Returns whether it was written.
-    ``failures_before``: the integration's consecutive failures as the caller knows them (a
-    success then resets them only if there were any)."""
-    mine = Delivery.objects.filter(pk=delivery.pk, lease_token=delivery.lease_token)
-    released = {"lease_token": None, "lease_until": None}
+    """Write what happened, if the lease is still ours. Returns whether it was written."""
     if outcome.delivered:
-        written = mine.update(
-            status=DeliveryStatus.DELIVERED, delivered_at=now, next_attempt_at=None,
-            last_error="", **released,
-        )
-        if failures_before is None or failures_before > 0:
-            IntegrationClient.objects.filter(
-                pk=delivery.integration_id, webhook_failures__gt=0
-            ).update(webhook_failures=0, webhook_failing_since=None, webhook_retry_at=None)
-        return bool(written)
+        return bool(record_delivered([delivery], now=now, failures_before=failures_before))
     give_up = now >= delivery.created_at + timedelta(hours=settings.WEBHOOK_RETRY_HOURS)
-    written = mine.update(
+    written = Delivery.objects.filter(pk=delivery.pk, lease_token=delivery.lease_token).update(
         status=DeliveryStatus.GAVE_UP if give_up else DeliveryStatus.FAILING,
         next_attempt_at=None if give_up else now + timedelta(
             seconds=retry_delay(delivery.attempts)
         ),
         last_error=outcome.error[: Delivery._meta.get_field("last_error").max_length],
-        **released,
+        lease_token=None, lease_until=None,
     )
     _count_failure(delivery.integration_id, now=now)
     return bool(written)
@@ -296,14 +335,29 @@ def _run_batches(integration_id: int, client: httpx.Client, *, until: float) -> 
         )
         if not batch:
             break
-        for index, delivery in enumerate(batch):
-            outcome = send(client, integration, delivery)
-            record_outcome(delivery, outcome, now=timezone.now(), failures_before=failures)
-            sent += 1
-            failures = 0 if outcome.delivered else failures + 1
-            if failures >= BREAKER_THRESHOLD:
-                release(batch[index + 1:])  # the breaker trips: the rest waits with it
-                return sent
+        delivered: list[Delivery] = []
+        known_failures = failures
+        try:
+            for index, delivery in enumerate(batch):
+                outcome = send(client, integration, delivery)
+                sent += 1
+                if outcome.delivered:
+                    delivered.append(delivery)
+                    failures = 0
+                    continue
+                # Successes before a failure are written first: the count of consecutive
+                # failures stays true.
+                record_delivered(delivered, now=timezone.now(), failures_before=known_failures)
+                delivered = []
+                record_outcome(delivery, outcome, now=timezone.now())
+                failures += 1
+                known_failures = failures  # as the integration's row now says
+                if failures >= BREAKER_THRESHOLD:
+                    release(batch[index + 1:])  # the breaker trips: the rest waits with it
+                    return sent
+        finally:
+            # The heads of distinct conversations: one write for the batch's successes.
+            record_delivered(delivered, now=timezone.now(), failures_before=known_failures)
     return sent
 
 
@@ -337,8 +391,7 @@ def run_deliveries(*, integration_id: int) -> int:
             return attempts
         until = time.monotonic() + budget
         try:
-            with http_client() as client:
-                made = _run_batches(integration_id, client, until=until)
+            made = _run_batches(integration_id, http_client(), until=until)
         finally:
             _free_slot(slot)
         attempts += made

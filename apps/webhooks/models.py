@@ -77,10 +77,11 @@ class Delivery(models.Model):
             ),
         ]
         indexes = [
-            # What is due, per integration (the claim and the sweep).
+            # What is undelivered, per integration, oldest first (the claim, the next due
+            # time, the sweep): only open rows, however many delivered ones are kept.
             models.Index(
-                fields=["integration", "next_attempt_at"],
-                condition=Q(status__in=OPEN_STATUSES), name="delivery_due_idx",
+                fields=["integration", "id"],
+                condition=Q(status__in=OPEN_STATUSES), name="delivery_open_idx",
             ),
             # Is an earlier event of this conversation still undelivered? (order)
             models.Index(

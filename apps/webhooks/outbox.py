@@ -116,7 +116,7 @@ def record_reply(conversation: Conversation, message: Message) -> int:
     integration (nothing, and no query, for any other conversation)."""
     if message.sender_kind != SenderKind.AGENT or conversation.integration_id is None:
         return 0
-    owned = deliverable_conversations([conversation.pk]).first()
+    owned = next(iter(deliverable_conversations([conversation.pk])), None)
     if owned is None:
         return 0
     shown = {**message_payload(message), "author": person(message.author)}

@@ -311,3 +311,22 @@ def test_delivered_bodies_are_the_stored_bytes(receiver, hooked, floor):
     for received in receiver.received:
         assert received.body == delivery_of(received).body.encode()
         json.loads(received.body)
+
+
+def test_a_batch_with_a_failure_in_the_middle_keeps_the_integrations_count_true(
+        receiver, hooked, floor):
+    bot = hooked(receiver.url)
+    with time_machine.travel(timezone.now(), tick=False):  # no retry comes due meanwhile
+        first, middle, last = (arrive(team=floor[2], actor=bot) for _ in range(3))
+        receiver.script.statuses = [200, 500, 200]
+        assert run(bot) == 3
+        status = dict(Delivery.objects.values_list("conversation_id", "status"))
+        assert status == {first.pk: "delivered", middle.pk: "failing", last.pk: "delivered"}
+        bot.refresh_from_db()
+        assert (bot.webhook_failures, bot.webhook_failing_since) == (0, None)
+        receiver.script.statuses = [200, 500]
+        arrive(team=floor[2], actor=bot)
+        arrive(team=floor[2], actor=bot)
+        assert run(bot) == 2
+        bot.refresh_from_db()
+        assert bot.webhook_failures == 1 and bot.webhook_failing_since is not None
