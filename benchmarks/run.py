@@ -60,6 +60,15 @@ def main() -> None:
             env = {**os.environ, "DATABASE_URL": url, "BENCH_PGBENCH_TPS": f"{tps:.0f}"}
             subprocess.run([sys.executable, str(path)], env=env, check=False)
 
+    # Outbound webhooks: one worker to a local receiver (its own time limit inside, and a
+    # hard one here so that `make bench` can never hang on it).
+    env = {**os.environ, "BENCH_DATABASE_URL": url, "BENCH_WEBHOOK_KEEP_DB": "1"}
+    try:
+        subprocess.run([sys.executable, str(Path(__file__).with_name("webhook_bench.py"))],
+                       env=env, check=False, timeout=600)
+    except subprocess.TimeoutExpired:
+        print("webhook benchmark: stopped after 600 s")
+
 
 if __name__ == "__main__":
     main()
