@@ -187,6 +187,8 @@ class IntegrationClientAdmin(admin.ModelAdmin):
                 obj.save(update_fields=["name"])
             webhook = {f: form.cleaned_data[f] for f in ("webhook_url", "active")
                        if f in form.changed_data}
+            for field in webhook:  # the service compares with what was there before
+                setattr(obj, field, form.initial[field])
             secret = webhooks.configure_webhook(integration=obj, **webhook) if webhook else None
             if secret:
                 self._show_secret(request, obj, secret)

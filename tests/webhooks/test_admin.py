@@ -2,10 +2,12 @@
 event, the deliveries list and "retry now"."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.accounts.models import IntegrationClient
 from apps.webhooks import crypto
@@ -146,4 +148,21 @@ def test_retry_now_revives_a_delivery_that_gave_up(admin_client, hooked, receive
     with django_capture_on_commit_callbacks(execute=True):
         admin_client.post(DELIVERIES, {"action": "retry_now",
                                        "_selected_action": [Delivery.objects.get().pk]})
+    assert Delivery.objects.get().status == DeliveryStatus.DELIVERED
+
+
+def test_reactivating_in_the_admin_resumes_at_once(admin_client, hooked, receiver,
+                                                   django_capture_on_commit_callbacks):
+    bot = hooked(receiver.url, active=False, name="Bot")
+    IntegrationClient.objects.filter(pk=bot.pk).update(active=True)
+    arrive(team=TeamFactory(), actor=bot)  # pending, while the breaker holds it back:
+    IntegrationClient.objects.filter(pk=bot.pk).update(
+        active=False, webhook_failures=5, webhook_retry_at=timezone.now() + timedelta(hours=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_client.post(
+            reverse("admin:accounts_integrationclient_change", args=[bot.pk]),
+            {"name": "Bot", "webhook_url": receiver.url, "active": "on"},
+        )
+    assert len(receiver.received) == 1  # resumed at once, not after the hold-back
     assert Delivery.objects.get().status == DeliveryStatus.DELIVERED
