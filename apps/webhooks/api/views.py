@@ -4,7 +4,7 @@ from rest_framework.response import Response
 
 from apps.accounts.models import IntegrationClient
 from apps.accounts.permissions import IsAdmin
-from apps.core.api import ApiView
+from apps.core.api import ApiView, error
 from apps.webhooks import selectors
 from apps.webhooks.api.serializers import DeliveryFilterSerializer, DeliverySerializer
 
@@ -16,7 +16,8 @@ class DeliveryListView(ApiView):
     permission_classes = [IsAdmin]
 
     @extend_schema(parameters=[DeliveryFilterSerializer],
-                   responses={200: DeliverySerializer(many=True)})
+                   responses={200: DeliverySerializer(many=True),
+                              400: error(400, "A filter that is not valid.")})
     def get(self, request, pk):
         filters = DeliveryFilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
