@@ -15,7 +15,7 @@ so other integrations' runs get their turn on a shared worker.
 - **Outcome**: written only while the lease on the row is still ours. A worker killed
   before it wrote the outcome leaves the lease to expire; the delivery is then sent again
   with the same id (a receiver sees a repeat only after such a timeout).
-- **Retries**: growing delays with jitter (the first within 10 s), for at least
+- **Retries**: growing delays with jitter (the first within 5 s), for at least
   ``WEBHOOK_RETRY_HOURS``; a failed attempt after that gives up. An integration whose
   attempts keep failing is held back as a whole (a circuit breaker): after
   ``BREAKER_THRESHOLD`` consecutive failures it is tried again only at growing intervals,
