@@ -74,6 +74,8 @@ class Command(BaseCommand):
         style = self.style
 
         class Handler(BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True  # the body goes out with the headers
+
             def do_POST(self):  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("Content-Length") or 0)
                 if length > MAX_BODY:
