@@ -6,6 +6,7 @@ the database is dropped and created afresh) and, for the HTTP and websocket part
 """
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -59,6 +60,24 @@ def main() -> None:
         if path.exists():
             env = {**os.environ, "DATABASE_URL": url, "BENCH_PGBENCH_TPS": f"{tps:.0f}"}
             subprocess.run([sys.executable, str(path)], env=env, check=False)
+
+    # Outbound webhooks: one worker to a local receiver (its own time limit inside, and a
+    # hard one here so that `make bench` can never hang on it).
+    env = {**os.environ, "BENCH_DATABASE_URL": url, "BENCH_WEBHOOK_KEEP_DB": "1"}
+    bench = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("webhook_bench.py"))], env=env,
+        start_new_session=True,  # its worker and receiver go with it if it must be stopped
+    )
+    try:
+        bench.wait(timeout=600)
+    except subprocess.TimeoutExpired:
+        print("webhook benchmark: stopped after 600 s")
+        os.killpg(bench.pid, signal.SIGTERM)
+        try:
+            bench.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(bench.pid, signal.SIGKILL)
+            bench.wait()
 
 
 if __name__ == "__main__":

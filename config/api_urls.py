@@ -16,6 +16,7 @@ v1 = [
     path("", include("apps.teams.api.urls")),
     path("", include("apps.conversations.api.urls")),
     path("", include("apps.routing.api.urls")),
+    path("", include("apps.webhooks.api.urls")),
 ]
 
 urlpatterns = [

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "apps.conversations",
     "apps.routing",
     "apps.inbox",
+    "apps.webhooks",
     "apps.demo",
 ]
 
@@ -329,4 +330,29 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
     }
+}
+
+# Outbound webhooks (apps.webhooks, docs/webhooks.md). Webhook targets on loopback, private,
+# link-local or metadata addresses are refused unless WEBHOOK_ALLOW_PRIVATE is on (embedded
+# mode's default, for the demo receiver on 127.0.0.1).
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=EMBEDDED)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_RETRY_HOURS = env.float("WEBHOOK_RETRY_HOURS", default=24.0)
+WEBHOOK_BATCH_SIZE = env.int("WEBHOOK_BATCH_SIZE", default=10)
+WEBHOOK_RUN_SECONDS = env.float("WEBHOOK_RUN_SECONDS", default=20.0)
+WEBHOOK_KEEP_DAYS = env.int("WEBHOOK_KEEP_DAYS", default=7)
+# Without a broker (embedded mode): "thread" sends from a background thread of the process,
+# "inline" in the caller right after commit.
+WEBHOOK_EAGER_DELIVERY = env.str("WEBHOOK_EAGER_DELIVERY", default="thread")
+# Deliveries have a queue of their own, so that workers can be dedicated to them
+# (`celery -A config worker -Q webhooks`); a worker started without -Q serves both queues.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = {
+    "celery": {"routing_key": "celery"},
+    "webhooks": {"routing_key": "webhooks"},
+}
+CELERY_TASK_ROUTES = {"apps.webhooks.tasks.*": {"queue": "webhooks"}}
+CELERY_BEAT_SCHEDULE["sweep-webhooks"] = {
+    "task": "apps.webhooks.tasks.sweep",
+    "schedule": env.float("WEBHOOK_SWEEP_SECONDS", default=10.0),
 }

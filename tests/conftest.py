@@ -16,6 +16,14 @@ def _eager_celery():
 
 
 @pytest.fixture(autouse=True)
+def _webhooks_sent_in_the_caller(settings):
+    """Without a broker, webhook deliveries run right after commit in the caller (tests see
+    them at once, and no background sender outlives a test); tests of the embedded
+    background sender ask for it."""
+    settings.WEBHOOK_EAGER_DELIVERY = "inline"
+
+
+@pytest.fixture(autouse=True)
 def _explicit_inbox_flushes(settings):
     """Live-inbox flushes happen when a test asks for them (realtime.aflush/flush_now): no
     timer thread may outlive its test and read a database that is gone. Nothing pending

@@ -3,13 +3,18 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from apps.accounts import services as accounts
 from apps.accounts.models import IntegrationClient, User
+from apps.core.errors import InvalidInput
 from apps.core.limits import MAX_CAPACITY
 from apps.routing import services as routing
+from apps.webhooks import services as webhooks
+from apps.webhooks.targets import WebhookUrlInvalid, validate_webhook_url
 
 # Columns the routing services own: the admin form never writes them with a plain save.
 SERVICE_OWNED_FIELDS = {"capacity", "presence", "open_count", "last_heartbeat"}
@@ -124,31 +129,77 @@ class UserAdmin(DjangoUserAdmin):
         obj.refresh_from_db(fields=["open_count", "capacity", "presence", "last_heartbeat"])
 
 
+class IntegrationClientForm(forms.ModelForm):
+    class Meta:
+        model = IntegrationClient
+        fields = ("name", "webhook_url", "active")
+
+    def clean_webhook_url(self):
+        url = (self.cleaned_data.get("webhook_url") or "").strip()
+        if url:
+            try:
+                url = validate_webhook_url(url)
+            except WebhookUrlInvalid as error:
+                raise forms.ValidationError(error.detail) from error
+        return url
+
+
 @admin.register(IntegrationClient)
 class IntegrationClientAdmin(admin.ModelAdmin):
-    """API clients (channel connectors, bots). The token is shown once, when it is created."""
+    """API clients (channel connectors, bots). The token and the webhook secret are shown
+    once, when they are created."""
 
-    list_display = ("name", "token_prefix", "created_at", "revoked_at")
-    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
-    search_fields = ("name", "token_prefix")
-    readonly_fields = ("token_prefix", "created_at", "revoked_at")
-    actions = ("revoke",)
+    form = IntegrationClientForm
+    list_display = (
+        "name", "token_prefix", "webhook_url", "active", "webhook_health", "created_at",
+        "revoked_at",
+    )
+    list_filter = ("active", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "token_prefix", "webhook_url")
+    readonly_fields = ("token_prefix", "created_at", "revoked_at", "webhook_health")
+    actions = ("send_test_event", "new_webhook_secret", "revoke")
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ("name",)
-        return ("name", "token_prefix", "created_at", "revoked_at")
+            return ("name", "webhook_url", "active")
+        return ("name", "token_prefix", "webhook_url", "active", "webhook_health",
+                "created_at", "revoked_at")
 
     def has_delete_permission(self, request, obj=None):
         # Revoke instead: the history keeps naming the bot that routed a conversation.
         return False
 
+    @admin.display(description=_("webhook deliveries"))
+    def webhook_health(self, obj):
+        if not obj.webhook_url:
+            return _("no webhook")
+        if not obj.active or obj.revoked_at is not None:
+            return _("paused")
+        if obj.webhook_failures:
+            return _("failing since %(since)s (%(count)s failed attempts in a row)") % {
+                "since": date_format(localtime(obj.webhook_failing_since), "DATETIME_FORMAT"),
+                "count": obj.webhook_failures,
+            }
+        return _("ok")
+
     def save_model(self, request, obj, form, change):
         if change:
-            super().save_model(request, obj, form, change)
+            # The delivery worker keeps this row's health columns: save only what the form
+            # changed, through the webhook service (a new URL is checked again, resuming
+            # delivers at once).
+            if "name" in form.changed_data:
+                obj.save(update_fields=["name"])
+            webhook = {f: form.cleaned_data[f] for f in ("webhook_url", "active")
+                       if f in form.changed_data}
+            for field in webhook:  # the service compares with what was there before
+                setattr(obj, field, form.initial[field])
+            secret = webhooks.configure_webhook(integration=obj, **webhook) if webhook else None
+            if secret:
+                self._show_secret(request, obj, secret)
             return
         raw = IntegrationClient.new_token()
         obj.set_token(raw)
+        secret = webhooks.set_new_secret(obj)
         super().save_model(request, obj, form, change)
         messages.success(
             request,
@@ -158,6 +209,38 @@ class IntegrationClientAdmin(admin.ModelAdmin):
             )
             % {"name": obj.name, "token": raw},
         )
+        self._show_secret(request, obj, secret)
+
+    def _show_secret(self, request, obj, secret):
+        messages.success(
+            request,
+            _(
+                "The webhook secret of %(name)s is %(secret)s. Copy it now: the receiver "
+                "checks each request's X-Atende-Signature with it, and it will not be shown "
+                "again."
+            )
+            % {"name": obj.name, "secret": secret},
+        )
+
+    @admin.action(description=_("Send a test event to the selected clients' webhooks"))
+    def send_test_event(self, request, queryset):
+        for client in queryset:
+            try:
+                webhooks.send_test_event(integration=client)
+            except InvalidInput as error:
+                self.message_user(request, error.detail, messages.WARNING)
+            else:
+                self.message_user(
+                    request,
+                    _("A test event is on its way to %(name)s: see its webhook deliveries.")
+                    % {"name": client.name},
+                    messages.SUCCESS,
+                )
+
+    @admin.action(description=_("Give the selected clients a new webhook secret"))
+    def new_webhook_secret(self, request, queryset):
+        for client in queryset:
+            self._show_secret(request, client, webhooks.rotate_secret(integration=client))
 
     @admin.action(description=_("Revoke the selected clients' tokens"))
     def revoke(self, request, queryset):

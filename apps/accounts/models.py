@@ -156,6 +156,24 @@ class IntegrationClient(models.Model):
     token_prefix = models.CharField(max_length=8, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Outbound webhooks (apps.webhooks): where Atende tells the integration what agents said
+    # and did in its conversations. The secret signs each request; it is stored encrypted
+    # (apps.webhooks.crypto) because signing needs it back, and shown once.
+    webhook_url = models.CharField(
+        _("webhook URL"), max_length=2048, blank=True,
+        help_text=_("Where Atende POSTs this integration's events (http or https)."),
+    )
+    webhook_secret = models.TextField(blank=True, editable=False)
+    active = models.BooleanField(
+        _("active"), default=True,
+        help_text=_("Deliver webhooks to this integration (off: deliveries stop; the token "
+                    "keeps working)."),
+    )
+    # Delivery health, kept by the delivery worker: consecutive failed attempts, since when,
+    # and (circuit breaker) no attempt before ``webhook_retry_at``.
+    webhook_failures = models.PositiveIntegerField(default=0, editable=False)
+    webhook_failing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    webhook_retry_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name", "id"]

@@ -1,8 +1,10 @@
 """Who may call what: every API permission class, in one place.
 
 Principals are Users (``agent``, ``supervisor``, ``admin``) or IntegrationClients
-(``integration``). An integration may only use ``inbound``, ``contacts/`` (list, create) and
-``conversations/{id}/route``; every other view refuses it.
+(``integration``). An integration may only use ``inbound``, ``contacts/`` (list, create),
+``conversations/{id}/route`` and read its own conversations (``conversations/{id}/`` and
+their ``messages``: which are its own is the visibility rule's business); every other view
+refuses it.
 """
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
@@ -62,3 +64,14 @@ class IsSupervisorOrIntegration(BasePermission):
     def has_permission(self, request, view):
         user = request.user
         return is_integration(user) or (is_person(user) and user.is_supervisor)
+
+
+class ReadPersonOrIntegration(BasePermission):
+    """Every person; an integration only reads (what it may see is the selectors' rule)."""
+
+    message = "Only a signed-in agent, supervisor or administrator can do this."
+
+    def has_permission(self, request, view):
+        if is_person(request.user):
+            return True
+        return is_integration(request.user) and request.method in SAFE_METHODS

@@ -16,6 +16,7 @@ class Placement:
     team_id: int | None
     assignee_id: int | None
     preferred_agent_id: int | None
+    integration_id: int | None = None  # the integration it belongs to (opened by its inbound)
 
 
 Change = tuple[int, Placement | None, Placement]  # (conversation id, before, after)

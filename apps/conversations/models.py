@@ -68,6 +68,12 @@ class Conversation(models.Model):
     assigned_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    integration = models.ForeignKey(
+        "accounts.IntegrationClient", on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="conversations",
+        help_text=_("The integration whose inbound opened it: it may read it and receives "
+                    "its webhooks."),
+    )
 
     class Meta:
         ordering = ["-last_activity_at", "-id"]
@@ -140,6 +146,7 @@ class Conversation(models.Model):
             team_id=self.team_id,
             assignee_id=self.assignee_id,
             preferred_agent_id=self.preferred_agent_id,
+            integration_id=self.integration_id,
         )
 
 

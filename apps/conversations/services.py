@@ -23,6 +23,7 @@ from apps.routing import selectors
 from apps.routing import services as routing
 from apps.routing.errors import ConversationClosed, ConversationNotFound, NotAllowedToRoute
 from apps.teams.models import Team
+from apps.webhooks.outbox import record_reply
 
 CONTACT_FIELDS = ("name", "email", "phone")
 
@@ -200,4 +201,6 @@ def post_reply(*, conversation_id: int, author: User, body: str) -> Message:
         )
         if not (is_assignee or author.is_supervisor):
             raise NotAllowedToRoute("Take the conversation (ATENDER) before replying.")
-        return _append(conversation, sender_kind=SenderKind.AGENT, author=author, body=body)
+        message = _append(conversation, sender_kind=SenderKind.AGENT, author=author, body=body)
+        record_reply(conversation, message)  # the channel's webhook, in this transaction
+        return message

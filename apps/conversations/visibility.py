@@ -3,15 +3,17 @@ services' refusals) and by the live inbox's websocket groups.
 
 A conversation is seen by *audiences*: Waiting's audience (every agent), a team's members,
 one agent (the conversation's assignee, or its preferred agent while it is reserved for
-them) and the supervisors (supervisors and administrators see everything). A person
-belongs to their audiences; they may see a conversation when the two share an audience.
+them), the supervisors (supervisors and administrators see everything) and the integration
+it belongs to (the one whose inbound opened it; an integration sees nothing else). A person
+or an integration belongs to their audiences; they may see a conversation when the two
+share an audience.
 ``conversation_filter`` is the same rule as a database filter, next to it so that the two
 are read (and tested) together.
 """
 
 from django.db.models import Q
 
-from apps.accounts.models import is_person
+from apps.accounts.models import IntegrationClient, is_person
 from apps.conversations.models import Status
 
 WAITING = "waiting"
@@ -24,6 +26,21 @@ def team_audience(team_id: int) -> str:
 
 def agent_audience(agent_id: int) -> str:
     return f"agent.{int(agent_id)}"
+
+
+def integration_audience(integration_id: int) -> str:
+    return f"integration.{int(integration_id)}"
+
+
+def is_integration_audience(audience: str) -> bool:
+    return audience.startswith("integration.")
+
+
+def _integration_of(principal) -> int | None:
+    """The id of an integration client that may still read (not revoked), else None."""
+    if isinstance(principal, IntegrationClient) and principal.revoked_at is None:
+        return principal.pk
+    return None
 
 
 def audiences_of(placement) -> frozenset[str]:
@@ -39,12 +56,17 @@ def audiences_of(placement) -> frozenset[str]:
         seen.add(agent_audience(placement.assignee_id))
     if placement.status == Status.RESERVED and placement.preferred_agent_id:
         seen.add(agent_audience(placement.preferred_agent_id))
+    if placement.integration_id:
+        seen.add(integration_audience(placement.integration_id))
     return frozenset(seen)
 
 
 def audiences_of_person(person, *, team_ids) -> frozenset[str]:
-    """The audiences a person belongs to (``team_ids``: the teams they are a member of).
-    Integrations and strangers belong to none."""
+    """The audiences a person belongs to (``team_ids``: the teams they are a member of). An
+    integration belongs to its own; strangers to none."""
+    integration_id = _integration_of(person)
+    if integration_id is not None:
+        return frozenset({integration_audience(integration_id)})
     if not is_person(person):
         return frozenset()
     own = agent_audience(person.pk)
@@ -69,6 +91,9 @@ def conversation_filter(person, *, team_ids_query) -> Q | None:
     """``audiences_of`` as a filter on Conversation for one person: None means no filter
     (supervisors), ``Q(pk__in=[])`` nothing. ``team_ids_query`` is a subquery of the
     person's team ids."""
+    integration_id = _integration_of(person)
+    if integration_id is not None:
+        return Q(integration_id=integration_id)
     if not is_person(person):
         return Q(pk__in=[])
     if person.is_supervisor:

@@ -49,5 +49,11 @@ def groups_for(user) -> list[str]:
 
 
 def groups_seeing(placement) -> set[str]:
-    """The groups of everyone who may see a conversation standing at ``placement``."""
-    return {group_of(a) for a in visibility.audiences_of(placement)}
+    """The groups of everyone who may see a conversation standing at ``placement``. An
+    integration's audience has no group: integrations follow their conversations by
+    webhooks (apps.webhooks), never by the inbox's websocket."""
+    return {
+        group_of(a)
+        for a in visibility.audiences_of(placement)
+        if not visibility.is_integration_audience(a)
+    }

@@ -1,5 +1,6 @@
 """Who may call what: every endpoint x every role. Refused requests (401 without credentials,
-403 for a role that may not) change nothing at all."""
+403 for a role that may not) change nothing at all. An integration reads only the
+conversations its inbound opened: any other is a 404, as for one that does not exist."""
 
 import pytest
 
@@ -7,11 +8,14 @@ from apps.accounts.models import IntegrationClient, PersonToken, User
 from apps.conversations.models import Conversation, ConversationEvent, Message
 from apps.organizations.models import Contact, Organization, PreferentialRule
 from apps.teams.models import Membership, RoutingSettings, Team
-from tests.api.conftest import ROLES
+from apps.webhooks.models import Delivery
+from tests.api.conftest import ROLES, arrive
 
 V1 = "/api/v1/"
 
 PEOPLE = {"agent": 200, "supervisor": 200, "admin": 200, "integration": 403}
+EVERYONE = {"agent": 200, "supervisor": 200, "admin": 200, "integration": 200}
+NOT_ITS_OWN = {**PEOPLE, "integration": 404}
 SUPERVISORS = {"agent": 403, "supervisor": 200, "admin": 200, "integration": 403}
 
 
@@ -74,6 +78,12 @@ ENDPOINTS = [
      admin_only(201)),
     ("integration revoke", "delete", lambda w: f"integrations/{w.other_integration.pk}/", None,
      admin_only(204)),
+    ("integration detail", "get", lambda w: f"integrations/{w.other_integration.pk}/", None,
+     admin_only(200)),
+    ("integration update", "patch", lambda w: f"integrations/{w.other_integration.pk}/",
+     lambda w: {"name": "Webchat", "active": False}, admin_only(200)),
+    ("integration deliveries", "get",
+     lambda w: f"integrations/{w.integration.pk}/deliveries", None, admin_only(200)),
     ("routing settings", "get", lambda w: "routing-settings", None, PEOPLE),
     ("routing settings set", "put", lambda w: "routing-settings",
      lambda w: {"default_team": w.team.pk}, admin_only(200)),
@@ -81,7 +91,10 @@ ENDPOINTS = [
      lambda w: {"contact": {"external_id": "wa:someone"}, "body": "Hi"},
      admin_and_integration(201)),
     ("conversations list", "get", lambda w: "conversations/", None, PEOPLE),
-    ("conversation detail", "get", lambda w: f"conversations/{w.waiting.pk}/", None, PEOPLE),
+    ("conversation detail", "get", lambda w: f"conversations/{w.waiting.pk}/", None,
+     NOT_ITS_OWN),
+    ("own conversation detail", "get", lambda w: f"conversations/{w.owned.pk}/", None,
+     EVERYONE),
     ("claim", "post", lambda w: f"conversations/{w.waiting.pk}/claim", None, PEOPLE),
     ("assign", "post", lambda w: f"conversations/{w.queued.pk}/assign",
      lambda w: {"agent": w.agent.pk}, SUPERVISORS),
@@ -91,7 +104,11 @@ ENDPOINTS = [
      lambda w: {"team": w.other_team.pk},
      {"agent": 403, "supervisor": 200, "admin": 200, "integration": 200}),
     ("close", "post", lambda w: f"conversations/{w.mine.pk}/close", None, PEOPLE),
-    ("messages", "get", lambda w: f"conversations/{w.mine.pk}/messages", None, PEOPLE),
+    ("messages", "get", lambda w: f"conversations/{w.mine.pk}/messages", None, NOT_ITS_OWN),
+    ("own messages", "get", lambda w: f"conversations/{w.owned.pk}/messages", None, EVERYONE),
+    ("reply in its own", "post", lambda w: f"conversations/{w.owned.pk}/messages",
+     lambda w: {"body": "Bot speaking"}, {**PEOPLE, "agent": 403, "supervisor": 201,
+                                          "admin": 201}),
     ("reply", "post", lambda w: f"conversations/{w.mine.pk}/messages",
      lambda w: {"body": "On it"}, {**PEOPLE, "agent": 201, "supervisor": 201, "admin": 201}),
     ("events", "get", lambda w: f"conversations/{w.mine.pk}/events", None, PEOPLE),
@@ -120,7 +137,8 @@ def snapshot() -> dict:
         "rules": list(PreferentialRule.objects.order_by("pk").values_list(
             "pk", "organization_id", "contact_id", "agent_id", "type", "active")),
         "integrations": list(IntegrationClient.objects.order_by("pk").values_list(
-            "pk", "name", "token_hash", "revoked_at")),
+            "pk", "name", "token_hash", "revoked_at", "webhook_url", "webhook_secret",
+            "active")),
         "settings": list(RoutingSettings.objects.values_list("pk", "default_team_id")),
         "conversations": list(Conversation.objects.order_by("pk").values_list(
             "pk", "status", "team_id", "assignee_id", "preferred_agent_id", "closed_at",
@@ -128,7 +146,16 @@ def snapshot() -> dict:
         "messages": Message.objects.count(),
         "events": ConversationEvent.objects.count(),
         "tokens": PersonToken.objects.count(),
+        "deliveries": Delivery.objects.count(),
     }
+
+
+@pytest.fixture
+def world(world):
+    """The API world plus a conversation the integration's inbound opened (queued in the
+    agent's team, not assigned: the agent may see it but not reply)."""
+    world.owned = arrive("wa:owned", team=world.team, actor=world.integration)
+    return world
 
 
 CASES = [

@@ -1,6 +1,7 @@
 """One rule of who may see a conversation: the selectors (API, pages, services), the
 single-conversation check and the websocket groups agree for every kind of person and
-every place a conversation can stand."""
+every place a conversation can stand. An integration sees the conversations its inbound
+opened and nothing else; it joins no websocket group (it follows them by webhooks)."""
 
 import pytest
 
@@ -41,6 +42,13 @@ def floor():
         conversation_id=mine.pk, agent_id=ana.pk, actor=SupervisorFactory()
     )
     places["Support's, assigned to Ana"] = mine
+    bot, other_bot = IntegrationFactory(name="WhatsApp"), IntegrationFactory(name="Webchat")
+    places["the bot's, queued in Sales"] = arrive("v-bot-sales", team=sales, actor=bot)
+    places["the bot's, in Waiting"] = arrive("v-bot-waiting", actor=bot)
+    bots_closed = arrive("v-bot-closed", team=support, actor=bot)
+    routing.claim_conversation(conversation_id=bots_closed.pk, agent=bruno)
+    routing.close_conversation(conversation_id=bots_closed.pk, actor=bruno)
+    places["the bot's, Support's, closed by Bruno"] = bots_closed
     closed = arrive("v-closed", team=sales)
     routing.claim_conversation(conversation_id=closed.pk, agent=ana)
     routing.close_conversation(conversation_id=closed.pk, actor=ana)
@@ -50,22 +58,30 @@ def floor():
         "Bruno (Support)": bruno,
         "Paula (no team)": paula,
         "a supervisor": SupervisorFactory(),
-        "an integration": IntegrationFactory(),
+        "the bot": bot,
+        "another bot": other_bot,
     }
     return places, people
 
 
+BOTS = {"the bot's, queued in Sales", "the bot's, in Waiting",
+        "the bot's, Support's, closed by Bruno"}
+
 EXPECTED = {
     "Ana (Sales)": {"waiting", "queued in Sales", "Support's, assigned to Ana",
-                    "Sales', closed by Ana"},
+                    "Sales', closed by Ana", "the bot's, queued in Sales",
+                    "the bot's, in Waiting"},
     "Bruno (Support)": {"waiting", "queued in Support", "reserved for Paula in Support",
-                        "Support's, assigned to Ana"},
-    "Paula (no team)": {"waiting", "reserved for Paula in Support"},
+                        "Support's, assigned to Ana", "the bot's, in Waiting",
+                        "the bot's, Support's, closed by Bruno"},
+    "Paula (no team)": {"waiting", "reserved for Paula in Support", "the bot's, in Waiting"},
     "a supervisor": {"waiting", "queued in Sales", "queued in Support",
                      "reserved for Paula in Support", "Support's, assigned to Ana",
-                     "Sales', closed by Ana"},
-    "an integration": set(),
+                     "Sales', closed by Ana", *BOTS},
+    "the bot": BOTS,
+    "another bot": set(),
 }
+WITHOUT_WEBSOCKET = {"the bot", "another bot"}  # integrations follow by webhooks
 
 
 def test_selectors_checks_and_websocket_groups_tell_the_same_story(floor):
@@ -82,4 +98,26 @@ def test_selectors_checks_and_websocket_groups_tell_the_same_story(floor):
             by_check = selectors.may_see(person, conversation)
             by_groups = bool(joined & groups.groups_seeing(conversation.placement))
             expected = where in EXPECTED[who]
-            assert (by_list, by_check, by_groups) == (expected,) * 3, (who, where)
+            assert (by_list, by_check) == (expected, expected), (who, where)
+            assert by_groups == (expected and who not in WITHOUT_WEBSOCKET), (who, where)
+
+
+def test_an_integration_reads_its_own_conversations_through_the_api_and_no_others(floor):
+    from tests.api.conftest import client_for
+
+    places, people = floor
+    bot = people["the bot"]
+    client = client_for(bot)  # by its token, as a connector calls
+    for where, conversation in places.items():
+        detail = client.get(f"/api/v1/conversations/{conversation.pk}/")
+        messages = client.get(f"/api/v1/conversations/{conversation.pk}/messages")
+        if where in BOTS:
+            assert detail.status_code == 200, where
+            assert detail.json()["integration"] == bot.pk
+            assert [m["body"] for m in messages.json()] == ["Olá, preciso de ajuda"]
+        else:
+            assert (detail.status_code, messages.status_code) == (404, 404), where
+            assert detail.json() == client.get("/api/v1/conversations/999999/").json()
+    assert client.get("/api/v1/conversations/").status_code == 403
+    own = places["the bot's, in Waiting"]
+    assert client.get(f"/api/v1/conversations/{own.pk}/events").status_code == 403

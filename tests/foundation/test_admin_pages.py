@@ -17,6 +17,8 @@ from apps.conversations.models import Conversation
 from apps.organizations.models import Contact, Organization, PreferentialRule
 from apps.routing import services as routing
 from apps.teams.models import RoutingSettings, Team
+from apps.webhooks import services as webhooks
+from apps.webhooks.models import Delivery
 from tests.factories import (
     AgentFactory,
     ContactFactory,
@@ -43,6 +45,16 @@ def _conversation():
     return conversation
 
 
+def _delivery():
+    """A webhook delivery of an integration's conversation (never sent here)."""
+    bot = IntegrationFactory()
+    bot.webhook_url = "http://127.0.0.1:9/hooks"
+    webhooks.set_new_secret(bot)
+    bot.save()
+    conversation = arrive(f"hook-{Delivery.objects.count()}", team=TeamFactory(), actor=bot)
+    return Delivery.objects.filter(conversation=conversation).first()
+
+
 BUILDERS = {
     Group: lambda: Group.objects.create(name="Auditors"),
     User: lambda: AgentFactory(),
@@ -55,6 +67,7 @@ BUILDERS = {
     Team: lambda: TeamFactory(agents=[AgentFactory()]),
     RoutingSettings: lambda: RoutingSettings.load(),
     Conversation: _conversation,
+    Delivery: _delivery,
 }
 
 
@@ -187,6 +200,8 @@ CHANGELIST_GROWTH = {
     User: lambda: TeamFactory(agents=[AgentFactory()]),
     Team: lambda: TeamFactory(agents=[AgentFactory(), AgentFactory()]),
     Organization: lambda: OrganizationFactory(parent=OrganizationFactory()),
+    Delivery: _delivery,
+    IntegrationClient: lambda: IntegrationFactory(),
 }
 
 

@@ -5,6 +5,8 @@ from rest_framework import serializers
 from apps.accounts.models import IntegrationClient, Presence, Role, User
 from apps.core.api import ModelSerializer, Serializer
 from apps.core.limits import MAX_CAPACITY, MAX_TEXT_LENGTH
+from apps.webhooks import services as webhooks
+from apps.webhooks.targets import WebhookUrlInvalid, validate_webhook_url
 
 
 class TokenRequestSerializer(Serializer):
@@ -102,16 +104,33 @@ class QueueCountsSerializer(Serializer):
 
 
 class IntegrationSerializer(ModelSerializer):
-    """``{id, name, token}``. ``token`` is the full secret only in the answer to POST; lists
-    show its first characters followed by an ellipsis, or null once revoked."""
+    """``{id, name, token, webhook_url, active, webhook_secret, ...}``. ``token`` is the full
+    secret only in the answer to POST; lists show its first characters followed by an
+    ellipsis, or null once revoked. ``webhook_secret`` (what signs the webhooks) is shown
+    once too: in the answer to POST, and to the PATCH that gives a URL to an integration that
+    had no secret yet; null otherwise. ``webhook_status`` says whether deliveries go
+    through: ``off`` (no URL), ``paused`` (inactive or revoked), ``failing`` (the latest
+    attempts failed, since ``webhook_failing_since``), ``ok``."""
 
     token = serializers.SerializerMethodField()
     name = serializers.CharField(max_length=MAX_TEXT_LENGTH)
+    webhook_url = serializers.CharField(
+        max_length=2048, required=False, allow_blank=True, trim_whitespace=True,
+        help_text="Where Atende POSTs this integration's events (http or https); empty: none.",
+    )
+    active = serializers.BooleanField(
+        required=False, help_text="false stops webhook deliveries (the token keeps working)."
+    )
+    webhook_secret = serializers.SerializerMethodField()
+    webhook_status = serializers.SerializerMethodField()
 
     class Meta:
         model = IntegrationClient
-        fields = ["id", "name", "token", "created_at", "revoked_at"]
-        read_only_fields = ["id", "token", "created_at", "revoked_at"]
+        fields = ["id", "name", "token", "created_at", "revoked_at", "webhook_url", "active",
+                  "webhook_secret", "webhook_status", "webhook_failures",
+                  "webhook_failing_since"]
+        read_only_fields = ["id", "token", "created_at", "revoked_at", "webhook_secret",
+                            "webhook_status", "webhook_failures", "webhook_failing_since"]
 
     def get_token(self, client) -> str | None:
         raw = getattr(client, "raw_token", None)
@@ -121,10 +140,45 @@ class IntegrationSerializer(ModelSerializer):
             return None
         return f"{client.token_prefix}…"
 
+    def get_webhook_secret(self, client) -> str | None:
+        return getattr(client, "raw_webhook_secret", None)
+
+    def get_webhook_status(self, client) -> str:
+        if not client.webhook_url:
+            return "off"
+        if not client.active or client.revoked_at is not None:
+            return "paused"
+        return "failing" if client.webhook_failures else "ok"
+
+    def validate_webhook_url(self, value):
+        if value:
+            try:
+                return validate_webhook_url(value)
+            except WebhookUrlInvalid as error:
+                raise serializers.ValidationError(error.detail) from error
+        return value
+
     def create(self, validated_data):
-        client = IntegrationClient(**validated_data)
+        client = IntegrationClient(name=validated_data["name"])
         raw = IntegrationClient.new_token()
         client.set_token(raw)
+        client.raw_webhook_secret = webhooks.set_new_secret(client)
+        webhooks.configure_webhook(
+            integration=client, save=False,
+            **{k: validated_data[k] for k in ("webhook_url", "active") if k in validated_data},
+        )
         client.save()
         client.raw_token = raw
+        return client
+
+    def update(self, client, validated_data):
+        if "name" in validated_data and validated_data["name"] != client.name:
+            client.name = validated_data["name"]
+            client.save(update_fields=["name"])
+        secret = webhooks.configure_webhook(
+            integration=client,
+            **{k: validated_data[k] for k in ("webhook_url", "active") if k in validated_data},
+        )
+        if secret:
+            client.raw_webhook_secret = secret
         return client

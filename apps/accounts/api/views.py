@@ -223,12 +223,18 @@ class IntegrationListView(ApiViewMixin, generics.ListCreateAPIView):
     queryset = IntegrationClient.objects.order_by("name", "id")
 
 
-class IntegrationDetailView(ApiViewMixin, generics.DestroyAPIView):
-    """DELETE revokes the client's token (the record stays, with ``revoked_at``)."""
+class IntegrationDetailView(ApiViewMixin, generics.RetrieveUpdateDestroyAPIView):
+    """GET one client; PATCH its ``name``, ``webhook_url`` and ``active``; DELETE revokes its
+    token (the record stays, with ``revoked_at``)."""
 
     permission_classes = [IsAdmin]
+    http_method_names = ["get", "patch", "delete", "options"]
     queryset = IntegrationClient.objects.all()
     serializer_class = IntegrationSerializer
+
+    @extend_schema(request=IntegrationSerializer, responses={200: IntegrationSerializer})
+    def patch(self, request, *args, **kwargs):
+        return self.partial_update(request, *args, **kwargs)
 
     def perform_destroy(self, instance):
         IntegrationClient.objects.filter(pk=instance.pk, revoked_at__isnull=True).update(

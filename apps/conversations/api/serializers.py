@@ -64,6 +64,10 @@ class ConversationSerializer(Serializer):
     closed_at = serializers.DateTimeField(allow_null=True)
     last_message = LastMessageSerializer(allow_null=True)
     last_activity_at = serializers.DateTimeField()
+    integration = serializers.IntegerField(
+        source="integration_id", allow_null=True,
+        help_text="The integration whose inbound opened it (it receives its webhooks).",
+    )
     contact_name = serializers.CharField()
     team_name = serializers.CharField(allow_null=True)
     assignee_name = serializers.CharField(allow_null=True)

@@ -4,7 +4,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from apps.accounts.permissions import IsAdminOrIntegration, IsPerson
+from apps.accounts.permissions import IsAdminOrIntegration, IsPerson, ReadPersonOrIntegration
 from apps.conversations import services as conversations
 from apps.conversations.api.serializers import (
     ConversationFilterSerializer,
@@ -71,9 +71,10 @@ class ConversationListView(ApiViewMixin, generics.ListAPIView):
 
 
 class ConversationDetailView(ApiView):
-    """One conversation the caller may see (404 otherwise)."""
+    """One conversation the caller may see (404 otherwise); an integration sees those its
+    inbound opened."""
 
-    permission_classes = [IsPerson]
+    permission_classes = [ReadPersonOrIntegration]
 
     @extend_schema(responses={200: ConversationSerializer})
     def get(self, request, pk):
@@ -81,9 +82,10 @@ class ConversationDetailView(ApiView):
 
 
 class MessagesView(ApiView):
-    """GET: the messages, oldest first. POST: a reply from the assignee or a supervisor."""
+    """GET: the messages, oldest first (an integration: of its own conversations). POST: a
+    reply from the assignee or a supervisor."""
 
-    permission_classes = [IsPerson]
+    permission_classes = [ReadPersonOrIntegration]
 
     @extend_schema(responses={200: MessageSerializer(many=True)})
     def get(self, request, pk):

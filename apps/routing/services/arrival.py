@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from apps.accounts.models import Presence, User
+from apps.accounts.models import IntegrationClient, Presence, User
 from apps.conversations.models import ActorKind, Conversation, EventKind, Status
 from apps.conversations.reasons import Part, part
 from apps.organizations.models import Contact, PreferentialRule, RuleType
@@ -37,11 +37,13 @@ def open_conversation(
     *, contact: Contact, channel: str, team: Team | None = None, actor: Actor = None
 ) -> Conversation:
     """Open and route a new conversation. Runs inside the caller's transaction (intake);
-    raises IntegrityError if the contact already has an open one."""
+    raises IntegrityError if the contact already has an open one. Opened by an integration,
+    it belongs to that integration (which may read it and receives its webhooks)."""
     now = timezone.now()
     conversation = Conversation(
         contact=contact, channel=channel, status=Status.WAITING, queued_at=now,
         last_activity_at=now,
+        integration=actor if isinstance(actor, IntegrationClient) else None,
     )
     target_team, team_reason = _target_team(team)
     reasons: list[Part] = []

@@ -35,6 +35,7 @@ from apps.routing.services.history import (
 )
 from apps.routing.services.placing import place_in_team
 from apps.teams.models import DistributionMode, Membership, Team
+from apps.webhooks.outbox import record_history
 
 
 @retry_on_deadlock
@@ -138,6 +139,7 @@ def _apply_backlog_plan(
         )
         changes.append((item.conversation_id, before, after))
     ConversationEvent.objects.bulk_create(events, batch_size=1000)
+    record_history(events)
     announce_changes(changes)
 
 
@@ -186,7 +188,8 @@ def assign_reserved_conversations(*, agent_id: int) -> int:
                 )
             )
             changes.append((pk, before, after))
-            ConversationEvent.objects.bulk_create(events)
+        ConversationEvent.objects.bulk_create(events)
+        record_history(events)
         announce_changes(changes)
         return len(ids)
 

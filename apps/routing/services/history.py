@@ -2,7 +2,9 @@
 
 Every change of a conversation's team, agent or state writes one ConversationEvent with the
 placement before and after, the actor and the reason (codes and parameters, see
-apps.conversations.reasons), and announces the change after commit.
+apps.conversations.reasons), and announces the change after commit. The same write records
+the change's webhook event for the integration the conversation belongs to, if any
+(``record_history``; bulk writers call it once per batch, see apps.webhooks.outbox).
 """
 
 from apps.accounts.models import IntegrationClient, Role, User
@@ -10,6 +12,7 @@ from apps.conversations.events import ConversationsChanged, Placement
 from apps.conversations.models import ActorKind, Conversation, ConversationEvent
 from apps.conversations.reasons import Part, part
 from apps.core.announce import announce
+from apps.webhooks.outbox import record_history
 
 Actor = User | IntegrationClient | None
 
@@ -78,6 +81,8 @@ def record_event(
         actor_kind=actor_kind, data=data,
     )
     event.save(force_insert=True)
+    if conversation.integration_id is not None:
+        record_history([event])
     announce_changes([(conversation.pk, before, after)])
     return event
 

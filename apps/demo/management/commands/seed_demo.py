@@ -23,6 +23,9 @@ from apps.organizations.models import (
 from apps.routing import services as routing
 from apps.routing.invariants import check_invariants
 from apps.teams.models import DistributionMode, Membership, RoutingSettings, Team
+from apps.webhooks import crypto
+from apps.webhooks import services as webhooks
+from apps.webhooks.targets import WebhookUrlInvalid
 
 URL = "http://127.0.0.1:8000"
 PASSWORD = "atende123"
@@ -31,6 +34,11 @@ DEMO_PREFIX = "demo-"
 # data is for embedded mode; a real integration gets a random token (shown once).
 DEMO_INTEGRATION = "Demo WhatsApp connector"
 DEMO_INTEGRATION_TOKEN = "int_demo-whatsapp-connector-token"
+# Its webhook: `manage.py webhook_receiver` listens there and checks signatures with the
+# secret (fixed, like the token, so that the receiver knows it without being told).
+DEMO_WEBHOOK_PORT = 8001
+DEMO_WEBHOOK_URL = f"http://127.0.0.1:{DEMO_WEBHOOK_PORT}/atende"
+DEMO_WEBHOOK_SECRET = "whsec_demo-webhook-secret"
 
 # username, name, role, capacity
 PEOPLE = [
@@ -120,6 +128,8 @@ class Command(BaseCommand):
             self.stdout.write("Demo conversations exist already: left as they are.")
         else:
             self._conversations(people, teams, contacts, integration)
+        # After the demo's own history: only what happens from now on goes out.
+        self._webhook(integration)
         self._default_team(teams)
         problems = check_invariants()
         for problem in problems:
@@ -204,6 +214,22 @@ class Command(BaseCommand):
             client.save()
             self.stdout.write(f"created integration {DEMO_INTEGRATION}")
         return client
+
+    def _webhook(self, integration: IntegrationClient) -> None:
+        """Point the demo integration at the demo receiver, once (an administrator may
+        change or clear it later: it has a secret by then, and is left alone)."""
+        if integration.webhook_secret:
+            return
+        try:
+            webhooks.configure_webhook(
+                integration=integration, webhook_url=DEMO_WEBHOOK_URL, save=False
+            )
+        except WebhookUrlInvalid as error:
+            self.stdout.write(f"demo webhook not set: {error.detail}")
+            return
+        integration.webhook_secret = crypto.encrypt(DEMO_WEBHOOK_SECRET)
+        integration.save(update_fields=["webhook_url", "webhook_secret"])
+        self.stdout.write(f"demo integration's webhook: {DEMO_WEBHOOK_URL}")
 
     def _default_team(self, teams: dict[str, Team]) -> None:
         settings = RoutingSettings.load()
@@ -312,4 +338,9 @@ class Command(BaseCommand):
             f"-H 'Content-Type: application/json' -d '{{\"contact\": {{\"external_id\": "
             f"\"whatsapp:+5511999990000\", \"name\": \"Maria\"}}, \"body\": \"Olá!\"}}'"
         )
+        self.stdout.write(
+            f"  webhooks:   what agents say and do in the demo connector's conversations is "
+            f"POSTed to {DEMO_WEBHOOK_URL}; see it with"
+        )
+        self.stdout.write(f"    python manage.py webhook_receiver --port {DEMO_WEBHOOK_PORT}")
         self.stdout.write(f"  API docs:   {URL}/api/docs/")
