@@ -48,3 +48,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.fixturenames.insert(0, "on_postgres")
+
+
+@pytest.fixture
+def admin_user(db):
+    """pytest-django's ``admin_client`` signs in as this administrator (its own default
+    password, "password", is refused as too common, as it should be)."""
+    from tests.factories import AdminFactory
+
+    return AdminFactory(username="admin", is_superuser=True)
