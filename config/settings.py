@@ -17,6 +17,7 @@ env = environ.Env(
     PRESENCE_TIMEOUT=(int, 120),
     PRESENCE_GRACE_SECONDS=(float, 10.0),
     DISTRIBUTION_SWEEP_SECONDS=(float, 30.0),
+    DEADLINE_WAKE_AHEAD_SECONDS=(float, 900.0),
     COUNTS_COALESCE_SECONDS=(float, 0.25),
 )
 
@@ -194,6 +195,10 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 PRESENCE_TIMEOUT = env("PRESENCE_TIMEOUT")
+DISTRIBUTION_SWEEP_SECONDS = env("DISTRIBUTION_SWEEP_SECONDS")
+# Time rules: the longest countdown a worker is woken with (also bounded by a quarter of the
+# visibility timeout); later deadlines are armed by the sweep as they come within reach.
+DEADLINE_WAKE_AHEAD_SECONDS = env("DEADLINE_WAKE_AHEAD_SECONDS")
 PRESENCE_GRACE_SECONDS = env("PRESENCE_GRACE_SECONDS")
 COUNTS_COALESCE_SECONDS = env("COUNTS_COALESCE_SECONDS")
 

@@ -4,6 +4,7 @@ import secrets
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.limits import MAX_TEXT_LENGTH
@@ -42,6 +43,10 @@ class User(AbstractUser):
         _("presence"), max_length=16, choices=Presence.choices, default=Presence.OFFLINE
     )
     last_heartbeat = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    offline_since = models.DateTimeField(
+        _("offline since"), null=True, blank=True, editable=False,
+        help_text=_("When the agent last became offline (teams may requeue after a while)."),
+    )
     open_count = models.PositiveIntegerField(_("open conversations"), default=0, editable=False)
 
     class Meta:
@@ -58,11 +63,24 @@ class User(AbstractUser):
                 condition=Q(presence__in=Presence.values), name="user_presence_valid"
             ),
         ]
-        indexes = [models.Index(fields=["presence", "last_heartbeat"], name="user_presence_idx")]
+        indexes = [
+            models.Index(fields=["presence", "last_heartbeat"], name="user_presence_idx"),
+            models.Index(
+                fields=["offline_since"],
+                condition=Q(presence=Presence.OFFLINE, offline_since__isnull=False),
+                name="user_offline_since_idx",
+            ),
+        ]
 
     def save(self, *args, **kwargs):
         if self.is_superuser:
             self.role = Role.ADMIN
+        # Presence changes go through routing's set_presence, which keeps offline_since;
+        # this covers people created (or edited) offline.
+        if self.presence == Presence.OFFLINE and self.offline_since is None:
+            self.offline_since = timezone.now()
+        elif self.presence != Presence.OFFLINE:
+            self.offline_since = None
         super().save(*args, **kwargs)
 
     def __str__(self):

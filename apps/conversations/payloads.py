@@ -6,6 +6,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from apps.conversations.models import Conversation, Message
+from apps.routing.waits import queue_of
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -42,7 +43,9 @@ def message_payload(message: Message) -> dict:
 
 def conversation_payload(conversation: Conversation) -> dict:
     """The conversation object of api.md plus display names and the last activity. Expects
-    contact, team, assignee, preferred_agent and last_message selected."""
+    contact, team, assignee, preferred_agent and last_message selected, and for lists the
+    queue positions attached (``apps.routing.waits.attach_queue_info``: one query for the
+    whole list instead of a few per queued conversation)."""
     return {
         "id": conversation.pk,
         "contact": conversation.contact_id,
@@ -56,6 +59,9 @@ def conversation_payload(conversation: Conversation) -> dict:
         "updated_at": iso(conversation.updated_at),
         "closed_at": iso(conversation.closed_at),
         "last_message": last_message_payload(conversation.last_message),
+        "reserved_until": iso(conversation.reserved_until),
+        "reply_due_at": iso(conversation.reply_due_at),
+        "queue": queue_of(conversation),
         "last_activity_at": iso(conversation.last_activity_at),
         "contact_name": str(conversation.contact),
         "team_name": conversation.team.name if conversation.team_id else None,

@@ -8,3 +8,17 @@ from dataclasses import dataclass
 class PresenceChanged:
     agent_id: int
     presence: str
+
+
+@dataclass(frozen=True)
+class HandedOver:
+    """A conversation was taken back from ``agent_id`` because they did not reply within
+    ``reply_seconds`` (routing.md 8.2): their live inbox tells them."""
+
+    conversation_id: int
+    agent_id: int
+    team_id: int
+    team_name: str
+    contact_name: str
+    reply_seconds: int
+    at: str  # ISO 8601

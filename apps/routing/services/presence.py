@@ -16,6 +16,7 @@ from apps.routing.events import PresenceChanged
 from apps.routing.services.backlog import release_reservations
 from apps.routing.services.history import Actor
 from apps.routing.services.load import distribute_when_available
+from apps.routing.services.time_rules import expect_offline
 
 HEARTBEAT_EVERY_SECONDS = 15
 
@@ -33,9 +34,15 @@ def set_presence(*, agent: User, status: str, actor: Actor = None) -> str:
         ).first()
         if before is None:
             raise UnknownTarget(f"There is no agent with id {agent.pk}.")
-        User.objects.filter(pk=agent.pk).update(presence=status, last_heartbeat=now)
-        agent.presence = status
-        agent.last_heartbeat = now
+        changes = {"presence": status, "last_heartbeat": now}
+        if status != Presence.OFFLINE:
+            changes["offline_since"] = None
+        elif before != Presence.OFFLINE:
+            changes["offline_since"] = now  # teams may requeue after their limit
+            expect_offline(agent.pk, now)
+        User.objects.filter(pk=agent.pk).update(**changes)
+        for field, value in changes.items():
+            setattr(agent, field, value)
         if before != status:
             announce(PresenceChanged(agent_id=agent.pk, presence=status))
             if status == Presence.ONLINE:
