@@ -62,3 +62,12 @@ class IsSupervisorOrIntegration(BasePermission):
     def has_permission(self, request, view):
         user = request.user
         return is_integration(user) or (is_person(user) and user.is_supervisor)
+
+
+class IsPersonOrIntegration(BasePermission):
+    """Any person, or an integration (the view then limits it to its own conversations)."""
+
+    message = "Only a signed-in person or an integration client can do this."
+
+    def has_permission(self, request, view):
+        return is_integration(request.user) or is_person(request.user)

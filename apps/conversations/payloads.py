@@ -6,7 +6,6 @@ from datetime import datetime
 from django.utils import timezone
 
 from apps.conversations.models import Conversation, Message
-from apps.routing.waits import queue_of
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -46,6 +45,8 @@ def conversation_payload(conversation: Conversation) -> dict:
     contact, team, assignee, preferred_agent and last_message selected, and for lists the
     queue positions attached (``apps.routing.waits.attach_queue_info``: one query for the
     whole list instead of a few per queued conversation)."""
+    from apps.routing.waits import queue_of  # it builds on this module's ``iso``
+
     return {
         "id": conversation.pk,
         "contact": conversation.contact_id,

@@ -12,7 +12,7 @@ are read (and tested) together.
 from django.db.models import Q
 
 from apps.accounts.models import is_person
-from apps.conversations.models import Status
+from apps.conversations.models import ConversationEvent, Status
 
 WAITING = "waiting"
 SUPERVISORS = "supervisors"
@@ -80,3 +80,14 @@ def conversation_filter(person, *, team_ids_query) -> Q | None:
         | Q(status=Status.RESERVED, preferred_agent_id=person.pk)
     )
 
+
+
+def opened_by_integration(integration) -> Q:
+    """The conversations an integration opened through ``inbound`` (their first history
+    event names it), as a filter on Conversation. An integration sees only these, and only
+    where an endpoint says so (``conversations/{id}/queue``)."""
+    return Q(
+        pk__in=ConversationEvent.objects.filter(
+            actor_integration_id=integration.pk, from_status=""
+        ).values("conversation_id")
+    )

@@ -124,6 +124,16 @@ def conversation_list_for(user) -> QuerySet[Conversation]:
     )
 
 
+def conversation_for_queue(principal, pk: int) -> Conversation | None:
+    """The conversation whose place in the queue ``principal`` asks about: a person's if
+    they may see it, an integration's if it opened it (None otherwise). One query."""
+    if getattr(principal, "is_integration", False):
+        rows = Conversation.objects.filter(visibility.opened_by_integration(principal))
+    else:
+        rows = conversations_visible_to(principal)
+    return rows.select_related("team").filter(pk=pk).first()
+
+
 def may_see(user, conversation: Conversation, *, team_ids: list[int] | None = None) -> bool:
     """Whether ``user`` may see ``conversation`` (their teams are read only if it matters)."""
     return visibility.may_see(

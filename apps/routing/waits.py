@@ -40,6 +40,8 @@ from django.utils import timezone
 
 from apps.accounts.models import Presence
 from apps.conversations.models import Conversation, Status
+from apps.conversations.payloads import iso
+from apps.teams.hours import team_state
 from apps.teams.models import DistributionMode, Membership
 
 PACE_WINDOW = timedelta(minutes=15)
@@ -213,3 +215,27 @@ def queue_of(conversation: Conversation) -> dict | None:
     if not hasattr(conversation, "queue_info"):
         attach_queue_info([conversation])
     return conversation.queue_info
+
+
+def team_open_fields(team, *, now: datetime | None = None) -> dict:
+    """``{"team_open", "team_opens_at"}`` for what a channel tells the customer: a closed
+    team says when it opens next (null when open, with no team, or with no opening ahead).
+    Two queries (the team's hours and closed dates) unless they were prefetched."""
+    if team is None:
+        return {"team_open": True, "team_opens_at": None}
+    state = team_state(team, now or timezone.now())
+    return {"team_open": state.open, "team_opens_at": iso(state.opens_at)}
+
+
+def queue_answer(conversation: Conversation) -> dict:
+    """``GET conversations/{id}/queue``: what a bot tells the customer who asks where they
+    stand. Expects ``team`` selected."""
+    queue = queue_of(conversation) or {}
+    return {
+        "status": conversation.status,
+        "position": queue.get("position"),
+        "estimated_wait_seconds": queue.get("estimated_wait_seconds"),
+        **team_open_fields(conversation.team),
+        "reserved_until": iso(conversation.reserved_until),
+    }
+

@@ -96,6 +96,9 @@ ENDPOINTS = [
     ("reply", "post", lambda w: f"conversations/{w.mine.pk}/messages",
      lambda w: {"body": "On it"}, {**PEOPLE, "agent": 201, "supervisor": 201, "admin": 201}),
     ("events", "get", lambda w: f"conversations/{w.mine.pk}/events", None, PEOPLE),
+    # An integration reads the queue only of conversations it opened (not this one).
+    ("queue", "get", lambda w: f"conversations/{w.waiting.pk}/queue", None,
+     {**PEOPLE, "integration": 404}),
 ]
 
 

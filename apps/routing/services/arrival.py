@@ -65,14 +65,16 @@ def open_conversation(
         if outcome.decided:
             decided_by = ActorKind.PREFERENTIAL_RULE
 
-    if after_hours is not None:
-        reasons.append(after_hours)
     if decided_by is None:
         reasons.append(team_reason)
+        if after_hours is not None:
+            reasons.append(after_hours)
         placed = place_in_team(conversation, target_team, now=now)
         reasons.append(placed.reason)
         if placed.auto_assigned_to:
             decided_by = ActorKind.DISTRIBUTION
+    elif after_hours is not None:
+        reasons.append(after_hours)  # where a reservation goes if it is released
     conversation.save(force_insert=True)
     record_event(
         conversation, kind=ARRIVAL_KINDS[conversation.status], before=None, actor=actor,
