@@ -22,21 +22,22 @@ class MembershipInline(admin.TabularInline):
     verbose_name_plural = _("members")
 
 
-class ClockField(forms.CharField):
+class ClockField(forms.Field):
     """A time of day as HH:MM, kept as minutes after midnight (24:00 only as a closing
     time)."""
 
     def __init__(self, *, end_of_day: bool = False, **kwargs):
         self.end_of_day = end_of_day
-        kwargs.setdefault("max_length", 5)
-        kwargs.setdefault("widget", forms.TextInput(attrs={"size": 5, "placeholder": "08:00"}))
+        kwargs.setdefault("widget", forms.TextInput(
+            attrs={"size": 5, "maxlength": 5, "placeholder": "08:00"}
+        ))
         super().__init__(**kwargs)
 
     def prepare_value(self, value):
         return clock(value) if isinstance(value, int) else value
 
     def to_python(self, value):
-        value = super().to_python(value)
+        value = value.strip() if isinstance(value, str) else value
         if value in self.empty_values:
             return None
         try:
