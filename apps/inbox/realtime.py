@@ -34,7 +34,7 @@ from apps.conversations.events import ConversationsChanged, MessageCreated
 from apps.conversations.models import Conversation, Message, Status
 from apps.conversations.payloads import conversation_payload, message_payload
 from apps.inbox import groups
-from apps.routing.events import HandedOver, PresenceChanged
+from apps.routing.events import HandedOver, Handover, PresenceChanged
 from apps.routing.waits import attach_queue_info
 from apps.teams.events import MembershipsChanged
 from apps.teams.models import Team
@@ -218,11 +218,11 @@ def entries_for(announcement) -> list[dict]:
     if isinstance(announcement, MembershipsChanged):
         return [{"regroup": agent_id} for agent_id in announcement.agent_ids]
     if isinstance(announcement, HandedOver):
-        return [{"handover": handover_payload(announcement)}]
+        return [{"handover": handover_payload(h)} for h in announcement.handovers]
     return []
 
 
-def handover_payload(handover: HandedOver) -> dict:
+def handover_payload(handover: Handover) -> dict:
     return {
         "conversation": handover.conversation_id,
         "agent": handover.agent_id,

@@ -11,9 +11,9 @@ class PresenceChanged:
 
 
 @dataclass(frozen=True)
-class HandedOver:
-    """A conversation was taken back from ``agent_id`` because they did not reply within
-    ``reply_seconds`` (routing.md 8.2): their live inbox tells them."""
+class Handover:
+    """A conversation taken back from ``agent_id`` because they did not reply within
+    ``reply_seconds`` (routing.md 8.2)."""
 
     conversation_id: int
     agent_id: int
@@ -22,3 +22,11 @@ class HandedOver:
     contact_name: str
     reply_seconds: int
     at: str  # ISO 8601
+
+
+@dataclass(frozen=True)
+class HandedOver:
+    """One transaction took these conversations back: their agents' live inboxes tell
+    them."""
+
+    handovers: tuple[Handover, ...]

@@ -129,11 +129,19 @@ def _apply_backlog_plan(plan, *, team: Team, actor: Actor, now, preferred: dict)
     for item in plan:
         by_agent[item.agent_id].append(item.conversation_id)
     reply_due_at = reply_due(team, now)
-    for agent_id in sorted(by_agent):
-        Conversation.objects.filter(pk__in=by_agent[agent_id], status=Status.QUEUED).update(
-            status=Status.ASSIGNED, assignee_id=agent_id, auto_assigned=True, assigned_at=now,
-            updated_at=now, reply_due_at=reply_due_at, handed_over_from=None,
-        )
+    # One statement for the whole plan (the rows are locked already): each agent's
+    # conversations are one branch.
+    Conversation.objects.filter(
+        pk__in=[item.conversation_id for item in plan], status=Status.QUEUED
+    ).update(
+        status=Status.ASSIGNED,
+        assignee_id=Case(
+            *[When(pk__in=ids, then=Value(agent_id)) for agent_id, ids in by_agent.items()],
+            output_field=IntegerField(),
+        ),
+        auto_assigned=True, assigned_at=now, updated_at=now, reply_due_at=reply_due_at,
+        handed_over_from=None,
+    )
     expect(DeadlineKind.REPLY, reply_due_at)
     agent_ids = sorted(by_agent)
     User.objects.filter(pk__in=agent_ids).update(

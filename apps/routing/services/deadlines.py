@@ -24,7 +24,7 @@ from apps.conversations.payloads import iso
 from apps.conversations.reasons import part
 from apps.core.announce import announce
 from apps.core.db import retry_on_deadlock
-from apps.routing.events import HandedOver
+from apps.routing.events import HandedOver, Handover
 from apps.routing.services.history import announce_changes
 from apps.routing.services.requeue import return_to_team
 from apps.routing.services.time_rules import DeadlineKind, arm_next
@@ -90,7 +90,7 @@ def _end_reservations(*, now) -> int:
     )
 
     def act(team, rows):
-        reasons, data = {}, {}
+        reasons, data, acted = {}, {}, iso(now)
         for c in rows:
             limit = round((c.reserved_until - c.queued_at).total_seconds())
             agent = c.preferred_agent.display_name
@@ -99,7 +99,7 @@ def _end_reservations(*, now) -> int:
                 if team is not None
                 else part("reservation_expired_waiting", agent=agent, limit=limit)
             ]
-            data[c.pk] = {"deadline": iso(c.reserved_until), "acted_at": iso(now)}
+            data[c.pk] = {"deadline": iso(c.reserved_until), "acted_at": acted}
         return return_to_team(team, rows, kind=EventKind.RELEASED, reasons=reasons, data=data)
 
     return _each_team_in_batches(due, now, act)
@@ -114,7 +114,7 @@ def _hand_over_unanswered(*, now) -> int:
     )
 
     def act(team, rows):
-        reasons, data, passed_over, limits = {}, {}, {}, {}
+        reasons, data, holders, limits, acted = {}, {}, {}, {}, iso(now)
         for c in rows:
             limits[c.pk] = round((c.reply_due_at - c.assigned_at).total_seconds())
             reasons[c.pk] = [
@@ -123,20 +123,21 @@ def _hand_over_unanswered(*, now) -> int:
                     limit=limits[c.pk], team=team.name,
                 )
             ]
-            data[c.pk] = {"deadline": iso(c.reply_due_at), "acted_at": iso(now)}
-            passed_over[c.pk] = c.assignee_id
+            data[c.pk] = {"deadline": iso(c.reply_due_at), "acted_at": acted}
+            holders[c.pk] = c.assignee_id
         moved = return_to_team(
             team, rows, kind=EventKind.HANDED_OVER, reasons=reasons, data=data,
-            passed_over=passed_over,
+            pass_over_holder=True,
         )
-        for c in moved:
-            announce(
-                HandedOver(
-                    conversation_id=c.pk, agent_id=passed_over[c.pk], team_id=team.pk,
+        if moved:
+            announce(HandedOver(handovers=tuple(
+                Handover(
+                    conversation_id=c.pk, agent_id=holders[c.pk], team_id=team.pk,
                     team_name=team.name, contact_name=str(c.contact),
-                    reply_seconds=limits[c.pk], at=iso(now),
+                    reply_seconds=limits[c.pk], at=acted,
                 )
-            )
+                for c in moved
+            )))
         return moved
 
     return _each_team_in_batches(due, now, act)
@@ -178,8 +179,26 @@ def first_reply_rule_off(*, team_id: int) -> int:
 
 
 def _requeue_offline(*, now) -> int:
+    limits = dict(
+        Team.objects.filter(offline_requeue_seconds__isnull=False).values_list(
+            "pk", "offline_requeue_seconds"
+        )
+    )
+    if not limits:
+        return 0
+    # Only the teams where someone has been offline at least the shortest limit.
+    candidates = (
+        Conversation.objects.filter(
+            status=Status.ASSIGNED, team_id__in=list(limits),
+            assignee__presence=Presence.OFFLINE,
+            assignee__offline_since__lte=now - timedelta(seconds=min(limits.values())),
+        )
+        .order_by()
+        .values_list("team_id", flat=True)
+        .distinct()
+    )
     moved = 0
-    for team in Team.objects.filter(offline_requeue_seconds__isnull=False).order_by("pk"):
+    for team in Team.objects.filter(pk__in=list(candidates)).order_by("pk"):
         limit = team.offline_requeue_seconds
         cutoff = now - timedelta(seconds=limit)
         due = Conversation.objects.filter(

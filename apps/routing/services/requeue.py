@@ -13,9 +13,10 @@ Lock order (with the callers' conversation rows held, taken with SKIP LOCKED): t
 advisory lock, then the agents they leave, then the team's members, each in id order.
 """
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable
 
+from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -25,7 +26,7 @@ from apps.conversations.reasons import Part
 from apps.core.db import advisory_xact_lock
 from apps.routing.services.backlog import distribute_locked, lock_members
 from apps.routing.services.history import announce_changes, event_row
-from apps.routing.services.load import distribute_when_available, shift_loads
+from apps.routing.services.load import distribute_when_available
 from apps.teams.models import DistributionMode, Team
 
 StillDue = Callable[[Conversation, tuple | None], bool]
@@ -38,13 +39,15 @@ def return_to_team(
     kind: str,
     reasons: dict[int, list[Part]],
     data: dict[int, dict],
-    passed_over: dict[int, int] | None = None,
+    pass_over_holder: bool = False,
     still_due: StillDue | None = None,
 ) -> list[Conversation]:
     """Inside the caller's transaction, which holds the rows of ``conversations`` (all of
-    ``team``): put them back and distribute the team. ``still_due(conversation, holder)``
-    re-checks a conversation once its agent's row (``(presence, offline_since)``) is
-    locked; those that fail it are left as they are. Returns the conversations moved."""
+    ``team``): put them back and distribute the team. ``pass_over_holder``: automatic
+    distribution never gives them back to the agent they are taken from.
+    ``still_due(conversation, holder)`` re-checks a conversation once its agent's row
+    (``(presence, offline_since)``) is locked; those that fail it are left as they are.
+    Returns the conversations moved."""
     if team is not None:
         advisory_xact_lock(team.pk)
     holder_ids = sorted({c.assignee_id for c in conversations if c.status == Status.ASSIGNED})
@@ -60,19 +63,22 @@ def return_to_team(
     if not conversations:
         return []
     now = timezone.now()
-    passed_over = passed_over or {}
     status = Status.QUEUED if team is not None else Status.WAITING
-    by_exclusion: dict[int | None, list[int]] = defaultdict(list)
-    for conversation in conversations:
-        by_exclusion[passed_over.get(conversation.pk)].append(conversation.pk)
-    for excluded, ids in by_exclusion.items():
-        Conversation.objects.filter(pk__in=ids).update(
-            status=status, assignee=None, auto_assigned=False, assigned_at=None,
-            reserved_until=None, reply_due_at=None, handed_over_from_id=excluded,
-            updated_at=now,
-        )
+    # One statement for the whole batch: SET reads the row as it was, so the holder it is
+    # taken from is copied before the assignee is cleared.
+    Conversation.objects.filter(pk__in=[c.pk for c in conversations]).update(
+        status=status, assignee=None, auto_assigned=False, assigned_at=None,
+        reserved_until=None, reply_due_at=None, updated_at=now,
+        handed_over_from=F("assignee") if pass_over_holder else None,
+    )
     freed = Counter(c.assignee_id for c in conversations if c.status == Status.ASSIGNED)
-    shift_loads({agent_id: -n for agent_id, n in freed.items()})
+    if freed:  # their rows are locked above: one statement lowers every load
+        User.objects.filter(pk__in=sorted(freed)).update(
+            open_count=F("open_count") - Case(
+                *[When(pk=agent_id, then=Value(n)) for agent_id, n in freed.items()],
+                default=Value(0), output_field=IntegerField(),
+            )
+        )
 
     events, changes = [], []
     for conversation in conversations:

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Min, TextChoices
 from django.utils import timezone
 
-from apps.accounts.models import Presence, User
+from apps.accounts.models import Presence
 from apps.conversations.models import Conversation, Status
 from apps.teams.models import RoutingSettings, Team
 
@@ -142,20 +142,27 @@ def next_due(kind: str, *, now: datetime) -> datetime | None:
             .values_list("reply_due_at", flat=True)
             .first()
         )
-    earliest = None
-    for team_id, seconds in Team.objects.filter(
-        offline_requeue_seconds__isnull=False
-    ).values_list("pk", "offline_requeue_seconds"):
-        since = User.objects.filter(
-            presence=Presence.OFFLINE,
-            offline_since__gt=now - timedelta(seconds=seconds),
-            assigned_conversations__status=Status.ASSIGNED,
-            assigned_conversations__team_id=team_id,
-        ).aggregate(first=Min("offline_since"))["first"]
-        if since is not None:
-            due = since + timedelta(seconds=seconds)
-            earliest = due if earliest is None else min(earliest, due)
-    return earliest
+    limits = dict(
+        Team.objects.filter(offline_requeue_seconds__isnull=False).values_list(
+            "pk", "offline_requeue_seconds"
+        )
+    )
+    if not limits:
+        return None
+    firsts = (
+        Conversation.objects.filter(
+            status=Status.ASSIGNED, team_id__in=list(limits),
+            assignee__presence=Presence.OFFLINE,
+            assignee__offline_since__gt=now - timedelta(seconds=max(limits.values())),
+        )
+        .values("team_id")
+        .annotate(first=Min("assignee__offline_since"))
+        .order_by()
+    )
+    ahead = [
+        row["first"] + timedelta(seconds=limits[row["team_id"]]) for row in firsts
+    ]
+    return min((due for due in ahead if due > now), default=None)
 
 
 def arm_next(kind: str, *, now: datetime | None = None) -> bool:
