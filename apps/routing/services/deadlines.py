@@ -31,6 +31,13 @@ from apps.routing.services.time_rules import DeadlineKind, arm_next
 from apps.teams.models import Team
 
 BATCH_SIZE = 200
+PERSON = ("name", "first_name", "last_name", "username")  # a display name
+ROW_FIELDS = (  # what acting on a due row reads, and no more
+    "status", "team", "assignee", "preferred_agent", "contact", "queued_at", "assigned_at",
+    "reserved_until", "reply_due_at", "contact__name", "contact__external_id",
+    *(f"assignee__{f}" for f in (*PERSON, "offline_since")),
+    *(f"preferred_agent__{f}" for f in PERSON),
+)
 
 
 def act_on_due(*, kind: str) -> int:
@@ -71,6 +78,7 @@ def _batch(due, team, act) -> tuple[int, int]:
     with transaction.atomic():
         rows = list(
             due.select_related("contact", "assignee", "preferred_agent")
+            .only(*ROW_FIELDS)
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("pk")[:BATCH_SIZE]
         )
