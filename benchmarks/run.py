@@ -1,8 +1,9 @@
 """`make bench`: every benchmark of the project, printing figures (never asserting).
 
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/atende_bench;
-the database is dropped and created afresh) and, for the HTTP and websocket parts, Redis
-(REDIS_URL, default redis://127.0.0.1:6379/9).
+the database is dropped and created afresh) and, for the HTTP, websocket and deadline parts,
+Redis (REDIS_URL, default redis://127.0.0.1:6379/9; the deadline part flushes that database).
+BENCH_ESTIMATE_SECONDS bounds the replayed day of the wait estimate (default 300).
 """
 
 import os
@@ -52,6 +53,8 @@ def main() -> None:
     print(f"  {backlog['assigned']} assigned in {backlog['seconds']:.2f} s: "
           f"{backlog['per_second']:.0f} assignments/s (target 2,000)\n", flush=True)
 
+    time_rules(url)
+
     from django.db import connections
 
     connections.close_all()
@@ -78,6 +81,50 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             os.killpg(bench.pid, signal.SIGKILL)
             bench.wait()
+
+
+def time_rules(url: str) -> None:
+    """docs/time-rules.md and docs/queue-estimate.md: deadlines on a real worker, the sweep's
+    database time, the estimated wait against a replayed day."""
+    from benchmarks import deadlines_bench, queue_estimate_bench
+
+    for kind, what in (("reservation", "reservations ending"),
+                       ("reply", "first replies not given")):
+        late = deadlines_bench.bench_lateness(url=url, kind=kind)
+        if "error" in late:
+            print(f"Deadlines ({what}): {late['error']}\n", flush=True)
+            continue
+        print(f"1,000 deadlines due in the same second ({what}), one worker "
+              f"(concurrency 1) woken by its countdown:")
+        print(f"  {late['acted']} acted on; lateness p50 {late['p50']:.2f} s, "
+              f"p95 {late['p95']:.2f} s, max {late['max']:.2f} s (target p95 < 2 s)\n",
+              flush=True)
+
+    sweep = deadlines_bench.bench_sweep_cost()
+    print(f"One sweep of the time rules over {sweep['open']:,} open conversations, "
+          f"{sweep['due']} due ("
+          + ", ".join(f"{n} {kind}" for kind, n in sweep["moved"].items()) + "):")
+    print(f"  finding the due rows and the next deadlines: {sweep['find_ms']:.1f} ms of "
+          f"database time in {sweep['find_queries']} queries (EXPLAIN ANALYZE; slowest "
+          f"{sweep['find_max_ms']:.1f} ms; target < 50 ms)")
+    print(f"  acting on them: {sweep['act_select_ms']:.1f} ms of reads "
+          f"({sweep['act_select_queries']} queries, EXPLAIN ANALYZE) and "
+          f"{sweep['write_ms']:.0f} ms of writes ({sweep['write_queries']} statements, "
+          f"round trip); wall {sweep['wall_seconds']:.2f} s\n", flush=True)
+
+    limit = float(os.environ.get("BENCH_ESTIMATE_SECONDS", "300"))
+    day = queue_estimate_bench.bench_estimate(time_limit=limit)
+    print(f"Estimated wait against a replayed day ({day['arrived']} arrivals, "
+          f"{day['queued']} queued, {day['seconds']:.0f} s"
+          f"{', cut short by the time limit' if day['truncated'] else ''}):")
+    print(f"  absolute error median {day['median_error']:.0f} s, p90 {day['p90_error']:.0f} s "
+          f"(waits: median {day['median_wait']:.0f} s, p90 {day['p90_wait']:.0f} s)")
+    print(f"  position x default handle time / slots alone: median "
+          f"{day['baseline_median_error']:.0f} s, p90 {day['baseline_p90_error']:.0f} s; "
+          f"recent pace alone: {day['pace_only_median_error']:.0f} s / "
+          f"{day['pace_only_p90_error']:.0f} s; slots over recent handle time alone: "
+          f"{day['handle_only_median_error']:.0f} s / {day['handle_only_p90_error']:.0f} s\n",
+          flush=True)
 
 
 if __name__ == "__main__":

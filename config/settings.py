@@ -20,6 +20,7 @@ env = environ.Env(
     PRESENCE_TIMEOUT=(int, 120),
     PRESENCE_GRACE_SECONDS=(float, 10.0),
     DISTRIBUTION_SWEEP_SECONDS=(float, 30.0),
+    DEADLINE_WAKE_AHEAD_SECONDS=(float, 900.0),
     COUNTS_COALESCE_SECONDS=(float, 0.25),
 )
 
@@ -259,6 +260,10 @@ WS_MESSAGES_PER_SECOND = env.float("WS_MESSAGES_PER_SECOND", default=5.0)
 WS_MESSAGE_BURST = env.int("WS_MESSAGE_BURST", default=20)
 WS_MAX_MESSAGE_BYTES = env.int("WS_MAX_MESSAGE_BYTES", default=64 * 1024)
 WS_MAX_SOCKETS_PER_PERSON = env.int("WS_MAX_SOCKETS_PER_PERSON", default=20)
+DISTRIBUTION_SWEEP_SECONDS = env("DISTRIBUTION_SWEEP_SECONDS")
+# Time rules: the longest countdown a worker is woken with (also bounded by a quarter of the
+# visibility timeout); later deadlines are armed by the sweep as they come within reach.
+DEADLINE_WAKE_AHEAD_SECONDS = env("DEADLINE_WAKE_AHEAD_SECONDS")
 PRESENCE_GRACE_SECONDS = env("PRESENCE_GRACE_SECONDS")
 COUNTS_COALESCE_SECONDS = env("COUNTS_COALESCE_SECONDS")
 

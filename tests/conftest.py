@@ -1,6 +1,7 @@
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.utils import translation
 
 from apps.inbox import realtime
 from config.celery import app as celery_app
@@ -36,6 +37,15 @@ def _explicit_inbox_flushes(settings):
     store.take()
     store.disarm()
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request the test client makes in Portuguese leaves that language active in the
+    thread (LocaleMiddleware activates, nothing deactivates): the next test would read
+    history reasons in Portuguese."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -53,6 +53,10 @@ class User(AbstractUser):
         _("presence"), max_length=16, choices=Presence.choices, default=Presence.OFFLINE
     )
     last_heartbeat = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    offline_since = models.DateTimeField(
+        _("offline since"), null=True, blank=True, editable=False,
+        help_text=_("When the agent last became offline (teams may requeue after a while)."),
+    )
     open_count = models.PositiveIntegerField(_("open conversations"), default=0, editable=False)
 
     objects = PersonManager()
@@ -71,12 +75,25 @@ class User(AbstractUser):
                 condition=Q(presence__in=Presence.values), name="user_presence_valid"
             ),
         ]
-        indexes = [models.Index(fields=["presence", "last_heartbeat"], name="user_presence_idx")]
+        indexes = [
+            models.Index(fields=["presence", "last_heartbeat"], name="user_presence_idx"),
+            models.Index(
+                fields=["offline_since"],
+                condition=Q(presence=Presence.OFFLINE, offline_since__isnull=False),
+                name="user_offline_since_idx",
+            ),
+        ]
 
     def save(self, *args, **kwargs):
         if self.is_superuser:
             self.role = Role.ADMIN
         password_changed = self._password is not None and not self._state.adding
+        # Presence changes go through routing's set_presence, which keeps offline_since;
+        # this covers people created (or edited) offline.
+        if self.presence == Presence.OFFLINE and self.offline_since is None:
+            self.offline_since = timezone.now()
+        elif self.presence != Presence.OFFLINE:
+            self.offline_since = None
         super().save(*args, **kwargs)
         if password_changed:
             # Whoever held the old password may hold a token too: every token goes, and

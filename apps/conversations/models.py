@@ -74,6 +74,24 @@ class Conversation(models.Model):
         help_text=_("The integration whose inbound opened it: it may read it and receives "
                     "its webhooks."),
     )
+    # Deadlines of the time rules (docs/time-rules.md): each is set only in the state it
+    # concerns (CHECK constraints below) and found through a partial index.
+    reserved_until = models.DateTimeField(
+        null=True, blank=True,
+        help_text=_("When a reservation for a busy preferred agent ends (null: no limit)."),
+    )
+    reply_due_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text=_("When an automatic assignment without a reply from the agent is handed over."),
+    )
+    handed_over_from = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+        help_text=_(
+            "The agent it was taken back from for not replying: automatic distribution passes "
+            "them over for it while it waits in the queue."
+        ),
+    )
 
     class Meta:
         ordering = ["-last_activity_at", "-id"]
@@ -114,6 +132,18 @@ class Conversation(models.Model):
                 fields=["contact"], condition=~Q(status=Status.CLOSED),
                 name="conv_one_open_per_contact",
             ),
+            models.CheckConstraint(
+                condition=Q(reserved_until__isnull=True) | Q(status=Status.RESERVED),
+                name="conv_reserved_until_only_reserved",
+            ),
+            models.CheckConstraint(
+                condition=Q(reply_due_at__isnull=True) | Q(status=Status.ASSIGNED),
+                name="conv_reply_due_only_assigned",
+            ),
+            models.CheckConstraint(
+                condition=Q(handed_over_from__isnull=True) | Q(status=Status.QUEUED),
+                name="conv_handed_over_only_queued",
+            ),
         ]
         indexes = [
             # Team queue, oldest first (distribution and lists).
@@ -134,6 +164,26 @@ class Conversation(models.Model):
                 name="conv_assigned_idx",
             ),
             models.Index(fields=["status", "team"], name="conv_status_team_idx"),
+            # Deadlines falling due (the worker's runs and the sweep).
+            models.Index(
+                fields=["reserved_until", "id"],
+                condition=Q(status=Status.RESERVED, reserved_until__isnull=False),
+                name="conv_reservation_due_idx",
+            ),
+            models.Index(
+                fields=["reply_due_at", "id"],
+                condition=Q(status=Status.ASSIGNED, reply_due_at__isnull=False),
+                name="conv_reply_due_idx",
+            ),
+            # The team's recent pace (queue estimates): assignments and closes by time.
+            models.Index(
+                fields=["team", "assigned_at"], condition=Q(assigned_at__isnull=False),
+                name="conv_team_assigned_at_idx",
+            ),
+            models.Index(
+                fields=["team", "closed_at"], condition=Q(status=Status.CLOSED),
+                name="conv_team_closed_at_idx",
+            ),
         ]
 
     def __str__(self):
@@ -185,6 +235,8 @@ class EventKind(models.TextChoices):
     CLAIMED = "claimed", _("Claimed")
     TRANSFERRED = "transferred", _("Transferred")
     CLOSED = "closed", _("Closed")
+    HANDED_OVER = "handed_over", _("Taken back: no reply")
+    REQUEUED = "requeued", _("Requeued: agent offline")
 
 
 class ActorKind(models.TextChoices):
@@ -194,6 +246,7 @@ class ActorKind(models.TextChoices):
     BOT = "bot", _("Bot / integration")
     DISTRIBUTION = "distribution", _("Automatic distribution")
     PREFERENTIAL_RULE = "preferential_rule", _("Preferential rule")
+    TIME_RULE = "time_rule", _("Time rule")
     SYSTEM = "system", _("System")
 
 

@@ -42,7 +42,11 @@ def message_payload(message: Message) -> dict:
 
 def conversation_payload(conversation: Conversation) -> dict:
     """The conversation object of api.md plus display names and the last activity. Expects
-    contact, team, assignee, preferred_agent and last_message selected."""
+    contact, team, assignee, preferred_agent and last_message selected, and for lists the
+    queue positions attached (``apps.routing.waits.attach_queue_info``: one query for the
+    whole list instead of a few per queued conversation)."""
+    from apps.routing.waits import queue_of  # it builds on this module's ``iso``
+
     return {
         "id": conversation.pk,
         "contact": conversation.contact_id,
@@ -56,6 +60,9 @@ def conversation_payload(conversation: Conversation) -> dict:
         "updated_at": iso(conversation.updated_at),
         "closed_at": iso(conversation.closed_at),
         "last_message": last_message_payload(conversation.last_message),
+        "reserved_until": iso(conversation.reserved_until),
+        "reply_due_at": iso(conversation.reply_due_at),
+        "queue": queue_of(conversation),
         "last_activity_at": iso(conversation.last_activity_at),
         "integration": conversation.integration_id,
         "contact_name": str(conversation.contact),

@@ -9,7 +9,7 @@ history, in their language, so a supervisor reading in Portuguese sees Portugues
 language the system wrote in.
 """
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_noop as N_
 
 from apps.accounts.models import Presence
@@ -95,12 +95,44 @@ SENTENCES: dict[str, str] = {
     "transferred_to_agent": N_("%(actor)s transferred it to %(agent)s."),
     "transferred_to_team": N_("%(actor)s transferred it to team %(team)s."),
     "closed_by": N_("%(actor)s closed it."),
+    # Time rules (docs/time-rules.md). %(limit)s is a number of seconds, read as a duration.
+    "reservation_limit": N_("It waits for them at most %(limit)s."),
+    "auto_rule_busy_no_wait": N_(
+        "Automatic preferential rule on %(source)s: %(agent)s is online but at their limit "
+        "(%(load)s/%(capacity)s) and conversations do not wait for a busy agent: normal "
+        "routing, starred for them."
+    ),
+    "reservation_expired": N_(
+        "%(agent)s did not become free within %(limit)s: released into %(team)s, still "
+        "starred for them."
+    ),
+    "reservation_expired_waiting": N_(
+        "%(agent)s did not become free within %(limit)s: released into Waiting, still "
+        "starred for them."
+    ),
+    "no_reply_handed_over": N_(
+        "%(agent)s did not reply within %(limit)s: taken back into %(team)s, and it will not "
+        "go back to them automatically."
+    ),
+    "offline_requeued": N_(
+        "%(agent)s has been offline for %(limit)s: back into %(team)s for someone online."
+    ),
+    "team_closed_after_hours": N_(
+        "Team %(team)s is closed (it opens %(opens)s): its after-hours team %(after)s takes "
+        "new conversations."
+    ),
+    "team_closed_no_opening": N_(
+        "Team %(team)s is closed with no opening ahead: its after-hours team %(after)s takes "
+        "new conversations."
+    ),
     # Names without a person behind them.
     "the_system": N_("the system"),
 }
 
 # Parameters that carry a stored value whose label is translated when rendered.
 _LABELLED_PARAMS = ("presence",)
+# Parameters that carry a number of seconds, rendered as a duration ("5 minutes").
+_DURATION_PARAMS = ("limit",)
 
 
 def part(code: str, **params) -> Part:
@@ -134,4 +166,27 @@ def _render_param(key: str, value):
         return render_part(value)
     if key in _LABELLED_PARAMS and isinstance(value, str):
         return str(Presence(value).label).lower() if value in Presence.values else value
+    if key in _DURATION_PARAMS and isinstance(value, int | float):
+        return duration(int(value))
     return value
+
+
+def duration(seconds: int) -> str:
+    """A number of seconds as people say it, in the active language: "90 seconds",
+    "5 minutes", "1 hour 30 minutes", "2 days"."""
+    days, rest = divmod(max(int(seconds), 0), 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    if not (days or hours) and minutes < 2 and secs:
+        return ngettext("%(n)d second", "%(n)d seconds", minutes * 60 + secs) % {
+            "n": minutes * 60 + secs
+        }
+    pieces = [
+        ngettext("%(n)d day", "%(n)d days", days) % {"n": days} if days else "",
+        ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours} if hours else "",
+        ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes} if minutes else "",
+        ngettext("%(n)d second", "%(n)d seconds", secs) % {"n": secs} if secs else "",
+    ]
+    return " ".join(p for p in pieces if p) or ngettext(
+        "%(n)d second", "%(n)d seconds", 0
+    ) % {"n": 0}

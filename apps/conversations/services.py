@@ -189,7 +189,8 @@ def post_reply(*, conversation_id: int, author: User, body: str) -> Message:
     if not isinstance(author, User):
         raise NotAllowedToRoute("Only an agent can reply.")
     with transaction.atomic():
-        conversation = Conversation.objects.filter(pk=conversation_id).first()
+        # Locked: a reply and a no-reply handover of the same conversation take turns.
+        conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
         if conversation is None or not selectors.may_see(author, conversation):
             raise ConversationNotFound(
                 f"There is no conversation {conversation_id}, or you cannot see it."
@@ -201,6 +202,7 @@ def post_reply(*, conversation_id: int, author: User, body: str) -> Message:
         )
         if not (is_assignee or author.is_supervisor):
             raise NotAllowedToRoute("Take the conversation (ATENDER) before replying.")
+        routing.reply_sent(conversation=conversation, author_id=author.pk)
         message = _append(conversation, sender_kind=SenderKind.AGENT, author=author, body=body)
         record_reply(conversation, message)  # the channel's webhook, in this transaction
         return message

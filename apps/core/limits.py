@@ -50,3 +50,4 @@ def loads_bounded_json(text):
     if isinstance(value, (dict, list)) and not json_depth_within(value):
         raise JsonTooDeep(JSON_TOO_DEEP)
     return value
+MAX_WAIT_SECONDS = 30 * 24 * 3600  # any time rule's seconds (a wait, a reply, an absence)

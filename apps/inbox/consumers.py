@@ -248,6 +248,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
                 await self.send_json(
                     realtime.message_created_event(item["conversation"], item["message"])
                 )
+        for handover in event.get("handovers", ()):
+            if self._first_time(("h", handover["conversation"], handover["at"])):
+                await self.send_json(realtime.handed_over_event(handover))
         if "presence" in event:
             await self.send_json(realtime.presence_changed_event(event["presence"]))
         if "agents" in event and self._first_time((flush, "agents")):

@@ -34,7 +34,8 @@ from apps.conversations.events import ConversationsChanged, MessageCreated
 from apps.conversations.models import Conversation, Message, Status
 from apps.conversations.payloads import conversation_payload, message_payload
 from apps.inbox import groups
-from apps.routing.events import PresenceChanged
+from apps.routing.events import HandedOver, Handover, PresenceChanged
+from apps.routing.waits import attach_queue_info
 from apps.teams.events import MembershipsChanged
 from apps.teams.models import Team
 
@@ -82,6 +83,12 @@ def presence_changed_event(status: str) -> dict:
 def agents_updated_event(agents: list[dict]) -> dict:
     """Supervisors only: agents whose presence or load changed."""
     return {"type": "agents.updated", "agents": agents}
+
+
+def handed_over_event(handover: dict) -> dict:
+    """To the agent a conversation was taken from because they did not reply in time
+    (routing.md 8.2): which one, with whom, where it went and after how long."""
+    return {"type": "conversation.handed_over", **handover}
 
 
 def pong_event() -> dict:
@@ -217,7 +224,21 @@ def entries_for(announcement) -> list[dict]:
         return [{"presence": announcement.agent_id, "loads": [announcement.agent_id]}]
     if isinstance(announcement, MembershipsChanged):
         return [{"regroup": agent_id} for agent_id in announcement.agent_ids]
+    if isinstance(announcement, HandedOver):
+        return [{"handover": handover_payload(h)} for h in announcement.handovers]
     return []
+
+
+def handover_payload(handover: Handover) -> dict:
+    return {
+        "conversation": handover.conversation_id,
+        "agent": handover.agent_id,
+        "contact_name": handover.contact_name,
+        "team": handover.team_id,
+        "team_name": handover.team_name,
+        "reply_seconds": handover.reply_seconds,
+        "at": handover.at,
+    }
 
 
 def on_announcement(announcement) -> None:
@@ -341,9 +362,13 @@ def build_batches(entries: list[dict]) -> dict[str, dict]:
     load_ids: set[int] = set()
     presence_ids: set[int] = set()
     regroup_ids: set[int] = set()
+    handovers: list[dict] = []
     for entry in entries:
         if "regroup" in entry:
             regroup_ids.add(entry["regroup"])
+            continue
+        if "handover" in entry:
+            handovers.append(entry["handover"])
             continue
         if "message" in entry:
             message_groups[entry["message"]].update(entry["groups"])
@@ -366,14 +391,20 @@ def build_batches(entries: list[dict]) -> dict[str, dict]:
         return batches[group]
 
     supervisors = groups.supervisors_group()
+    for handover in handovers:
+        batch(groups.agent_group(handover["agent"])).setdefault("handovers", []).append(handover)
     for agent_id in regroup_ids:
         # Their teams changed: each connection joins and leaves groups and recounts.
         batch(groups.agent_group(agent_id))["regroup"] = True
 
     if conversation_groups:
-        for conversation in Conversation.objects.filter(
-            pk__in=list(conversation_groups)
-        ).select_related("contact", "team", "assignee", "preferred_agent", "last_message"):
+        changed = list(
+            Conversation.objects.filter(pk__in=list(conversation_groups)).select_related(
+                "contact", "team", "assignee", "preferred_agent", "last_message"
+            )
+        )
+        attach_queue_info(changed)
+        for conversation in changed:
             payload = conversation_payload(conversation)
             for group in conversation_groups[conversation.pk] | {supervisors}:
                 batch(group).setdefault("conversations", []).append(payload)

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from mptt.admin import DraggableMPTTAdmin
 
 from apps.accounts.models import User
+from apps.core.forms import SecondsField
 from apps.organizations.models import Contact, Organization, PreferentialRule
 
 
@@ -41,9 +42,14 @@ class ContactAdmin(admin.ModelAdmin):
 class PreferentialRuleForm(forms.ModelForm):
     """Says in words what is wrong with a target, before the database constraints would."""
 
+    max_wait_seconds = SecondsField(
+        minimum=0, label=_("longest wait while busy (seconds)"),
+        help_text=PreferentialRule._meta.get_field("max_wait_seconds").help_text,
+    )
+
     class Meta:
         model = PreferentialRule
-        fields = ("organization", "contact", "agent", "type", "active")
+        fields = ("organization", "contact", "agent", "type", "active", "max_wait_seconds")
         help_texts = {
             "organization": _(
                 "The rule covers this organization, its departments and child companies "
@@ -114,7 +120,7 @@ class PreferentialRuleAdmin(admin.ModelAdmin):
     autocomplete_fields = ("organization", "contact", "agent")
     fieldsets = (
         (_("Target: an organization or one contact"), {"fields": ("organization", "contact")}),
-        (_("Preferred agent"), {"fields": ("agent", "type", "active")}),
+        (_("Preferred agent"), {"fields": ("agent", "type", "active", "max_wait_seconds")}),
     )
 
     @admin.display(description=_("target"))

@@ -1,10 +1,11 @@
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from mptt.models import MPTTModel, TreeForeignKey
 
-from apps.core.limits import MAX_TEXT_LENGTH
+from apps.core.limits import MAX_TEXT_LENGTH, MAX_WAIT_SECONDS
 
 
 class OrganizationKind(models.TextChoices):
@@ -83,6 +84,17 @@ class PreferentialRule(models.Model):
     )
     type = models.CharField(_("type"), max_length=8, choices=RuleType.choices)
     active = models.BooleanField(_("active"), default=True)
+    max_wait_seconds = models.PositiveIntegerField(
+        _("longest wait while busy (seconds)"), null=True, blank=True,
+        validators=[
+            MaxValueValidator(MAX_WAIT_SECONDS, _("At most %(limit_value)s seconds (30 days).")),
+        ],
+        help_text=_(
+            "Automatic rules: how long a conversation waits reserved for the agent while they "
+            "are busy; then it goes to its team, still starred. 0: it does not wait. Empty: "
+            "the routing settings' limit."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

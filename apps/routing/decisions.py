@@ -109,14 +109,17 @@ def plan_backlog(
     *,
     by_capacity: bool,
     now: datetime,
+    passed_over: dict[int, int] | None = None,
 ) -> list[BacklogAssignment]:
     """Assign a queue oldest first. ``backlog`` is [(conversation_id, preferred_agent_id)].
 
     By capacity: each goes to the member with the most free capacity (the starred agent first
     if they have room), never above a limit. Otherwise by rotation: least recently assigned
     next, load ignored. A heap keeps it O(n log m), so a 10,000-conversation backlog plans
-    in milliseconds.
+    in milliseconds. ``passed_over`` maps a conversation to the agent it must not go to (it
+    was taken back from them for not replying); it waits if nobody else can take it.
     """
+    passed_over = passed_over or {}
     by_id = {c.agent_id: c for c in candidates}
     version = dict.fromkeys(by_id, 0)
 
@@ -130,22 +133,32 @@ def plan_backlog(
     heapq.heapify(heap)
     plan: list[BacklogAssignment] = []
     for tick, (conversation_id, preferred_id) in enumerate(backlog, start=1):
+        excluded = passed_over.get(conversation_id)
         preferred = by_id.get(preferred_id) if preferred_id else None
-        if preferred is not None and preferred.free > 0:
+        if preferred is not None and preferred.free > 0 and preferred.agent_id != excluded:
             chosen = preferred
             reason = part(
                 "backlog_preferred", agent=chosen.name, load=chosen.load,
                 capacity=chosen.capacity,
             )
         else:
-            chosen = None
+            chosen, aside = None, None
             while heap:
-                _key, entry_version, agent_id = heapq.heappop(heap)
-                if entry_version == version[agent_id]:
-                    chosen = by_id[agent_id]
-                    break
-            if chosen is None:
+                entry = heapq.heappop(heap)
+                _key, entry_version, agent_id = entry
+                if entry_version != version[agent_id]:
+                    continue
+                if agent_id == excluded:
+                    aside = entry  # still eligible for the next conversations
+                    continue
+                chosen = by_id[agent_id]
                 break
+            if aside is not None:
+                heapq.heappush(heap, aside)
+            if chosen is None:
+                if aside is None:
+                    break  # nobody can take anything more
+                continue  # only the agent it was taken from has room: it waits
             if by_capacity:
                 reason = part(
                     "backlog_by_capacity", online=len(candidates), agent=chosen.name,

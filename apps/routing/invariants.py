@@ -4,7 +4,11 @@ One checker for the tests and for ``manage.py check_invariants``. It returns the
 violations as sentences; an empty list means everything holds.
 """
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db.models import Count, F, Q
+from django.utils import timezone
 
 from apps.accounts.models import Presence, User
 from apps.conversations.models import Conversation, ConversationEvent, EventKind, Status
@@ -14,7 +18,13 @@ from apps.teams.models import DistributionMode, Membership, Team
 ASSIGNING_EVENTS = (EventKind.ASSIGNED, EventKind.CLAIMED, EventKind.TRANSFERRED)
 
 
-def check_invariants(*, check_counts_for: int = 200) -> list[str]:
+def check_invariants(
+    *, check_counts_for: int = 200, deadline_grace_seconds: float | None = None
+) -> list[str]:
+    """``deadline_grace_seconds``: how late a time rule may be acted on before it counts
+    as missed (default: three sweep periods)."""
+    if deadline_grace_seconds is None:
+        deadline_grace_seconds = 3 * settings.DISTRIBUTION_SWEEP_SECONDS
     problems: list[str] = []
     problems += _one_place_each()
     problems += _loads_match_and_within_limits()
@@ -22,6 +32,7 @@ def check_invariants(*, check_counts_for: int = 200) -> list[str]:
     problems += _history_chains()
     problems += _capacity_teams_drained()
     problems += _counts_match(limit=check_counts_for)
+    problems += _deadlines_kept(grace_seconds=deadline_grace_seconds)
     return problems
 
 
@@ -106,12 +117,49 @@ def _capacity_teams_drained() -> list[str]:
         idle = Membership.objects.filter(
             team=team, agent__presence=Presence.ONLINE, agent__is_active=True,
         ).filter(agent__open_count__lt=F("agent__capacity"))
-        names = list(idle.values_list("agent__username", flat=True))
+        # A conversation taken back from an agent for not replying may wait while only
+        # that agent has room (routing.md 8.2: never back to them automatically).
+        queued = Conversation.objects.filter(team=team, status=Status.QUEUED)
+        names = [
+            username
+            for agent_id, username in idle.values_list("agent_id", "agent__username")
+            if queued.exclude(handed_over_from_id=agent_id).exists()
+        ]
         if names:
             problems.append(
                 f"team {team.name} has {team.queued} queued while {', '.join(names)} "
                 f"have free capacity"
             )
+    return problems
+
+
+def _deadlines_kept(*, grace_seconds: float) -> list[str]:
+    """Section 8: no time rule's deadline is left long past due (a worker acts on it within
+    seconds, the sweep within its period)."""
+    cutoff = timezone.now() - timedelta(seconds=grace_seconds)
+    problems = [
+        f"conversation {pk}'s reservation ended at {at.isoformat()} and it is still reserved"
+        for pk, at in Conversation.objects.filter(
+            status=Status.RESERVED, reserved_until__lt=cutoff
+        ).values_list("pk", "reserved_until")
+    ]
+    problems += [
+        f"conversation {pk} had a reply due at {at.isoformat()} and was not handed over"
+        for pk, at in Conversation.objects.filter(
+            status=Status.ASSIGNED, reply_due_at__lt=cutoff
+        ).values_list("pk", "reply_due_at")
+    ]
+    for team_id, name, seconds in Team.objects.filter(
+        offline_requeue_seconds__isnull=False
+    ).values_list("pk", "name", "offline_requeue_seconds"):
+        stuck = Conversation.objects.filter(
+            team_id=team_id, status=Status.ASSIGNED, assignee__presence=Presence.OFFLINE,
+            assignee__offline_since__lt=cutoff - timedelta(seconds=seconds),
+        ).values_list("pk", flat=True)
+        problems += [
+            f"conversation {pk} stays with an agent offline longer than team {name} allows"
+            for pk in stuck
+        ]
     return problems
 
 

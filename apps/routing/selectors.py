@@ -125,6 +125,12 @@ def conversation_list_for(user) -> QuerySet[Conversation]:
     )
 
 
+def conversation_for_queue(principal, pk: int) -> Conversation | None:
+    """The conversation whose place in the queue ``principal`` asks about, if they may see
+    it (an integration: one it opened), else None. One query."""
+    return conversations_visible_to(principal).select_related("team").filter(pk=pk).first()
+
+
 def may_see(user, conversation: Conversation, *, team_ids: list[int] | None = None) -> bool:
     """Whether ``user`` may see ``conversation`` (their teams are read only if it matters)."""
     return visibility.may_see(

@@ -35,11 +35,19 @@ def distribute_team(team_id: int) -> int:
     return services.distribute_team_backlog(team_id=team_id)
 
 
+@shared_task(name="apps.routing.tasks.act_on_deadlines", **TASK_OPTIONS)
+def act_on_deadlines(kind: str) -> int:
+    """Woken at a time rule's deadline: act on whatever of that kind is due by now."""
+    return services.act_on_due(kind=kind)
+
+
 @shared_task(name="apps.routing.tasks.sweep", **TASK_OPTIONS)
 def sweep() -> dict:
-    """The periodic safety net (celery beat): stale presence, reservations, capacity queues."""
+    """The periodic safety net (celery beat): stale presence, the time rules' deadlines a
+    lost wake-up missed (and the next wake-ups), reservations, capacity queues."""
     swept = services.sweep_stale_presence(timeout_seconds=settings.PRESENCE_TIMEOUT)
+    deadlines = services.sweep_deadlines()
     assigned = services.sweep_routing()
     services.record_sweep_run()
-    return {"presence_swept": swept, "assigned": assigned}
+    return {"presence_swept": swept, "deadlines": deadlines, "assigned": assigned}
 

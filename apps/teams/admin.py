@@ -1,12 +1,15 @@
+from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from apps.teams.models import Membership, RoutingSettings, Team
-from apps.teams.services import team_members_changed
+from apps.core.forms import SecondsField
+from apps.teams.hours import clock, is_time_zone, parse_clock
+from apps.teams.models import ClosedDate, Membership, OpeningHours, RoutingSettings, Team
+from apps.teams.services import team_members_changed, time_rules_changed
 
 
 class MembershipInline(admin.TabularInline):
@@ -19,12 +22,150 @@ class MembershipInline(admin.TabularInline):
     verbose_name_plural = _("members")
 
 
+class ClockField(forms.Field):
+    """A time of day as HH:MM, kept as minutes after midnight (24:00 only as a closing
+    time)."""
+
+    def __init__(self, *, end_of_day: bool = False, **kwargs):
+        self.end_of_day = end_of_day
+        kwargs.setdefault("widget", forms.TextInput(
+            attrs={"size": 5, "maxlength": 5, "placeholder": "08:00"}
+        ))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        return clock(value) if isinstance(value, int) else value
+
+    def to_python(self, value):
+        value = value.strip() if isinstance(value, str) else value
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_clock(value, end_of_day=self.end_of_day)
+        except ValueError as error:
+            raise ValidationError(str(error), code="invalid_time") from error
+
+
+class OpeningHoursForm(forms.ModelForm):
+    opens = ClockField(label=_("opens"))
+    closes = ClockField(label=_("closes"), end_of_day=True,
+                        help_text=_("24:00 for the end of the day."))
+
+    class Meta:
+        model = OpeningHours
+        fields = ("weekday", "opens", "closes")
+
+    def clean(self):
+        cleaned = super().clean()
+        opens, closes = cleaned.get("opens"), cleaned.get("closes")
+        if opens is not None and closes is not None and closes <= opens:
+            self.add_error(
+                "closes",
+                _(
+                    "It closes before it opens: the closing time must be after the opening "
+                    "time. For a shift past midnight close at 24:00 and add the rest on the "
+                    "next day from 00:00."
+                ),
+            )
+        return cleaned
+
+
+class OpeningHoursFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        spans = []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if data.get("DELETE") or not {"weekday", "opens", "closes"} <= set(data):
+                continue
+            if None in (data["opens"], data["closes"]) or data["closes"] <= data["opens"]:
+                continue
+            for weekday, opens, closes in spans:
+                if weekday == data["weekday"] and data["opens"] < closes and opens < data["closes"]:
+                    raise ValidationError(
+                        _("Two opening hours of %(day)s overlap (%(a)s and %(b)s): merge them "
+                          "into one.")
+                        % {
+                            "day": form.instance.get_weekday_display()
+                            if form.instance.weekday is not None else data["weekday"],
+                            "a": f"{clock(opens)}-{clock(closes)}",
+                            "b": f"{clock(data['opens'])}-{clock(data['closes'])}",
+                        }
+                    )
+            spans.append((data["weekday"], data["opens"], data["closes"]))
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    form = OpeningHoursForm
+    formset = OpeningHoursFormSet
+    extra = 0
+    verbose_name = _("opening hours")
+    verbose_name_plural = _(
+        "opening hours (in the team's time zone; none: always open except closed dates)"
+    )
+
+
+class ClosedDateInline(admin.TabularInline):
+    model = ClosedDate
+    extra = 0
+    verbose_name_plural = _("closed dates (holidays: closed all day whatever the hours say)")
+
+
+class TeamForm(forms.ModelForm):
+    first_reply_seconds = SecondsField(
+        minimum=1, label=_("first reply within (seconds)"),
+        help_text=Team._meta.get_field("first_reply_seconds").help_text,
+    )
+    offline_requeue_seconds = SecondsField(
+        minimum=1, label=_("requeue after offline (seconds)"),
+        help_text=Team._meta.get_field("offline_requeue_seconds").help_text,
+    )
+
+    class Meta:
+        model = Team
+        fields = ("name", "distribution_mode", "first_reply_seconds", "offline_requeue_seconds",
+                  "timezone", "after_hours_team")
+
+    def clean_timezone(self):
+        value = (self.cleaned_data.get("timezone") or "").strip()
+        if not is_time_zone(value):
+            raise ValidationError(
+                _("“%(value)s” is not a time zone. Use an IANA name such as "
+                  "America/Sao_Paulo or Europe/Lisbon."),
+                params={"value": value},
+            )
+        return value
+
+    def clean_after_hours_team(self):
+        team = self.cleaned_data.get("after_hours_team")
+        if team is not None and self.instance.pk and team.pk == self.instance.pk:
+            raise ValidationError(_("A team cannot be its own after-hours team."))
+        return team
+
+
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ("name", "distribution_mode", "member_count")
+    form = TeamForm
+    list_display = ("name", "distribution_mode", "member_count", "first_reply_seconds",
+                    "offline_requeue_seconds", "timezone")
     list_filter = ("distribution_mode",)
     search_fields = ("name",)
-    inlines = (MembershipInline,)
+    autocomplete_fields = ("after_hours_team",)
+    inlines = (MembershipInline, OpeningHoursInline, ClosedDateInline)
+    fieldsets = (
+        (None, {"fields": ("name", "distribution_mode")}),
+        (_("Time rules"), {"fields": ("first_reply_seconds", "offline_requeue_seconds")}),
+        (_("Business hours"), {"fields": ("timezone", "after_hours_team")}),
+    )
+
+    def save_model(self, request, obj, form, change):
+        before = {
+            field: form.initial.get(field) if change else None
+            for field in ("first_reply_seconds", "offline_requeue_seconds")
+        }
+        super().save_model(request, obj, form, change)
+        time_rules_changed(team=obj, before=before)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_members=Count("memberships"))
@@ -45,8 +186,15 @@ class TeamAdmin(admin.ModelAdmin):
 class RoutingSettingsAdmin(admin.ModelAdmin):
     """One page: the routing settings row always exists and is edited in place."""
 
-    fields = ("default_team",)
+    fields = ("default_team", "preferred_max_wait_seconds")
     autocomplete_fields = ("default_team",)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "preferred_max_wait_seconds":
+            return SecondsField(
+                minimum=0, label=db_field.verbose_name, help_text=db_field.help_text
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_or_change_permission(request):

@@ -2,42 +2,109 @@
 follows (open inboxes follow the team's group; a ``capacity`` team's queue is distributed
 by a worker after commit)."""
 
+from datetime import date
+
 from django.db import transaction
 
 from apps.core.announce import announce
 from apps.core.errors import InvalidInput
 from apps.core.queue import enqueue_on_commit
-from apps.routing.tasks import distribute_team
+from apps.routing.services import first_reply_rule_off
+from apps.routing.services.time_rules import DeadlineKind
+from apps.routing.tasks import act_on_deadlines, distribute_team
 from apps.teams.events import MembershipsChanged
-from apps.teams.models import DistributionMode, Membership, Team
+from apps.teams.hours import is_time_zone
+from apps.teams.models import ClosedDate, DistributionMode, Membership, OpeningHours, Team
 
-TEAM_FIELDS = ("name", "distribution_mode")
+TEAM_FIELDS = (
+    "name", "distribution_mode", "first_reply_seconds", "offline_requeue_seconds", "timezone",
+    "after_hours_team",
+)
+Hours = list[tuple[int, int, int]]  # (weekday, opens, closes), minutes after midnight
 
 
 def create_team(*, name: str, distribution_mode: str = DistributionMode.MANUAL,
-                member_ids: set[int] | None = None) -> Team:
+                member_ids: set[int] | None = None, business_hours: Hours | None = None,
+                closed_dates: list[date] | None = None, **time_rules) -> Team:
+    unknown = set(time_rules) - set(TEAM_FIELDS)
+    if unknown:
+        raise InvalidInput(f"Teams have no field {', '.join(sorted(unknown))}.")
     with transaction.atomic():
-        team = Team.objects.create(name=name, distribution_mode=distribution_mode)
+        team = Team.objects.create(name=name, distribution_mode=distribution_mode, **time_rules)
+        _check_time_rules(team)
         set_team_members(team=team, agent_ids=set(member_ids or ()))
+        if business_hours is not None:
+            set_business_hours(team=team, hours=business_hours)
+        if closed_dates is not None:
+            set_closed_dates(team=team, dates=closed_dates)
     return team
 
 
-def update_team(*, team: Team, member_ids: set[int] | None = None, **changes) -> Team:
-    """Change a team's fields (``name``, ``distribution_mode``) and, when given, make its
-    members exactly ``member_ids``."""
+def update_team(*, team: Team, member_ids: set[int] | None = None,
+                business_hours: Hours | None = None, closed_dates: list[date] | None = None,
+                **changes) -> Team:
+    """Change a team's fields (``TEAM_FIELDS``) and, when given, make its members exactly
+    ``member_ids`` and its opening hours and closed dates exactly those given. Time rules
+    changed take effect as docs/time-rules.md says (``time_rules_changed``)."""
     unknown = set(changes) - set(TEAM_FIELDS)
     if unknown:
         raise InvalidInput(f"Teams have no field {', '.join(sorted(unknown))}.")
     with transaction.atomic():
+        before = {field: getattr(team, field) for field in ("first_reply_seconds",
+                                                            "offline_requeue_seconds")}
         for field, value in changes.items():
             setattr(team, field, value)
+        _check_time_rules(team)
         if changes:
             team.save(update_fields=list(changes))
         if member_ids is not None:
             set_team_members(team=team, agent_ids=set(member_ids))
         elif "distribution_mode" in changes:
             team_members_changed(team=team, agent_ids=set())
+        if business_hours is not None:
+            set_business_hours(team=team, hours=business_hours)
+        if closed_dates is not None:
+            set_closed_dates(team=team, dates=closed_dates)
+        time_rules_changed(team=team, before=before)
     return team
+
+
+def _check_time_rules(team: Team) -> None:
+    if not is_time_zone(team.timezone):
+        raise InvalidInput(
+            f"“{team.timezone}” is not a time zone. Use an IANA name such as "
+            f"America/Sao_Paulo.", field="timezone",
+        )
+    if team.pk and team.after_hours_team_id == team.pk:
+        raise InvalidInput("A team cannot be its own after-hours team.", field="after_hours_team")
+
+
+def set_business_hours(*, team: Team, hours: Hours) -> None:
+    """Make the team's weekly opening hours exactly ``hours`` (validated by the caller:
+    each closes after it opens, none overlaps another of its day)."""
+    OpeningHours.objects.filter(team=team).delete()
+    OpeningHours.objects.bulk_create(
+        OpeningHours(team=team, weekday=weekday, opens=opens, closes=closes)
+        for weekday, opens, closes in sorted(set(hours))
+    )
+
+
+def set_closed_dates(*, team: Team, dates: list[date]) -> None:
+    ClosedDate.objects.filter(team=team).delete()
+    ClosedDate.objects.bulk_create(ClosedDate(team=team, date=day) for day in sorted(set(dates)))
+
+
+def time_rules_changed(*, team: Team, before: dict) -> None:
+    """After the admin or the API changed a team's time rules: switching the first-reply
+    rule off cancels pending handovers (a new limit leaves the deadlines already set as
+    they are); a changed offline limit applies at once, counted from when each agent went
+    offline, so a worker looks at it after commit."""
+    if before.get("first_reply_seconds") and not team.first_reply_seconds:
+        first_reply_rule_off(team_id=team.pk)
+    if team.offline_requeue_seconds and (
+        before.get("offline_requeue_seconds") != team.offline_requeue_seconds
+    ):
+        enqueue_on_commit(act_on_deadlines, DeadlineKind.OFFLINE.value)
 
 
 def set_team_members(*, team: Team, agent_ids: set[int]) -> None:

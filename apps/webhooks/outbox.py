@@ -26,6 +26,7 @@ from apps.conversations.models import (
     Status,
 )
 from apps.conversations.payloads import conversation_payload, iso, message_payload
+from apps.routing.waits import attach_queue_info
 from apps.webhooks import dispatch
 from apps.webhooks.models import Delivery, EventType
 
@@ -96,6 +97,7 @@ def record_history(events: list[ConversationEvent]) -> int:
     if not typed:
         return 0
     owned = {c.pk: c for c in deliverable_conversations({e.conversation_id for e, _ in typed})}
+    attach_queue_info(list(owned.values()))  # queue places for the batch in one query
     rows = []
     for event, type_ in typed:
         conversation = owned.get(event.conversation_id)

@@ -116,6 +116,9 @@ ENDPOINTS = [
      {**PEOPLE, "agent": 204, "supervisor": 204, "admin": 204}),
     ("ws ticket", "post", lambda w: "ws-ticket", None,
      {**PEOPLE, "agent": 201, "supervisor": 201, "admin": 201}),
+    # An integration reads the queue only of conversations it opened (not this one).
+    ("queue", "get", lambda w: f"conversations/{w.waiting.pk}/queue", None,
+     {**PEOPLE, "integration": 404}),
 ]
 # Allowed, yet nothing in the database changes: a ticket lives in the cache for 30 s.
 CACHE_ONLY = {"ws ticket"}

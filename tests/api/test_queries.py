@@ -51,10 +51,12 @@ class Ids:
 LISTS = [
     # (path(world), role, queries): authentication (token + user: 1) and heartbeat (0, it is
     # fresh), then the list's own queries.
-    (lambda w: "conversations/", "agent", 3),  # count, page (visibility is a subquery)
-    (lambda w: "conversations/", "supervisor", 3),
+    # count, page (visibility is a subquery), then for the page's queued and waiting ones:
+    # positions (one window query), the teams' online room and recent pace
+    (lambda w: "conversations/", "agent", 6),
+    (lambda w: "conversations/", "supervisor", 6),
     (lambda w: "agents/", "agent", 2),
-    (lambda w: "teams/", "agent", 3),  # teams, memberships
+    (lambda w: "teams/", "agent", 5),  # teams, memberships, opening hours, closed dates
     (lambda w: "organizations/", "agent", 2),
     (lambda w: "contacts/", "admin", 2),
     (lambda w: "contacts/", "integration", 2),  # integration token: one query

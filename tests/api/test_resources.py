@@ -168,10 +168,11 @@ def test_rules_validate_targets(world):
 
 def test_routing_settings_and_inbound_use_the_default_team(world):
     admin = world.client("admin")
-    assert admin.get(f"{V1}routing-settings").json() == {"default_team": None}
+    assert admin.get(f"{V1}routing-settings").json() == {
+        "default_team": None, "preferred_max_wait_seconds": 300}
     admin.put(f"{V1}routing-settings", {"default_team": world.team.pk}, format="json")
     assert world.client("agent").get(f"{V1}routing-settings").json() == {
-        "default_team": world.team.pk}
+        "default_team": world.team.pk, "preferred_max_wait_seconds": 300}
     org = OrganizationFactory()
     response = world.client("integration").post(f"{V1}inbound", {
         "contact": {"external_id": "tg:42", "name": "Zé", "email": "ze@example.com",

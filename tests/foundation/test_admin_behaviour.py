@@ -254,6 +254,11 @@ def test_revoke_action_revokes_tokens(admin_client):
 # --------------------------------------------------------------------------- teams, conversations
 
 
+def empty_inline(prefix: str) -> dict:
+    return {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0",
+            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
+
+
 def test_adding_an_online_member_to_a_capacity_team_drains_its_queue(
     admin_client, django_capture_on_commit_callbacks
 ):
@@ -265,9 +270,11 @@ def test_adding_an_online_member_to_a_capacity_team_drains_its_queue(
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(url, {
             "name": team.name, "distribution_mode": DistributionMode.CAPACITY,
+            "timezone": "UTC",
             "memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "0",
             "memberships-MIN_NUM_FORMS": "0", "memberships-MAX_NUM_FORMS": "1000",
             "memberships-0-agent": agent.pk, "memberships-0-team": team.pk,
+            **empty_inline("opening_hours"), **empty_inline("closed_dates"),
         })
     assert response.status_code == 302
     assert Membership.objects.filter(team=team, agent=agent).exists()

@@ -6,6 +6,7 @@ from apps.conversations.models import Conversation, Message
 from apps.conversations.services import receive_inbound_message
 from apps.inbox import realtime
 from apps.routing import selectors
+from apps.routing.waits import attach_queue_info
 from tests.factories import AgentFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +32,7 @@ def test_conversation_updated_shape(django_assert_num_queries):
     loaded = Conversation.objects.select_related(
         "contact", "team", "assignee", "preferred_agent", "last_message"
     ).get(pk=conversation.pk)
+    attach_queue_info([loaded])  # as lists and flushes do, for all their rows at once
     with django_assert_num_queries(0):
         event = realtime.conversation_updated_event(realtime.conversation_payload(loaded))
     assert set(event) == {"type", "conversation"}
@@ -100,8 +102,9 @@ def test_a_flush_is_a_fixed_number_of_queries(
         with django_capture_on_commit_callbacks(execute=True):
             receive_inbound_message(external_id=f"q{n}", body="x", team=teams[n % 3])
     entries = store.take()
-    # conversations, messages, the counts aggregate, team names, agent rows
-    with django_assert_num_queries(4):
+    # conversations, their queue positions and their teams' room and pace, messages, the
+    # counts aggregate, team names, agent rows
+    with django_assert_num_queries(7):
         batches = realtime.build_batches(entries)
     team_part = batches[f"inbox.team.{teams[0].pk}"]["counts"]["teams"]
     assert team_part == [{"id": teams[0].pk, "name": teams[0].name, "queued": 10}]

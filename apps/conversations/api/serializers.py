@@ -48,8 +48,23 @@ class MessageSerializer(LastMessageSerializer):
         return message_payload(message)
 
 
+class QueuePositionSerializer(Serializer):
+    """Where a queued or waiting conversation stands: ``position`` 1 is next (oldest first;
+    a conversation starred for an online member of its team is in that agent's own line);
+    ``estimated_wait_seconds`` is null in Waiting and while no member of the team is
+    online."""
+
+    position = serializers.IntegerField(min_value=1)
+    estimated_wait_seconds = serializers.IntegerField(min_value=0, allow_null=True)
+
+
 class ConversationSerializer(Serializer):
-    """The conversation object of api.md, plus display names (``*_name``) and times."""
+    """The conversation object of api.md, plus display names (``*_name``) and times.
+    ``reserved_until``: when a conversation reserved for its busy preferred agent goes to
+    its team (null: no limit, or not reserved). ``reply_due_at``: when an automatic
+    assignment is handed over to another agent unless the assignee replies first (null:
+    no such rule, a person chose the agent, or they replied). ``queue``: for ``queued``
+    and ``waiting`` conversations only."""
 
     id = serializers.IntegerField()
     contact = serializers.IntegerField(source="contact_id")
@@ -72,9 +87,31 @@ class ConversationSerializer(Serializer):
     team_name = serializers.CharField(allow_null=True)
     assignee_name = serializers.CharField(allow_null=True)
     preferred_agent_name = serializers.CharField(allow_null=True)
+    reserved_until = serializers.DateTimeField(allow_null=True)
+    reply_due_at = serializers.DateTimeField(allow_null=True)
+    queue = QueuePositionSerializer(allow_null=True)
 
     def to_representation(self, conversation):
         return conversation_payload(conversation)
+
+
+class InboundAnswerSerializer(ConversationSerializer):
+    """The conversation, plus what the channel tells the customer: whether its team is open
+    now and, when it is closed, when it opens next (null when open or with no team)."""
+
+    team_open = serializers.BooleanField()
+    team_opens_at = serializers.DateTimeField(allow_null=True)
+
+
+class QueueAnswerSerializer(Serializer):
+    """What a bot tells a customer who asks where they stand."""
+
+    status = serializers.ChoiceField(choices=Status.choices)
+    position = serializers.IntegerField(allow_null=True)
+    estimated_wait_seconds = serializers.IntegerField(allow_null=True)
+    team_open = serializers.BooleanField()
+    team_opens_at = serializers.DateTimeField(allow_null=True)
+    reserved_until = serializers.DateTimeField(allow_null=True)
 
 
 class ConversationFilterSerializer(serializers.Serializer):

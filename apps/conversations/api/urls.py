@@ -16,4 +16,5 @@ urlpatterns = [
     path(
         "conversations/<id:pk>/events", views.EventsView.as_view(), name="api-conversation-events"
     ),
+    path("conversations/<id:pk>/queue", views.QueueView.as_view(), name="api-conversation-queue"),
 ]

@@ -11,12 +11,14 @@ from apps.conversations.api.serializers import (
     ConversationSerializer,
     EventSerializer,
     HistoryBoundsSerializer,
+    InboundAnswerSerializer,
     InboundSerializer,
     MessageSerializer,
+    QueueAnswerSerializer,
     ReplySerializer,
 )
 from apps.core.api import ApiView, ApiViewMixin, error
-from apps.routing import selectors
+from apps.routing import selectors, waits
 
 
 class ConversationPagination(PageNumberPagination):
@@ -68,6 +70,11 @@ class ConversationListView(ApiViewMixin, generics.ListAPIView):
             if name in wanted:
                 rows = rows.filter(**{f"{name}_id": wanted[name]})
         return rows.order_by("-last_activity_at", "-id")
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        waits.attach_queue_info(page)  # positions and estimates for the page at once
+        return page
 
 
 class ConversationDetailView(ApiView):
@@ -138,7 +145,7 @@ class InboundView(ApiView):
 
     @extend_schema(
         request=InboundSerializer,
-        responses={201: ConversationSerializer, 200: ConversationSerializer},
+        responses={201: InboundAnswerSerializer, 200: InboundAnswerSerializer},
     )
     def post(self, request):
         serializer = InboundSerializer(data=request.data)
@@ -156,6 +163,23 @@ class InboundView(ApiView):
             message_id=data.get("message_id"),
         )
         return Response(
-            ConversationSerializer(conversation).data,
+            {**ConversationSerializer(conversation).data,
+             **waits.team_open_fields(conversation.team)},
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+
+class QueueView(ApiView):
+    """Where the conversation stands, for a bot to tell the customer: status, position (1 is
+    next), estimated wait in seconds (null in Waiting or while nobody in the team is
+    online), whether its team is open and when it opens next. Integrations may read it for
+    the conversations they opened through ``inbound``, people for those they may see."""
+
+    permission_classes = [ReadPersonOrIntegration]
+
+    @extend_schema(responses={200: QueueAnswerSerializer})
+    def get(self, request, pk):
+        conversation = selectors.conversation_for_queue(request.user, pk)
+        if conversation is None:
+            raise NotFound("There is no such conversation, or you cannot see it.")
+        return Response(waits.queue_answer(conversation))

@@ -4,7 +4,7 @@ from rest_framework import serializers
 from apps.accounts.models import User
 from apps.core.api import IdRelatedField, ModelSerializer
 from apps.core.errors import InvalidInput
-from apps.core.limits import MAX_TEXT_LENGTH
+from apps.core.limits import MAX_TEXT_LENGTH, MAX_WAIT_SECONDS
 from apps.organizations.models import (
     Contact,
     Organization,
@@ -98,11 +98,22 @@ class RuleSerializer(ModelSerializer):
     agent = IdRelatedField(queryset=User.objects.all())
     type = serializers.ChoiceField(choices=RuleType.choices)
     active = serializers.BooleanField(required=False, default=True)
+    max_wait_seconds = serializers.IntegerField(
+        min_value=0, max_value=MAX_WAIT_SECONDS, allow_null=True, required=False,
+        error_messages={
+            "min_value": "A wait cannot be negative: give 0 (no wait) or more seconds, or "
+                         "null for the routing settings' limit.",
+            "max_value": f"At most {MAX_WAIT_SECONDS} seconds (30 days).",
+        },
+        help_text="Automatic rules: seconds a conversation waits reserved for the busy "
+                  "agent, then it goes to its team, still starred (0: no wait; null: the "
+                  "routing settings' `preferred_max_wait_seconds`).",
+    )
 
     class Meta:
         model = PreferentialRule
-        fields = ["id", "organization", "contact", "agent", "type", "active", "created_at",
-                  "updated_at"]
+        fields = ["id", "organization", "contact", "agent", "type", "active",
+                  "max_wait_seconds", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
         validators = []  # the one-active-rule constraints are checked in validate()
 

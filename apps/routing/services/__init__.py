@@ -10,6 +10,9 @@ Modules, by what they change:
 - ``backlog``: team backlog runs, reserved conversations, the safety sweep;
 - ``presence``: online/away/offline, heartbeats, the stale-presence sweep;
 - ``agents``: capacity, deactivation, activation;
+- ``time_rules``: when the time rules fall due, and waking a worker at that moment;
+- ``deadlines``: acting on due deadlines (reservation ends, no first reply, offline too
+  long), the first reply, a rule switched off; ``requeue``: back into the team;
 - shared: ``history`` (events and actors), ``guards`` (who may act, locked loads),
   ``load`` (capacity and rotation primitives, distribution enqueued on commit),
   ``placing`` (routing steps 2-3 for one conversation).
@@ -36,6 +39,12 @@ from apps.routing.services.backlog import (
     release_reservations,
     sweep_routing,
 )
+from apps.routing.services.deadlines import (
+    act_on_due,
+    first_reply_rule_off,
+    reply_sent,
+    sweep_deadlines,
+)
 from apps.routing.services.history import Actor, actor_kind_of, name_of
 from apps.routing.services.presence import record_heartbeat, set_presence, sweep_stale_presence
 from apps.routing.services.transitions import (
@@ -48,6 +57,7 @@ from apps.routing.services.transitions import (
 
 __all__ = [
     "Actor",
+    "act_on_due",
     "activate_agent",
     "actor_kind_of",
     "assign_conversation",
@@ -56,15 +66,18 @@ __all__ = [
     "close_conversation",
     "deactivate_agent",
     "distribute_team_backlog",
+    "first_reply_rule_off",
     "handle_agent_available",
     "name_of",
     "open_conversation",
     "record_heartbeat",
     "record_sweep_run",
     "release_reservations",
+    "reply_sent",
     "route_to_team",
     "set_capacity",
     "set_presence",
+    "sweep_deadlines",
     "sweep_routing",
     "sweep_stale_presence",
     "transfer_conversation",

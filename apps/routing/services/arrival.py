@@ -6,6 +6,7 @@ else the default team, else Waiting) and the team's distribution.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.utils import timezone
 
@@ -17,6 +18,8 @@ from apps.routing import selectors
 from apps.routing.services.history import Actor, record_event
 from apps.routing.services.load import take_capacity, touch_rotation
 from apps.routing.services.placing import place_in_team
+from apps.routing.services.time_rules import DeadlineKind, expect, reply_due, reservation_limit
+from apps.teams.hours import schedule_of, state_of
 from apps.teams.models import Team
 
 ARRIVAL_KINDS = {
@@ -29,7 +32,7 @@ ARRIVAL_KINDS = {
 
 @dataclass
 class RuleOutcome:
-    reason: Part
+    reason: Part | list[Part]
     decided: bool  # assigned or reserved by the rule: routing stops here
 
 
@@ -46,6 +49,7 @@ def open_conversation(
         integration=actor if isinstance(actor, IntegrationClient) else None,
     )
     target_team, team_reason = _target_team(team)
+    target_team, after_hours = after_hours_target(target_team, now=now)
     reasons: list[Part] = []
     data: dict = {}
     decided_by: str | None = None  # an automatic decision names itself in the history
@@ -59,22 +63,46 @@ def open_conversation(
         outcome = apply_preferential_rule(
             conversation, rule, source=source, team=target_team, now=now
         )
-        reasons.append(outcome.reason)
+        reasons.extend(outcome.reason if isinstance(outcome.reason, list) else [outcome.reason])
         if outcome.decided:
             decided_by = ActorKind.PREFERENTIAL_RULE
 
     if decided_by is None:
         reasons.append(team_reason)
+        if after_hours is not None:
+            reasons.append(after_hours)
         placed = place_in_team(conversation, target_team, now=now)
         reasons.append(placed.reason)
         if placed.auto_assigned_to:
             decided_by = ActorKind.DISTRIBUTION
+    elif after_hours is not None:
+        reasons.append(after_hours)  # where a reservation goes if it is released
     conversation.save(force_insert=True)
     record_event(
         conversation, kind=ARRIVAL_KINDS[conversation.status], before=None, actor=actor,
         reason=reasons, actor_kind=decided_by, data=data,
     )
     return conversation
+
+
+def after_hours_target(team: Team | None, *, now) -> tuple[Team | None, Part | None]:
+    """A closed team whose administrator named an after-hours team sends its new
+    conversations there (one step: the after-hours team takes them whatever its own
+    hours). Returns the team to use and why, if it changed."""
+    if team is None or team.after_hours_team_id is None:
+        return team, None
+    schedule = schedule_of(team)
+    state = state_of(schedule, now)
+    if state.open:
+        return team, None
+    after = Team.objects.get(pk=team.after_hours_team_id)
+    if state.opens_at is None:
+        return after, part("team_closed_no_opening", team=team.name, after=after.name)
+    opens = timezone.localtime(state.opens_at, schedule.zone)
+    return after, part(
+        "team_closed_after_hours", team=team.name, after=after.name,
+        opens=opens.strftime("%Y-%m-%d %H:%M") + f" ({team.timezone})",
+    )
 
 
 def _target_team(team: Team | None) -> tuple[Team | None, Part]:
@@ -119,6 +147,8 @@ def apply_preferential_rule(
         conversation.auto_assigned = True
         conversation.assigned_limit = agent.capacity
         conversation.assigned_at = now
+        conversation.reply_due_at = reply_due(team, now)
+        expect(DeadlineKind.REPLY, conversation.reply_due_at)
         if team is not None:
             touch_rotation(team.pk, agent.pk, now)
         return RuleOutcome(
@@ -130,15 +160,26 @@ def apply_preferential_rule(
         "presence", "capacity", "open_count", "is_active"
     ).get(pk=agent.pk)
     if current.presence == Presence.ONLINE and current.is_active:
+        limit = reservation_limit(rule)
+        if limit == 0:
+            return RuleOutcome(
+                part(
+                    "auto_rule_busy_no_wait", source=source, agent=agent.display_name,
+                    load=current.open_count, capacity=current.capacity,
+                ),
+                decided=False,
+            )
         conversation.status = Status.RESERVED
         conversation.team = team
-        return RuleOutcome(
-            part(
-                "auto_rule_reserved", source=source, agent=agent.display_name,
-                load=current.open_count, capacity=current.capacity,
-            ),
-            decided=True,
+        reserved = part(
+            "auto_rule_reserved", source=source, agent=agent.display_name,
+            load=current.open_count, capacity=current.capacity,
         )
+        if limit is None:
+            return RuleOutcome(reserved, decided=True)
+        conversation.reserved_until = now + timedelta(seconds=limit)
+        expect(DeadlineKind.RESERVATION, conversation.reserved_until)
+        return RuleOutcome([reserved, part("reservation_limit", limit=limit)], decided=True)
     return RuleOutcome(
         part(
             "auto_rule_not_online", source=source, agent=agent.display_name,

@@ -6,6 +6,7 @@ holds (SKIP LOCKED): whoever holds them is placing them already.
 """
 
 from collections import defaultdict
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Value, When
@@ -34,6 +35,7 @@ from apps.routing.services.history import (
     record_event,
 )
 from apps.routing.services.placing import place_in_team
+from apps.routing.services.time_rules import DeadlineKind, expect, reply_due
 from apps.teams.models import DistributionMode, Membership, Team
 from apps.webhooks.outbox import record_history
 
@@ -54,31 +56,55 @@ def distribute_team_backlog(*, team_id: int, actor: Actor = None) -> int:
         return 0
     with transaction.atomic():
         advisory_xact_lock(team.pk)
-        candidates = _lock_members(team.pk, with_room_only=by_capacity)
-        if not candidates:
+        candidates = lock_members(team.pk, with_room_only=by_capacity)
+        return distribute_locked(team, candidates, actor=actor, by_capacity=by_capacity)
+
+
+def distribute_locked(
+    team: Team,
+    candidates: list[Candidate],
+    *,
+    actor: Actor,
+    by_capacity: bool,
+    only_ids: list[int] | None = None,
+) -> int:
+    """The backlog run proper, inside the caller's transaction, which holds the team's
+    advisory lock and the ``candidates``' rows: the queue oldest first (or only
+    ``only_ids``), by capacity within free room or by rotation. Conversations taken back
+    from an agent for not replying are never planned for that agent."""
+    if not candidates:
+        return 0
+    queue = Conversation.objects.filter(team_id=team.pk, status=Status.QUEUED)
+    if only_ids is not None:
+        queue = queue.filter(pk__in=only_ids)
+    rows = (
+        queue.order_by("queued_at", "id")
+        .select_for_update(skip_locked=True)
+        .values_list("id", "preferred_agent_id", "handed_over_from_id")
+    )
+    if by_capacity:
+        room = sum(c.free for c in candidates)
+        if room == 0:
             return 0
-        queue = (
-            Conversation.objects.filter(team_id=team.pk, status=Status.QUEUED)
-            .order_by("queued_at", "id")
-            .select_for_update(skip_locked=True)
-            .values_list("id", "preferred_agent_id")
-        )
-        if by_capacity:
-            room = sum(c.free for c in candidates)
-            if room == 0:
-                return 0
-            queue = queue[:room]
-        now = timezone.now()
-        backlog = list(queue)
-        plan = plan_backlog(backlog, candidates, by_capacity=by_capacity, now=now)
-        _apply_backlog_plan(
-            plan, team=team, actor=actor, now=now, preferred=dict(backlog),
-            candidates=candidates, by_capacity=by_capacity,
-        )
-        return len(plan)
+        # Each conversation passed over for its only agent with room leaves that room to
+        # the next one: read that many more.
+        passed = queue.filter(handed_over_from__isnull=False).count()
+        rows = rows[: room + passed]
+    now = timezone.now()
+    backlog = list(rows)
+    plan = plan_backlog(
+        [(pk, star) for pk, star, _passed in backlog], candidates, by_capacity=by_capacity,
+        now=now, passed_over={pk: agent for pk, _star, agent in backlog if agent},
+    )
+    _apply_backlog_plan(
+        plan, team=team, actor=actor, now=now,
+        preferred={pk: star for pk, star, _passed in backlog},
+        limits={c.agent_id: c.capacity for c in candidates} if by_capacity else {},
+    )
+    return len(plan)
 
 
-def _lock_members(team_id: int, *, with_room_only: bool) -> list[Candidate]:
+def lock_members(team_id: int, *, with_room_only: bool) -> list[Candidate]:
     """The team's online, active members (only those with room, if asked: full members are
     neither read nor locked), locked in id order, with their rotation state."""
     rotation = Membership.objects.filter(team_id=team_id, agent_id=OuterRef("pk"))
@@ -100,20 +126,35 @@ def _lock_members(team_id: int, *, with_room_only: bool) -> list[Candidate]:
 
 
 def _apply_backlog_plan(
-    plan, *, team: Team, actor: Actor, now, preferred: dict, candidates: list[Candidate],
-    by_capacity: bool,
+    plan, *, team: Team, actor: Actor, now, preferred: dict, limits: dict[int, int]
 ) -> None:
+    """Apply a plan in a few statements. ``limits``: each agent's limit that the plan stayed
+    within (by capacity; none by rotation), recorded on the conversations it gives them."""
     if not plan:
         return
     by_agent: dict[int, list[int]] = defaultdict(list)
     for item in plan:
         by_agent[item.agent_id].append(item.conversation_id)
-    limits = {c.agent_id: c.capacity for c in candidates} if by_capacity else {}
-    for agent_id in sorted(by_agent):
-        Conversation.objects.filter(pk__in=by_agent[agent_id], status=Status.QUEUED).update(
-            status=Status.ASSIGNED, assignee_id=agent_id, auto_assigned=True, assigned_at=now,
-            assigned_limit=limits.get(agent_id), updated_at=now,
-        )
+    reply_due_at = reply_due(team, now)
+    # One statement for the whole plan (the rows are locked already): each agent's
+    # conversations are one branch.
+    Conversation.objects.filter(
+        pk__in=[item.conversation_id for item in plan], status=Status.QUEUED
+    ).update(
+        status=Status.ASSIGNED,
+        assignee_id=Case(
+            *[When(pk__in=ids, then=Value(agent_id)) for agent_id, ids in by_agent.items()],
+            output_field=IntegerField(),
+        ),
+        assigned_limit=Case(
+            *[When(pk__in=by_agent[a], then=Value(limit)) for a, limit in limits.items()
+              if a in by_agent],
+            default=None, output_field=IntegerField(),
+        ),
+        auto_assigned=True, assigned_at=now, updated_at=now, reply_due_at=reply_due_at,
+        handed_over_from=None,
+    )
+    expect(DeadlineKind.REPLY, reply_due_at)
     agent_ids = sorted(by_agent)
     User.objects.filter(pk__in=agent_ids).update(
         open_count=F("open_count")
@@ -159,17 +200,24 @@ def assign_reserved_conversations(*, agent_id: int) -> int:
         reserved = list(
             Conversation.objects.filter(status=Status.RESERVED, preferred_agent_id=agent.pk)
             .order_by("queued_at", "id")
-            .select_for_update(skip_locked=True)
-            .values_list("id", "team_id")[:room]
+            .select_for_update(skip_locked=True, of=("self",))
+            .values_list("id", "team_id", "team__first_reply_seconds")[:room]
         )
         if not reserved:
             return 0
         now = timezone.now()
-        ids = [pk for pk, _team_id in reserved]
-        Conversation.objects.filter(pk__in=ids).update(
-            status=Status.ASSIGNED, assignee_id=agent.pk, auto_assigned=True, assigned_at=now,
-            assigned_limit=agent.capacity, updated_at=now,
-        )
+        ids = [pk for pk, _team_id, _reply in reserved]
+        by_reply_limit: dict[int | None, list[int]] = defaultdict(list)
+        for pk, _team_id, reply_seconds in reserved:
+            by_reply_limit[reply_seconds].append(pk)
+        for reply_seconds, group in by_reply_limit.items():
+            due = now + timedelta(seconds=reply_seconds) if reply_seconds else None
+            Conversation.objects.filter(pk__in=group).update(
+                status=Status.ASSIGNED, assignee_id=agent.pk, auto_assigned=True,
+                assigned_at=now, updated_at=now, reserved_until=None, reply_due_at=due,
+                assigned_limit=agent.capacity,
+            )
+            expect(DeadlineKind.REPLY, due)
         User.objects.filter(pk=agent.pk).update(open_count=F("open_count") + len(ids))
         reason = [
             part(
@@ -178,7 +226,7 @@ def assign_reserved_conversations(*, agent_id: int) -> int:
             )
         ]
         events, changes = [], []
-        for pk, team_id in reserved:
+        for pk, team_id, _reply in reserved:
             before = Placement(Status.RESERVED, team_id, None, agent.pk)
             after = Placement(Status.ASSIGNED, team_id, agent.pk, agent.pk)
             events.append(

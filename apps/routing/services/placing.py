@@ -14,6 +14,7 @@ from apps.routing.services.load import (
     take_rotation_slot,
     touch_rotation,
 )
+from apps.routing.services.time_rules import DeadlineKind, expect, reply_due
 from apps.teams.models import DistributionMode, Team
 
 ROTATION_ATTEMPTS = 3
@@ -69,12 +70,17 @@ def distribute_one(
 def place_in_team(
     conversation: Conversation, team: Team | None, *, now, exclude_agent_id: int | None = None
 ) -> Placed:
-    """Routing steps 2-3 on an unassigned conversation (in memory; the caller saves it)."""
+    """Routing steps 2-3 on an unassigned conversation (in memory; the caller saves it).
+    Whatever deadline it had ends here; an automatic assignment starts the team's
+    first-reply clock."""
     conversation.assignee = None
     conversation.auto_assigned = False
     conversation.assigned_limit = None
     conversation.assigned_at = None
     conversation.queued_at = now
+    conversation.reserved_until = None
+    conversation.reply_due_at = None
+    conversation.handed_over_from = None
     if team is None:
         conversation.team = None
         conversation.status = Status.WAITING
@@ -90,4 +96,6 @@ def place_in_team(
     conversation.assignee_id = agent_id
     conversation.auto_assigned = True
     conversation.assigned_at = now
+    conversation.reply_due_at = reply_due(team, now)
+    expect(DeadlineKind.REPLY, conversation.reply_due_at)
     return Placed(reason, auto_assigned_to=agent_id)

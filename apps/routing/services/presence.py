@@ -16,6 +16,7 @@ from apps.routing.events import PresenceChanged
 from apps.routing.services.backlog import release_reservations
 from apps.routing.services.history import Actor
 from apps.routing.services.load import distribute_when_available
+from apps.routing.services.time_rules import expect_offline
 
 HEARTBEAT_EVERY_SECONDS = 15
 
@@ -39,9 +40,15 @@ def set_presence(*, agent: User, status: str, actor: Actor = None) -> str:
         before, active = row
         if not active and status != Presence.OFFLINE:
             raise AccountDeactivated("This account is deactivated: it cannot be online or away.")
-        User.objects.filter(pk=agent.pk).update(presence=status, last_heartbeat=now)
-        agent.presence = status
-        agent.last_heartbeat = now
+        changes = {"presence": status, "last_heartbeat": now}
+        if status != Presence.OFFLINE:
+            changes["offline_since"] = None
+        elif before != Presence.OFFLINE:
+            changes["offline_since"] = now  # teams may requeue after their limit
+            expect_offline(agent.pk, now)
+        User.objects.filter(pk=agent.pk).update(**changes)
+        for field, value in changes.items():
+            setattr(agent, field, value)
         if before != status:
             announce(PresenceChanged(agent_id=agent.pk, presence=status))
             if status == Presence.ONLINE:
@@ -82,9 +89,12 @@ def sweep_stale_presence(*, timeout_seconds: int) -> int:
             .values_list("pk", "presence")
         )
         ids = [pk for pk, _before in swept]
-        User.objects.filter(pk__in=ids).update(presence=Presence.OFFLINE, last_heartbeat=now)
+        User.objects.filter(pk__in=ids).update(
+            presence=Presence.OFFLINE, last_heartbeat=now, offline_since=now
+        )
         for pk in ids:
             announce(PresenceChanged(agent_id=pk, presence=Presence.OFFLINE))
+            expect_offline(pk, now)
     for pk, before in swept:
         if before == Presence.ONLINE:
             release_reservations(agent_id=pk)

@@ -152,7 +152,7 @@ def claim_conversation(*, conversation_id: int, agent: User) -> Conversation:
             assignee__isnull=True,
         ).update(
             status=Status.ASSIGNED, assignee=agent, auto_assigned=False, assigned_at=now,
-            updated_at=now,
+            updated_at=now, reserved_until=None, reply_due_at=None, handed_over_from=None,
         )
         if not won:
             current = (
@@ -172,6 +172,8 @@ def claim_conversation(*, conversation_id: int, agent: User) -> Conversation:
         conversation.auto_assigned = False
         conversation.assigned_at = now
         conversation.updated_at = now
+        conversation.reserved_until = conversation.reply_due_at = None
+        conversation.handed_over_from = None
         record_event(
             conversation, kind=EventKind.CLAIMED, before=before, actor=agent,
             reason=[_claim_reason(before.status, agent, conversation)],
@@ -189,6 +191,8 @@ def _hand_to_agent(
     conversation.assignee = target
     conversation.auto_assigned = False
     conversation.assigned_at = now
+    conversation.reserved_until = conversation.reply_due_at = None  # a person chose: no clock
+    conversation.handed_over_from = None
     conversation.save()
     deltas = defaultdict(int)
     deltas[target.pk] += 1
@@ -276,6 +280,8 @@ def close_conversation(*, conversation_id: int, actor: Actor) -> Conversation:
         previous = before.assignee_id if before.status == Status.ASSIGNED else None
         conversation.status = Status.CLOSED
         conversation.closed_at = timezone.now()
+        conversation.reserved_until = conversation.reply_due_at = None
+        conversation.handed_over_from = None
         conversation.save()
         if previous:
             shift_loads({previous: -1})

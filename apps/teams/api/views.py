@@ -5,7 +5,6 @@ from rest_framework.response import Response
 
 from apps.accounts.permissions import IsAdmin, IsSupervisor, ReadPersonWriteAdmin
 from apps.core.api import ApiView, ApiViewMixin, ProtectedDeleteMixin, error
-from apps.routing import selectors
 from apps.routing import services as routing
 from apps.teams.api.serializers import (
     DistributedSerializer,
@@ -13,6 +12,8 @@ from apps.teams.api.serializers import (
     TeamSerializer,
 )
 from apps.teams.models import RoutingSettings, Team
+
+TEAM_PREFETCH = ("memberships", "opening_hours", "closed_dates")
 
 
 class TeamListView(ApiViewMixin, generics.ListCreateAPIView):
@@ -23,7 +24,7 @@ class TeamListView(ApiViewMixin, generics.ListCreateAPIView):
     pagination_class = None
 
     def get_queryset(self):
-        return Team.objects.prefetch_related("memberships").order_by("name", "id")
+        return Team.objects.prefetch_related(*TEAM_PREFETCH).order_by("name", "id")
 
 
 @extend_schema_view(
@@ -40,7 +41,7 @@ class TeamDetailView(ProtectedDeleteMixin, ApiViewMixin, generics.RetrieveUpdate
     http_method_names = ["get", "patch", "delete", "options"]
 
     def get_queryset(self):
-        return Team.objects.prefetch_related("memberships")
+        return Team.objects.prefetch_related(*TEAM_PREFETCH)
 
 
 class DistributeView(ApiView):
@@ -64,14 +65,22 @@ class RoutingSettingsView(ApiView):
 
     @extend_schema(responses={200: RoutingSettingsSerializer})
     def get(self, request):
-        team = selectors.default_team()
-        return Response({"default_team": team.pk if team else None})
+        return Response(_settings_payload(RoutingSettings.load()))
 
     @extend_schema(request=RoutingSettingsSerializer, responses={200: RoutingSettingsSerializer})
     def put(self, request):
         serializer = RoutingSettingsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         settings = RoutingSettings.load()
-        settings.default_team = serializer.validated_data["default_team"]
-        settings.save(update_fields=["default_team"])
-        return Response({"default_team": settings.default_team_id})
+        for field, value in serializer.validated_data.items():
+            setattr(settings, field, value)
+        if serializer.validated_data:
+            settings.save(update_fields=list(serializer.validated_data))
+        return Response(_settings_payload(settings))
+
+
+def _settings_payload(settings: RoutingSettings) -> dict:
+    return {
+        "default_team": settings.default_team_id,
+        "preferred_max_wait_seconds": settings.preferred_max_wait_seconds,
+    }
