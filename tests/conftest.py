@@ -17,9 +17,10 @@ def _eager_celery():
 
 @pytest.fixture(autouse=True)
 def _explicit_inbox_flushes(settings):
-    """Live-inbox flushes happen when a test asks for them (realtime.aflush/flush_now): no
-    timer thread may outlive its test and read a database that is gone. Nothing pending
-    leaks from one test into the next."""
+    """On a server loop (the consumer tests' communicators), live-inbox flushes happen when
+    a test asks for them (realtime.aflush), never by themselves an hour later. Changes made
+    in sync code with no running loop are flushed at commit (published with Redis, dropped
+    with the in-memory layer). Nothing pending leaks from one test into the next."""
     settings.COUNTS_COALESCE_SECONDS = 3600
     store = realtime.pending_store()
     store.take()
