@@ -105,4 +105,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from benchmarks.common import STEP_SECONDS, time_limit
+
+    with time_limit(STEP_SECONDS, "api_bench"):
+        main()

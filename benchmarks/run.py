@@ -6,7 +6,6 @@ the database is dropped and created afresh) and, for the HTTP and websocket part
 """
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,17 +17,13 @@ ROUTED = int(os.environ.get("BENCH_CONVERSATIONS", "2000"))
 PROCESSES = int(os.environ.get("BENCH_PROCESSES", "4"))
 
 
-def main() -> None:
-    url = common.database_url()
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
-    print(f"Atende benchmarks on {url} ({os.cpu_count()} cores)\n", flush=True)
-
+def pgbench(url: str) -> float:
     tps = common.pgbench_tps(url)
-    print(f"pgbench -N, 8 clients, 10 s: {tps:.0f} TPS (the yardstick of this machine, now)\n",
-          flush=True)
+    print(f"pgbench -N, 8 clients, 10 s: {tps:.0f} TPS (the yardstick of this machine, now)\n")
+    return tps
 
-    common.fresh_database(url)
-    common.setup_django(url)
+
+def routing(tps: float) -> None:
     from benchmarks import routing_bench
 
     routed = routing_bench.bench_routing(conversations=ROUTED, processes=PROCESSES)
@@ -38,18 +33,55 @@ def main() -> None:
           f"({routed['per_second'] / tps:.2f} x pgbench -N TPS; target 0.25)")
     print(f"  latency {common.describe_ms(routed['latencies'])}")
     print(f"  {routed['queries']} SQL queries per routing decision "
-          f"(contact, conversation, rule, team, agent load, event, message)\n", flush=True)
+          f"(contact, conversation, rule, team, agent load, event, message)\n")
+
+
+def claim_storm() -> None:
+    from benchmarks import routing_bench
 
     storm = routing_bench.bench_claim_storm()
     print("Claim storm, 50 agents clicking ATENDER on one conversation at once (5 rounds):")
     print(f"  whole storm {common.describe_ms(storm['storms'])}")
-    print(f"  each claim {common.describe_ms(storm['claims'])}; exactly one winner each round\n",
-          flush=True)
+    print(f"  each claim {common.describe_ms(storm['claims'])}; exactly one winner each round\n")
 
-    backlog = routing_bench.bench_backlog()
+
+def backlog() -> None:
+    from benchmarks import routing_bench
+
+    result = routing_bench.bench_backlog()
     print("Backlog of 10,000 conversations in a capacity team, 200 agents coming online:")
-    print(f"  {backlog['assigned']} assigned in {backlog['seconds']:.2f} s: "
-          f"{backlog['per_second']:.0f} assignments/s (target 2,000)\n", flush=True)
+    print(f"  {result['assigned']} assigned in {result['seconds']:.2f} s: "
+          f"{result['per_second']:.0f} assignments/s (target 2,000)\n")
+
+
+def main() -> int:
+    url = common.database_url()
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
+    limit = common.STEP_SECONDS
+    print(f"Atende benchmarks on {url} ({os.cpu_count()} cores; each step stops after "
+          f"{limit} s: BENCH_STEP_SECONDS)\n", flush=True)
+    not_measured = []
+
+    def step(what, body, *args):
+        """One step under the time limit: one that fails or overruns is reported, and the
+        next one runs."""
+        try:
+            with common.time_limit(limit, what):
+                result = body(*args)
+        except (Exception, common.StepTimeout) as error:
+            not_measured.append(what)
+            print(f"{what}: FAILED: {error}\n", flush=True)
+            return None
+        sys.stdout.flush()
+        return result
+
+    tps = step("pgbench", pgbench, url) or float("nan")
+    with common.time_limit(limit, "fresh database"):
+        common.fresh_database(url)
+        common.setup_django(url)
+    step("routing", routing, tps)
+    step("claim storm", claim_storm)
+    step("backlog", backlog)
 
     from django.db import connections
 
@@ -58,8 +90,12 @@ def main() -> None:
         path = Path(__file__).with_name(script)
         if path.exists():
             env = {**os.environ, "DATABASE_URL": url, "BENCH_PGBENCH_TPS": f"{tps:.0f}"}
-            subprocess.run([sys.executable, str(path)], env=env, check=False)
+            if common.run_script([sys.executable, str(path)], env=env, seconds=limit) != 0:
+                not_measured.append(script)
+    if not_measured:
+        print(f"Not measured: {', '.join(not_measured)}", flush=True)
+    return 1 if not_measured else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

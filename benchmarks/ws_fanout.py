@@ -187,4 +187,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    from benchmarks.common import STEP_SECONDS, time_limit
+
+    with time_limit(STEP_SECONDS, "ws_fanout"):
+        main()
