@@ -7,6 +7,7 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from apps.inbox.middleware import TokenOrSessionAuthMiddleware  # noqa: E402
 from apps.inbox.ws_urls import websocket_urlpatterns  # noqa: E402
@@ -19,3 +20,9 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+if settings.EMBEDDED:
+    # No celery beat here: the server runs the periodic sweep itself (config/embedded_beat.py).
+    from config.embedded_beat import EmbeddedBeat  # noqa: E402
+
+    application = EmbeddedBeat(application)

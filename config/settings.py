@@ -195,6 +195,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env("DISTRIBUTION_SWEEP_SECONDS"),
     },
 }
+DISTRIBUTION_SWEEP_SECONDS = env("DISTRIBUTION_SWEEP_SECONDS")
+# Embedded mode has no beat: the ASGI server runs the sweep itself (config/embedded_beat.py).
+EMBEDDED_SWEEP = env.bool("EMBEDDED_SWEEP", default=True)
 
 PRESENCE_TIMEOUT = env("PRESENCE_TIMEOUT")
 PRESENCE_GRACE_SECONDS = env("PRESENCE_GRACE_SECONDS")

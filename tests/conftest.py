@@ -16,6 +16,13 @@ def _eager_celery():
 
 
 @pytest.fixture(autouse=True)
+def _no_embedded_sweep(settings):
+    """The ASGI application the tests drive in-process never starts the embedded periodic
+    sweep (config/embedded_beat.py); a test that wants it runs a server that asks for it."""
+    settings.EMBEDDED_SWEEP = False
+
+
+@pytest.fixture(autouse=True)
 def _explicit_inbox_flushes(settings):
     """On a server loop (the consumer tests' communicators), live-inbox flushes happen when
     a test asks for them (realtime.aflush), never by themselves an hour later. Changes made
