@@ -23,6 +23,6 @@ application = ProtocolTypeRouter(
 
 if settings.EMBEDDED:
     # No celery beat here: the server runs the periodic sweep itself (config/embedded_beat.py).
-    from config.embedded_beat import EmbeddedBeat  # noqa: E402
+    from config.embedded_beat import EmbeddedBeat
 
     application = EmbeddedBeat(application)
