@@ -16,6 +16,14 @@ def _eager_celery():
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Hash passwords cheaply: PBKDF2's million rounds cost a third of a second per user
+    created or login checked (seed_demo alone creates eight). What is hashed and checked
+    is the same; servers the tests start as subprocesses keep the real hashers."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _no_embedded_sweep(settings):
     """The ASGI application the tests drive in-process never starts the embedded periodic
     sweep (config/embedded_beat.py); a test that wants it runs a server that asks for it."""
