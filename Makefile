@@ -7,6 +7,8 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes (pytest-xdist): one per core; `make test TEST_WORKERS=0` runs them in one.
+TEST_WORKERS ?= auto
 
 .PHONY: run test lint bench install install-dev migrate seed
 
@@ -45,7 +47,7 @@ run: seed
 test: install-dev
 	@if [ -n "$$DATABASE_URL" ] && [ -n "$$REDIS_URL" ]; then \
 		$(BIN)/python manage.py collectstatic --noinput -v0; fi
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -1,3 +1,6 @@
+import os
+from urllib.parse import urlparse
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -56,3 +59,20 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.fixturenames.insert(0, "on_postgres")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_newgateway(gateway):
+    """Parallel workers (pytest-xdist, ``make test``) on Redis: each worker gets a Redis
+    database of its own, the numbers after REDIS_URL's (gw0: +1, gw1: +2...), set before the
+    worker loads the settings, so the servers and Celery workers it starts use it too. Their
+    channel-layer groups, presence registry, pending flushes and broker never meet (each
+    worker has its own test database already)."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return
+    parsed = urlparse(url)
+    base = int(parsed.path.lstrip("/") or 0)
+    number = base + 1 + int(gateway.id.removeprefix("gw"))
+    worker_url = parsed._replace(path=f"/{number}").geturl()
+    gateway.remote_exec(f"import os; os.environ['REDIS_URL'] = {worker_url!r}").waitclose()
