@@ -6,6 +6,7 @@ channels-redis, Celery with a Redis broker.
 """
 
 from pathlib import Path
+from urllib.parse import urlparse
 
 import environ
 
@@ -156,12 +157,18 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG or EMBEDDED
 
 if REDIS_URL:
+    # Redis pub/sub channels ignore the database number: the layer's prefix carries it, so
+    # deployments (or test runs) on other databases of one Redis never hear each other.
+    _redis_db = int(urlparse(REDIS_URL).path.lstrip("/") or 0)
     CHANNEL_LAYERS = {
         "default": {
             # Pub/sub: a group message is published once and each ASGI process fans it out
             # to its own sockets (the list-based layer pops one message per socket).
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": "asgi" if _redis_db == 0 else f"asgi.db{_redis_db}.",
+            },
         }
     }
     CACHES = {
