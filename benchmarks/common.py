@@ -1,7 +1,10 @@
-"""Shared set-up for the benchmarks: a fresh PostgreSQL database, Django, pgbench."""
+"""Shared set-up for the benchmarks: a fresh PostgreSQL database, Django, pgbench, and the
+time limits that keep any step from hanging `make bench`."""
 
+import contextlib
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -10,6 +13,46 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/atende_bench"
+# Seconds any one benchmark step may take before it is stopped (BENCH_STEP_SECONDS).
+STEP_SECONDS = int(os.environ.get("BENCH_STEP_SECONDS", "600"))
+COMMAND_SECONDS = 120  # one dropdb, createdb or pgbench run
+
+
+class StepTimeout(BaseException):
+    """Not an Exception: the code under measurement (an announcement subscriber, a retry
+    loop) must not catch and swallow it."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int, what: str):
+    """Raise StepTimeout in the main thread once ``seconds`` have passed (SIGALRM): a
+    blocked wait (a queue, a join, a socket) cannot outlast it."""
+
+    def expired(signum, frame):
+        raise StepTimeout(f"{what}: stopped after {seconds} s (time limit)")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_script(args: list[str], *, env: dict, seconds: int) -> int:
+    """Run a benchmark script in a session of its own; past ``seconds`` kill it with
+    everything it started (its uvicorn servers too). Returns the exit code."""
+    process = subprocess.Popen(args, env=env, start_new_session=True)
+    try:
+        return process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        print(f"  {Path(args[-1]).name}: stopped after {seconds} s (time limit)", flush=True)
+        return -1
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def database_url() -> str:
@@ -24,8 +67,9 @@ def _pg_args(url: str) -> list[str]:
 
 def fresh_database(url: str) -> None:
     name = urlparse(url).path.lstrip("/")
-    subprocess.run(["dropdb", "--if-exists", "--force", *_pg_args(url), name], check=True)
-    subprocess.run(["createdb", *_pg_args(url), name], check=True)
+    subprocess.run(["dropdb", "--if-exists", "--force", *_pg_args(url), name], check=True,
+                   timeout=COMMAND_SECONDS)
+    subprocess.run(["createdb", *_pg_args(url), name], check=True, timeout=COMMAND_SECONDS)
 
 
 def setup_django(url: str) -> None:
@@ -48,15 +92,16 @@ def pgbench_tps(url: str, *, seconds: int = 10, clients: int = 8) -> float:
     """pgbench -N (simple updates, no branch/teller contention) on this machine, now."""
     name = urlparse(url).path.lstrip("/") + "_pgbench"
     args = _pg_args(url)
-    subprocess.run(["dropdb", "--if-exists", "--force", *args, name], check=True)
-    subprocess.run(["createdb", *args, name], check=True)
+    limit = COMMAND_SECONDS
+    subprocess.run(["dropdb", "--if-exists", "--force", *args, name], check=True, timeout=limit)
+    subprocess.run(["createdb", *args, name], check=True, timeout=limit)
     subprocess.run(["pgbench", "-i", "-q", "-s", "10", *args, name], check=True,
-                   capture_output=True)
+                   capture_output=True, timeout=limit)
     out = subprocess.run(
         ["pgbench", "-N", "-c", str(clients), "-j", "2", "-T", str(seconds), *args, name],
-        check=True, capture_output=True, text=True,
+        check=True, capture_output=True, text=True, timeout=seconds + limit,
     ).stdout
-    subprocess.run(["dropdb", "--if-exists", "--force", *args, name], check=True)
+    subprocess.run(["dropdb", "--if-exists", "--force", *args, name], check=True, timeout=limit)
     match = re.search(r"tps = ([0-9.]+)", out)
     return float(match.group(1)) if match else float("nan")
 

@@ -1,14 +1,13 @@
 """`make bench`: every benchmark of the project, printing figures (never asserting).
 
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/atende_bench;
-the database is dropped and created afresh) and, for the HTTP, websocket and deadline parts,
-Redis (REDIS_URL, default redis://127.0.0.1:6379/9; the deadline part flushes that database).
-BENCH_ESTIMATE_SECONDS bounds the replayed day of the wait estimate (default 300).
+the database is dropped and created afresh) and, for the HTTP, websocket, deadline and
+webhook parts, Redis (REDIS_URL, default redis://127.0.0.1:6379/9; the deadline part flushes
+that database). BENCH_ESTIMATE_SECONDS bounds the replayed day of the wait estimate (default
+300); every step stops after BENCH_STEP_SECONDS.
 """
 
 import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,17 +19,13 @@ ROUTED = int(os.environ.get("BENCH_CONVERSATIONS", "2000"))
 PROCESSES = int(os.environ.get("BENCH_PROCESSES", "4"))
 
 
-def main() -> None:
-    url = common.database_url()
-    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
-    print(f"Atende benchmarks on {url} ({os.cpu_count()} cores)\n", flush=True)
-
+def pgbench(url: str) -> float:
     tps = common.pgbench_tps(url)
-    print(f"pgbench -N, 8 clients, 10 s: {tps:.0f} TPS (the yardstick of this machine, now)\n",
-          flush=True)
+    print(f"pgbench -N, 8 clients, 10 s: {tps:.0f} TPS (the yardstick of this machine, now)\n")
+    return tps
 
-    common.fresh_database(url)
-    common.setup_django(url)
+
+def routing(tps: float) -> None:
     from benchmarks import routing_bench
 
     routed = routing_bench.bench_routing(conversations=ROUTED, processes=PROCESSES)
@@ -40,47 +35,25 @@ def main() -> None:
           f"({routed['per_second'] / tps:.2f} x pgbench -N TPS; target 0.25)")
     print(f"  latency {common.describe_ms(routed['latencies'])}")
     print(f"  {routed['queries']} SQL queries per routing decision "
-          f"(contact, conversation, rule, team, agent load, event, message)\n", flush=True)
+          f"(contact, conversation, rule, team, agent load, event, message)\n")
+
+
+def claim_storm() -> None:
+    from benchmarks import routing_bench
 
     storm = routing_bench.bench_claim_storm()
     print("Claim storm, 50 agents clicking ATENDER on one conversation at once (5 rounds):")
     print(f"  whole storm {common.describe_ms(storm['storms'])}")
-    print(f"  each claim {common.describe_ms(storm['claims'])}; exactly one winner each round\n",
-          flush=True)
+    print(f"  each claim {common.describe_ms(storm['claims'])}; exactly one winner each round\n")
 
-    backlog = routing_bench.bench_backlog()
+
+def backlog() -> None:
+    from benchmarks import routing_bench
+
+    result = routing_bench.bench_backlog()
     print("Backlog of 10,000 conversations in a capacity team, 200 agents coming online:")
-    print(f"  {backlog['assigned']} assigned in {backlog['seconds']:.2f} s: "
-          f"{backlog['per_second']:.0f} assignments/s (target 2,000)\n", flush=True)
-
-    time_rules(url)
-
-    from django.db import connections
-
-    connections.close_all()
-    for script in ("api_bench.py", "ws_fanout.py"):
-        path = Path(__file__).with_name(script)
-        if path.exists():
-            env = {**os.environ, "DATABASE_URL": url, "BENCH_PGBENCH_TPS": f"{tps:.0f}"}
-            subprocess.run([sys.executable, str(path)], env=env, check=False)
-
-    # Outbound webhooks: one worker to a local receiver (its own time limit inside, and a
-    # hard one here so that `make bench` can never hang on it).
-    env = {**os.environ, "BENCH_DATABASE_URL": url, "BENCH_WEBHOOK_KEEP_DB": "1"}
-    bench = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("webhook_bench.py"))], env=env,
-        start_new_session=True,  # its worker and receiver go with it if it must be stopped
-    )
-    try:
-        bench.wait(timeout=600)
-    except subprocess.TimeoutExpired:
-        print("webhook benchmark: stopped after 600 s")
-        os.killpg(bench.pid, signal.SIGTERM)
-        try:
-            bench.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(bench.pid, signal.SIGKILL)
-            bench.wait()
+    print(f"  {result['assigned']} assigned in {result['seconds']:.2f} s: "
+          f"{result['per_second']:.0f} assignments/s (target 2,000)\n")
 
 
 def time_rules(url: str) -> None:
@@ -127,5 +100,49 @@ def time_rules(url: str) -> None:
           flush=True)
 
 
+def main() -> int:
+    url = common.database_url()
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
+    limit = common.STEP_SECONDS
+    print(f"Atende benchmarks on {url} ({os.cpu_count()} cores; each step stops after "
+          f"{limit} s: BENCH_STEP_SECONDS)\n", flush=True)
+    not_measured = []
+
+    def step(what, body, *args):
+        """One step under the time limit: one that fails or overruns is reported, and the
+        next one runs."""
+        try:
+            with common.time_limit(limit, what):
+                result = body(*args)
+        except (Exception, common.StepTimeout) as error:
+            not_measured.append(what)
+            print(f"{what}: FAILED: {error}\n", flush=True)
+            return None
+        sys.stdout.flush()
+        return result
+
+    tps = step("pgbench", pgbench, url) or float("nan")
+    with common.time_limit(limit, "fresh database"):
+        common.fresh_database(url)
+        common.setup_django(url)
+    step("routing", routing, tps)
+    step("claim storm", claim_storm)
+    step("backlog", backlog)
+    step("time rules", time_rules, url)
+
+    from django.db import connections
+
+    connections.close_all()
+    for script in ("api_bench.py", "ws_fanout.py", "webhook_bench.py"):
+        path = Path(__file__).with_name(script)
+        env = {**os.environ, "DATABASE_URL": url, "BENCH_DATABASE_URL": url,
+               "BENCH_WEBHOOK_KEEP_DB": "1", "BENCH_PGBENCH_TPS": f"{tps:.0f}"}
+        if common.run_script([sys.executable, str(path)], env=env, seconds=limit) != 0:
+            not_measured.append(script)
+    if not_measured:
+        print(f"Not measured: {', '.join(not_measured)}", flush=True)
+    return 1 if not_measured else 0
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -6,6 +6,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from apps.core.logging import redact_server_logs  # noqa: E402
 from apps.inbox.middleware import InboxSocketAuthMiddleware  # noqa: E402
@@ -21,3 +22,9 @@ application = ProtocolTypeRouter(
         "websocket": InboxSocketAuthMiddleware(URLRouter(websocket_urlpatterns)),
     }
 )
+
+if settings.EMBEDDED:
+    # No celery beat here: the server runs the periodic sweep itself (config/embedded_beat.py).
+    from config.embedded_beat import EmbeddedBeat
+
+    application = EmbeddedBeat(application)

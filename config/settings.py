@@ -8,6 +8,7 @@ channels-redis, Celery with a Redis broker.
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlparse
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -73,7 +74,8 @@ MIDDLEWARE = [
     "apps.core.middleware.RequestLimitsMiddleware",  # 413 before anything reads the body
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # whitenoise, streaming files asynchronously under ASGI (apps/core/static_serving.py)
+    "apps.core.static_serving.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -183,7 +185,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Production serves what collectstatic gathered here. The embedded server serves straight
+# from the finders (below) and has nothing to collect: no STATIC_ROOT, or whitenoise would
+# look for (and warn about) a directory that only collectstatic creates.
+STATIC_ROOT = None if EMBEDDED else BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -203,12 +208,18 @@ WHITENOISE_USE_FINDERS = DEBUG or EMBEDDED
 SILENCED_SYSTEM_CHECKS = [] if REDIS_URL else ["axes.W001"]
 
 if REDIS_URL:
+    # Redis pub/sub channels ignore the database number: the layer's prefix carries it, so
+    # deployments (or test runs) on other databases of one Redis never hear each other.
+    _redis_db = int(urlparse(REDIS_URL).path.lstrip("/") or 0)
     CHANNEL_LAYERS = {
         "default": {
             # Pub/sub: a group message is published once and each ASGI process fans it out
             # to its own sockets (the list-based layer pops one message per socket).
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": "asgi" if _redis_db == 0 else f"asgi.db{_redis_db}.",
+            },
         }
     }
     CACHES = {
@@ -252,6 +263,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env("DISTRIBUTION_SWEEP_SECONDS"),
     },
 }
+DISTRIBUTION_SWEEP_SECONDS = env("DISTRIBUTION_SWEEP_SECONDS")
+# Embedded mode has no beat: the ASGI server runs the sweep itself (config/embedded_beat.py).
+EMBEDDED_SWEEP = env.bool("EMBEDDED_SWEEP", default=True)
 
 PRESENCE_TIMEOUT = env("PRESENCE_TIMEOUT")
 # Websocket limits (apps.inbox.consumers): client messages per second per socket, with a

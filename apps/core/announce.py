@@ -23,6 +23,11 @@ def subscribe(subscriber: Subscriber) -> Subscriber:
     return subscriber
 
 
+def unsubscribe(subscriber: Subscriber) -> None:
+    if subscriber in _subscribers:
+        _subscribers.remove(subscriber)
+
+
 def announce(announcement: Any, *, using: str | None = None) -> None:
     transaction.on_commit(lambda a=announcement: deliver_now(a), using=using)
 

@@ -11,22 +11,30 @@ counts of the dirty scopes in one aggregate query, and sends one ``inbox.batch``
 per group. Each consumer merges the batch into what its client last saw and forwards
 ``conversation.updated`` / ``message.created`` / ``queue.counts`` events. A burst of 500
 arrivals therefore costs each group a handful of channel-layer messages, not 500.
+
+Where the flush runs depends on the process. An ASGI server process (a consumer remembered
+its running loop) flushes on that loop, coalesced and throttled as above. A process with no
+server loop (a Celery worker, a management command, a server before its first websocket)
+flushes synchronously at commit time: with Redis it publishes with a plain synchronous
+client, in the pub/sub layer's own wire format, so sockets held by any server process get
+it; with the in-memory layer there is no socket to deliver to, so nothing is sent. No timer
+thread, event loop or connection outlives a commit there, so such processes may fork (the
+Celery prefork pool, the benchmarks) and exit at any time.
 """
 
 import asyncio
 import contextvars
 import json
 import logging
+import os
 import threading
 import time
 import uuid
 from collections import defaultdict
 
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import connections
 from django.db.models import Count, Q
 
 from apps.accounts.models import User
@@ -262,6 +270,13 @@ def remember_loop(loop: asyncio.AbstractEventLoop) -> None:
     _server_loop = loop
 
 
+def _running_server_loop() -> asyncio.AbstractEventLoop | None:
+    loop = _server_loop
+    if loop is not None and loop.is_running() and not loop.is_closed():
+        return loop
+    return None
+
+
 def _armed_ttl() -> float:
     # Long enough to cover one flush; short enough that a process that died while armed
     # only delays the next flush a little.
@@ -269,25 +284,26 @@ def _armed_ttl() -> float:
 
 
 def schedule_flush() -> None:
-    """Arm one flush unless one is already armed (anywhere). Throttled on the leading
-    edge: a change after a quiet spell goes out at once; during a burst, at most one flush
-    per COUNTS_COALESCE_SECONDS."""
+    """Arm one flush unless one is already armed (anywhere: the armed process's flush takes
+    what was pushed before it). On a server loop the flush is throttled on the leading edge:
+    a change after a quiet spell goes out at once; during a burst, at most one flush per
+    COUNTS_COALESCE_SECONDS. Without a server loop it runs now, in this thread."""
+    loop = _running_server_loop()
+    if loop is None:
+        if _sync_publisher() is None:
+            # The in-memory layer and no server loop here: no socket anywhere to tell.
+            pending_store().take()
+        elif pending_store().arm(_armed_ttl()):
+            flush_now()
+        return
     store = pending_store()
     if not store.arm(_armed_ttl()):
         return
     since_last = time.time() - store.last_flush()
     delay = max(0.0, settings.COUNTS_COALESCE_SECONDS - since_last)
-    loop = _server_loop
-    if loop is not None and loop.is_running() and not loop.is_closed():
-        # A fresh context: the caller's (a request's sync thread) would make the flush's
-        # sync_to_async believe it is nested in that request and refuse to run.
-        loop.call_soon_threadsafe(
-            _flush_later_on_loop, loop, delay, context=contextvars.Context()
-        )
-    else:
-        timer = threading.Timer(delay, _flush_in_thread)
-        timer.daemon = True
-        timer.start()
+    # A fresh context: the caller's (a request's sync thread) would make the flush's
+    # sync_to_async believe it is nested in that request and refuse to run.
+    loop.call_soon_threadsafe(_flush_later_on_loop, loop, delay, context=contextvars.Context())
 
 
 def _flush_later_on_loop(loop: asyncio.AbstractEventLoop, delay: float) -> None:
@@ -306,13 +322,94 @@ async def _logged(flush) -> None:
         logger.exception("inbox flush failed")
 
 
-def _flush_in_thread() -> None:
-    try:
-        flush_now()
-    except Exception:
-        logger.exception("inbox flush failed")
-    finally:
-        connections.close_all()  # this timer thread's own connections
+# --------------------------------------------------------------------------- sync publishing
+
+
+class _SyncGroupPublisher:
+    """``group_send`` of channels_redis' RedisPubSubChannelLayer from sync code: the same
+    channel names, shards and serializer (the layer's own helpers), published with a plain
+    synchronous Redis client per shard, opened on first use."""
+
+    def __init__(self, layer):
+        from channels_redis.pubsub import RedisPubSubLoopLayer
+
+        self._layer = layer
+        # Built only for its naming and sharding: it opens nothing until used on a loop.
+        self._naming = RedisPubSubLoopLayer(*layer._args, **layer._kwargs, channel_layer=layer)
+        self._clients: dict[int, object] = {}
+
+    def _client(self, shard):
+        key = id(shard)
+        if key not in self._clients:
+            self._clients[key] = _sync_redis_client(shard.host)
+        return self._clients[key]
+
+    def group_send_many(self, messages: dict[str, dict]) -> None:
+        """Publish each group's message; one round trip per shard."""
+        pipelines = {}
+        for group, message in messages.items():
+            channel = self._naming._get_group_channel_name(group)
+            shard = self._naming._get_shard(channel)
+            if id(shard) not in pipelines:
+                pipelines[id(shard)] = self._client(shard).pipeline(transaction=False)
+            pipelines[id(shard)].publish(channel, self._layer.serialize(message))
+        for pipe in pipelines.values():
+            pipe.execute()
+
+
+def _sync_redis_client(host: dict):
+    """A synchronous twin of channels_redis.utils.create_pool for one host entry."""
+    import redis
+
+    host = dict(host)
+    if "address" in host:
+        return redis.Redis.from_url(host.pop("address"), **host)
+    master_name = host.pop("master_name", None)
+    if master_name is not None:
+        from redis.sentinel import Sentinel
+
+        sentinels = host.pop("sentinels")
+        sentinel = Sentinel(sentinels, sentinel_kwargs=host.pop("sentinel_kwargs", None))
+        return sentinel.master_for(master_name, **host)
+    return redis.Redis(**host)
+
+
+_publisher = None
+_publisher_lock = threading.Lock()
+
+
+def _sync_publisher() -> _SyncGroupPublisher | None:
+    """This process's publisher for the configured layer, or None for the in-memory layer
+    (it only reaches sockets of this process, on its server loop)."""
+    global _publisher
+    from channels.layers import InMemoryChannelLayer
+    from channels_redis.pubsub import RedisPubSubChannelLayer
+
+    with _publisher_lock:
+        if _publisher is None:
+            layer = get_channel_layer()
+            if isinstance(layer, InMemoryChannelLayer):
+                return None
+            if not isinstance(layer, RedisPubSubChannelLayer):
+                raise TypeError(
+                    f"the live inbox publishes from sync code through "
+                    f"RedisPubSubChannelLayer or InMemoryChannelLayer, not {type(layer)!r}"
+                )
+            _publisher = _SyncGroupPublisher(layer)
+        return _publisher
+
+
+def _forget_process_state() -> None:
+    """In a forked child: nothing of the parent's is ours (its Redis sockets, its loop, a
+    lock another of its threads may have held at fork time, what it had pending)."""
+    global _store, _store_lock, _publisher, _publisher_lock, _server_loop
+    _store, _store_lock = None, threading.Lock()
+    _publisher, _publisher_lock = None, threading.Lock()
+    _server_loop = None
+    _tasks.clear()
+
+
+os.register_at_fork(after_in_child=_forget_process_state)
 
 
 # --------------------------------------------------------------------------- flushing
@@ -326,10 +423,20 @@ def _collect() -> dict[str, dict]:
 
 
 def flush_now() -> int:
-    """Flush the pending changes at once from sync code; returns group messages sent."""
+    """Flush the pending changes at once from sync code (never on the server loop's own
+    thread); returns group messages sent."""
+    publisher = _sync_publisher()
+    loop = _running_server_loop()
+    if publisher is None and loop is None:
+        pending_store().take()  # the in-memory layer with no server here: nobody to tell
+        return 0
     batches = _collect()
-    if batches:
-        async_to_sync(_send_batches)(batches)
+    if not batches:
+        return 0
+    if publisher is not None:
+        publisher.group_send_many(batches)
+    else:
+        asyncio.run_coroutine_threadsafe(_send_batches(batches), loop).result(timeout=30)
     return len(batches)
 
 

@@ -25,12 +25,6 @@ from tests.helpers import arrive
 ROLES = ("anonymous", "agent", "supervisor", "admin", "integration")
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Hash the factories' passwords cheaply: hundreds of API tests create people."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def client_for(principal) -> APIClient:
     client = APIClient()
     if isinstance(principal, User):

@@ -9,15 +9,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = (
     "import json, django; django.setup(); from django.conf import settings; "
-    "from config.celery import app; "
+    "from config.celery import app; from config.embedded_beat import sweep_enabled; "
     "print(json.dumps({"
+    "'sweep': sweep_enabled(), "
     "'engine': settings.DATABASES['default']['ENGINE'], "
     "'layer': settings.CHANNEL_LAYERS['default']['BACKEND'], "
     "'eager': settings.CELERY_TASK_ALWAYS_EAGER, "
     "'celery_eager': app.conf.task_always_eager, "
     "'broker': app.conf.broker_url}))"
 )
-CLEARED = ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DEBUG")
+CLEARED = ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DEBUG", "EMBEDDED_SWEEP")
 
 
 def probe(**env) -> dict:
@@ -36,6 +37,7 @@ def test_embedded_mode_needs_nothing():
     assert loaded["layer"] == "channels.layers.InMemoryChannelLayer"
     assert loaded["eager"] is True
     assert loaded["celery_eager"] is True
+    assert loaded["sweep"] is True  # the server runs the periodic sweep: no beat here
 
 
 def test_production_mode_uses_postgresql_and_redis():
@@ -49,3 +51,4 @@ def test_production_mode_uses_postgresql_and_redis():
     assert loaded["eager"] is False
     assert loaded["celery_eager"] is False
     assert loaded["broker"] == "redis://cache.example:6379/2"
+    assert loaded["sweep"] is False  # celery beat's job

@@ -1,5 +1,7 @@
 """Websocket helpers for the inbox tests."""
 
+import asyncio
+
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
@@ -47,12 +49,36 @@ async def connected(**kwargs):
     return comm, first["counts"]
 
 
-async def drain(comm) -> list[dict]:
-    """Every event already on its way to this client."""
-    events = []
-    while not await comm.receive_nothing(timeout=0.3):
-        events.append(await comm.receive_json_from(timeout=5))
-    return events
+async def receive_until(comm, predicate, *, timeout: float = 5.0) -> list[dict]:
+    """The events this client receives up to the first one that matches ``predicate``
+    (the last of the list), waiting at most ``timeout`` seconds for it in all. Fails with
+    everything received so far if it does not come."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    events: list[dict] = []
+    while True:
+        remaining = deadline - loop.time()
+        try:
+            if remaining <= 0:
+                raise TimeoutError
+            event = await comm.receive_json_from(timeout=remaining)
+        except TimeoutError:
+            raise AssertionError(
+                f"no matching event within {timeout} s; received {events}"
+            ) from None
+        events.append(event)
+        if predicate(event):
+            return events
+
+
+def counts_where(check):
+    """A predicate: a queue.counts event whose counts satisfy ``check``."""
+    return lambda event: event["type"] == "queue.counts" and check(event["counts"])
+
+
+def conversation_where(check):
+    """A predicate: a conversation.updated event whose conversation satisfies ``check``."""
+    return lambda event: event["type"] == "conversation.updated" and check(event["conversation"])
 
 
 def of_type(events, kind) -> list[dict]:

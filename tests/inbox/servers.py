@@ -18,7 +18,11 @@ def free_port() -> int:
 
 
 def server_env(**overrides) -> dict:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": "config.settings"}
+    """The environment of a server or command the tests start: this one's, plus
+    ``overrides`` (None removes a variable). The embedded periodic sweep is off unless a
+    test asks for it (EMBEDDED_SWEEP="1")."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": "config.settings",
+           "EMBEDDED_SWEEP": "0"}
     for key, value in overrides.items():
         if value is None:
             env.pop(key, None)

@@ -19,7 +19,16 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
-from tests.inbox.helpers import communicator, connected, drain, of_type, session_cookie, token_for
+from tests.inbox.helpers import (
+    communicator,
+    connected,
+    conversation_where,
+    counts_where,
+    of_type,
+    receive_until,
+    session_cookie,
+    token_for,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -105,21 +114,24 @@ def test_change_in_sync_code_pushes_counts_and_conversation_to_who_may_see():
         conversation = await database_sync_to_async(inbound)("c1", team=sales)
         await realtime.aflush()
 
-        events = await drain(a)
+        # One batch: the conversation, its message, then the counts.
+        events = await receive_until(a, counts_where(lambda c: c["teams"][0]["queued"] == 1))
         updated = of_type(events, "conversation.updated")
         assert [e["conversation"]["id"] for e in updated] == [conversation.pk]
         assert updated[0]["conversation"]["status"] == "queued"
         created = of_type(events, "message.created")
         assert [e["conversation"] for e in created] == [conversation.pk]
-        counts = of_type(events, "queue.counts")[-1]["counts"]
-        assert counts["teams"] == [{"id": sales.pk, "name": sales.name, "queued": 1}]
+        assert events[-1]["counts"]["teams"] == [
+            {"id": sales.pk, "name": sales.name, "queued": 1}
+        ]
 
-        events = await drain(s)
+        events = await receive_until(s, counts_where(
+            lambda c: {t["id"]: t["queued"] for t in c["teams"]}.get(sales.pk) == 1
+        ))
         assert [e["conversation"]["id"] for e in of_type(events, "conversation.updated")] == [
             conversation.pk
         ]
-        last_counts = of_type(events, "queue.counts")[-1]["counts"]
-        sup_teams = {t["id"]: t["queued"] for t in last_counts["teams"]}
+        sup_teams = {t["id"]: t["queued"] for t in events[-1]["counts"]["teams"]}
         assert sup_teams == {sales.pk: 1, support.pk: 0}
 
         # Bob is in another team: not a word about Sales' conversation.
@@ -130,12 +142,11 @@ def test_change_in_sync_code_pushes_counts_and_conversation_to_who_may_see():
             conversation_id=conversation.pk, agent=carol
         )
         await realtime.aflush()
-        events = await drain(a)
+        events = await receive_until(a, counts_where(lambda c: c["teams"][0]["queued"] == 0))
         conv = of_type(events, "conversation.updated")[0]["conversation"]
         assert (conv["status"], conv["assignee"], conv["assignee_name"]) == (
             "assigned", carol.pk, carol.display_name,
         )
-        assert of_type(events, "queue.counts")[-1]["counts"]["teams"][0]["queued"] == 0
         assert await b.receive_nothing(timeout=0.5)
 
         # Transferred to Support: Bob sees it arrive; Alice (Sales) also learns it left.
@@ -144,8 +155,10 @@ def test_change_in_sync_code_pushes_counts_and_conversation_to_who_may_see():
         )
         await realtime.aflush()
         for comm in (a, b):
-            conv = of_type(await drain(comm), "conversation.updated")[0]["conversation"]
-            assert (conv["team"], conv["status"]) == (support.pk, "queued")
+            events = await receive_until(comm, conversation_where(
+                lambda c: c["id"] == conversation.pk and c["team"] == support.pk
+            ))
+            assert events[-1]["conversation"]["status"] == "queued"
         for comm in (a, b, s):
             await comm.disconnect()
 
@@ -170,11 +183,10 @@ def test_waiting_arrivals_reach_every_agent_and_a_burst_is_coalesced():
         await database_sync_to_async(lambda: (worker.start(), worker.join()))()
         await realtime.aflush()
         for comm in comms:
-            events = await drain(comm)
-            counts = of_type(events, "queue.counts")
-            # One flush, one counts event: not 40.
-            assert len(counts) == 1
-            assert counts[0]["counts"]["waiting"] == 40
+            events = await receive_until(comm, counts_where(lambda c: c["waiting"] == 40))
+            # One flush, one counts event (the 40 conversations and messages before it):
+            # not 40 of them, counting one by one.
+            assert len(of_type(events, "queue.counts")) == 1
             assert len(of_type(events, "conversation.updated")) == 40
             assert len(of_type(events, "message.created")) == 40
             await comm.disconnect()
@@ -225,8 +237,7 @@ def test_presence_follows_connections_and_the_away_choice():
         await realtime.aflush()
         # Both tabs hear about it.
         for comm in (first, second):
-            events = await drain(comm)
-            assert {"type": "presence.changed", "status": "away"} in events
+            await receive_until(comm, lambda e: e == {"type": "presence.changed", "status": "away"})
         assert await database_sync_to_async(presence_now)() == Presence.AWAY
 
         # A reload (one tab closes, the other stays) changes nothing.
@@ -245,7 +256,7 @@ def test_presence_follows_connections_and_the_away_choice():
         await third.send_json_to({"type": "presence.set", "status": "online"})
         await settled(third)
         await realtime.aflush()
-        assert {"type": "presence.changed", "status": "online"} in await drain(third)
+        await receive_until(third, lambda e: e == {"type": "presence.changed", "status": "online"})
         await third.disconnect()
         assert await database_sync_to_async(presence.settle_after_grace)(agent.pk)
         fourth, _ = await connected(token=token)
@@ -268,9 +279,9 @@ def test_supervisors_hear_agents_presence_and_load():
             conversation_id=conversation.pk, agent=agent
         )
         await realtime.aflush()
-        rows = [row for e in of_type(await drain(s), "agents.updated") for row in e["agents"]]
-        assert {"id": agent.pk, "username": agent.username, "name": agent.display_name,
-                "presence": "online", "open_count": 1, "capacity": agent.capacity} in rows
+        row = {"id": agent.pk, "username": agent.username, "name": agent.display_name,
+               "presence": "online", "open_count": 1, "capacity": agent.capacity}
+        await receive_until(s, lambda e: e["type"] == "agents.updated" and row in e["agents"])
         await a.disconnect()
         await s.disconnect()
 
@@ -291,19 +302,20 @@ def test_joining_or_leaving_a_team_changes_what_an_open_inbox_hears():
 
         await database_sync_to_async(set_team_members)(team=sales, agent_ids={newcomer.pk})
         await realtime.aflush()
-        counts = of_type(await drain(comm), "queue.counts")[-1]["counts"]
-        assert counts["teams"] == [{"id": sales.pk, "name": "Sales", "queued": 0}]
+        await receive_until(comm, counts_where(
+            lambda c: c["teams"] == [{"id": sales.pk, "name": "Sales", "queued": 0}]
+        ))
 
         conversation = await database_sync_to_async(inbound)("joined", team=sales)
         await realtime.aflush()
-        events = await drain(comm)
+        events = await receive_until(comm, counts_where(lambda c: c["teams"][0]["queued"] == 1))
         assert [e["conversation"]["id"] for e in of_type(events, "conversation.updated")] == [
             conversation.pk
         ]
 
         await database_sync_to_async(set_team_members)(team=sales, agent_ids=set())
         await realtime.aflush()
-        assert of_type(await drain(comm), "queue.counts")[-1]["counts"]["teams"] == []
+        await receive_until(comm, counts_where(lambda c: c["teams"] == []))
         await database_sync_to_async(inbound)("after-leaving", team=sales)
         await realtime.aflush()
         assert await comm.receive_nothing(timeout=0.5)

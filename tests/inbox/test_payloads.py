@@ -4,6 +4,7 @@ import pytest
 
 from apps.conversations.models import Conversation, Message
 from apps.conversations.services import receive_inbound_message
+from apps.core.announce import subscribe, unsubscribe
 from apps.inbox import realtime
 from apps.routing import selectors
 from apps.routing.waits import attach_queue_info
@@ -91,17 +92,25 @@ def test_small_events_shapes():
     }
 
 
+@pytest.fixture
+def announced():
+    """Every announcement delivered (after commit) while the test runs."""
+    heard = []
+    subscribe(heard.append)
+    yield heard
+    unsubscribe(heard.append)
+
+
 def test_a_flush_is_a_fixed_number_of_queries(
-    django_assert_num_queries, django_capture_on_commit_callbacks
+    django_assert_num_queries, django_capture_on_commit_callbacks, announced
 ):
     agent = AgentFactory()
     teams = [TeamFactory(agents=[agent]) for _ in range(3)]
-    store = realtime.pending_store()
-    store.take()
     for n in range(30):
         with django_capture_on_commit_callbacks(execute=True):
             receive_inbound_message(external_id=f"q{n}", body="x", team=teams[n % 3])
-    entries = store.take()
+    # What the pending list holds for a flush that comes after these 30 arrivals.
+    entries = [entry for a in announced for entry in realtime.entries_for(a)]
     # conversations, their queue positions and their teams' room and pace, messages, the
     # counts aggregate, team names, agent rows
     with django_assert_num_queries(7):
