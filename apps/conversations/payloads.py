@@ -57,6 +57,7 @@ def conversation_payload(conversation: Conversation) -> dict:
         "closed_at": iso(conversation.closed_at),
         "last_message": last_message_payload(conversation.last_message),
         "last_activity_at": iso(conversation.last_activity_at),
+        "queued_at": iso(conversation.queued_at),
         "contact_name": str(conversation.contact),
         "team_name": conversation.team.name if conversation.team_id else None,
         "assignee_name": conversation.assignee.display_name if conversation.assignee_id else None,

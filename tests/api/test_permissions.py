@@ -96,6 +96,7 @@ ENDPOINTS = [
     ("reply", "post", lambda w: f"conversations/{w.mine.pk}/messages",
      lambda w: {"body": "On it"}, {**PEOPLE, "agent": 201, "supervisor": 201, "admin": 201}),
     ("events", "get", lambda w: f"conversations/{w.mine.pk}/events", None, PEOPLE),
+    ("contact card", "get", lambda w: f"conversations/{w.mine.pk}/contact", None, PEOPLE),
 ]
 
 

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -7,10 +8,12 @@ from rest_framework.response import Response
 from apps.accounts.permissions import IsAdminOrIntegration, IsPerson
 from apps.conversations import services as conversations
 from apps.conversations.api.serializers import (
+    ContactCardSerializer,
     ConversationFilterSerializer,
     ConversationSerializer,
     EventSerializer,
     InboundSerializer,
+    MessagePageSerializer,
     MessageSerializer,
     ReplySerializer,
 )
@@ -28,15 +31,18 @@ class ConversationPagination(PageNumberPagination):
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is not None and not (raw.isascii() and raw.isdigit() and int(raw) > 0):
-            raise ValidationError({"page_size": ["Must be a positive whole number."]})
+            raise ValidationError({"page_size": [_("Must be a positive whole number.")]})
         return super().get_page_size(request)
 
 
-def visible_conversation(user, pk: int):
+def visible_conversation(user, pk: int, *, related: tuple[str, ...] = ()):
     """The conversation if the caller may see it; 404 otherwise (existence is not leaked)."""
-    conversation = selectors.conversation_list_for(user).filter(pk=pk).first()
+    rows = selectors.conversation_list_for(user)
+    if related:
+        rows = rows.select_related(*related)
+    conversation = rows.filter(pk=pk).first()
     if conversation is None:
-        raise NotFound("There is no such conversation, or you cannot see it.")
+        raise NotFound(_("There is no such conversation, or you cannot see it."))
     return conversation
 
 
@@ -50,7 +56,9 @@ def visible_conversation(user, pk: int):
 class ConversationListView(ApiViewMixin, generics.ListAPIView):
     """The conversations the caller may see, newest activity first, paginated (``page``,
     ``page_size`` up to 200). Agents see Waiting, their teams' and their own conversations;
-    supervisors and administrators see all."""
+    supervisors and administrators see all. ``ordering=queue`` lists in queue order (the
+    caller's starred first, then oldest first); ``after=<id>`` continues after a row;
+    ``q`` searches the contact's name and external id (closed conversations too)."""
 
     permission_classes = [IsPerson]
     serializer_class = ConversationSerializer
@@ -66,7 +74,16 @@ class ConversationListView(ApiViewMixin, generics.ListAPIView):
         for name in ("team", "assignee", "contact"):
             if name in wanted:
                 rows = rows.filter(**{f"{name}_id": wanted[name]})
-        return rows.order_by("-last_activity_at", "-id")
+        if wanted.get("q"):
+            rows = rows.filter(selectors.search_filter(wanted["q"]))
+        ordered = selectors.ordered_list(
+            rows, self.request.user, ordering=wanted["ordering"], after=wanted.get("after")
+        )
+        if ordered is None:
+            raise ValidationError(
+                {"after": [_("There is no such conversation in this list: reload it.")]}
+            )
+        return ordered
 
 
 class ConversationDetailView(ApiView):
@@ -80,15 +97,27 @@ class ConversationDetailView(ApiView):
 
 
 class MessagesView(ApiView):
-    """GET: the messages, oldest first. POST: a reply from the assignee or a supervisor."""
+    """GET: the newest ``limit`` messages (default 100, at most 200), oldest first;
+    ``before=<message id>`` gives the ones before it. The ``X-Has-Older`` header says whether
+    older ones exist. POST: a reply from the assignee or a supervisor."""
 
     permission_classes = [IsPerson]
 
-    @extend_schema(responses={200: MessageSerializer(many=True)})
+    @extend_schema(
+        parameters=[MessagePageSerializer],
+        responses={200: MessageSerializer(many=True), 400: error(400)},
+    )
     def get(self, request, pk):
+        page = MessagePageSerializer(data=request.query_params.dict())
+        page.is_valid(raise_exception=True)
         conversation = visible_conversation(request.user, pk)
-        messages = selectors.messages_of(conversation.pk)
-        return Response(MessageSerializer(messages, many=True).data)
+        messages, older = selectors.latest_messages(
+            conversation.pk, limit=page.validated_data["limit"],
+            before=page.validated_data.get("before"),
+        )
+        response = Response(MessageSerializer(messages, many=True).data)
+        response["X-Has-Older"] = "true" if older else "false"
+        return response
 
     @extend_schema(
         request=ReplySerializer,
@@ -114,6 +143,22 @@ class EventsView(ApiView):
         conversation = visible_conversation(request.user, pk)
         events = selectors.events_of(conversation.pk)
         return Response(EventSerializer(events, many=True).data)
+
+
+class ContactCardView(ApiView):
+    """Who the customer of a conversation the caller may see is: their details, the
+    organization path, the preferential rule that applies now, and their other
+    conversations the caller may see (newest first, at most 20)."""
+
+    permission_classes = [IsPerson]
+
+    @extend_schema(responses={200: ContactCardSerializer})
+    def get(self, request, pk):
+        conversation = visible_conversation(
+            request.user, pk, related=("contact__organization",)
+        )
+        card = selectors.contact_card(request.user, conversation)
+        return Response(ContactCardSerializer({**card, "conversation": conversation}).data)
 
 
 class InboundView(ApiView):
