@@ -3,6 +3,7 @@ follows (open inboxes follow the team's group; a ``capacity`` team's queue is di
 by a worker after commit)."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from apps.core.announce import announce
 from apps.core.errors import InvalidInput
@@ -26,7 +27,9 @@ def update_team(*, team: Team, member_ids: set[int] | None = None, **changes) ->
     members exactly ``member_ids``."""
     unknown = set(changes) - set(TEAM_FIELDS)
     if unknown:
-        raise InvalidInput(f"Teams have no field {', '.join(sorted(unknown))}.")
+        raise InvalidInput(
+            _("Teams have no field %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     with transaction.atomic():
         for field, value in changes.items():
             setattr(team, field, value)

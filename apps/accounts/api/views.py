@@ -1,5 +1,6 @@
 from django.contrib.auth import authenticate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.authtoken.models import Token
@@ -45,7 +46,7 @@ class TokenView(ApiView):
         )
         if user is None or not user.is_active:
             raise ValidationError(
-                {"non_field_errors": ["Unable to sign in with that username and password."]}
+                {"non_field_errors": [_("Unable to sign in with that username and password.")]}
             )
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
@@ -83,7 +84,7 @@ class AgentDetailView(ApiViewMixin, generics.RetrieveUpdateDestroyAPIView):
         capacity = data.pop("capacity", None)
         active = data.pop("is_active", None)
         if active is False and agent.pk == self.request.user.pk:
-            raise InvalidInput("You cannot deactivate yourself.", field="is_active")
+            raise InvalidInput(_("You cannot deactivate yourself."), field="is_active")
         serializer.save()
         if active is True and not agent.is_active:
             routing.activate_agent(agent_id=agent.pk, actor=self.request.user)
@@ -96,7 +97,7 @@ class AgentDetailView(ApiViewMixin, generics.RetrieveUpdateDestroyAPIView):
     def destroy(self, request, *args, **kwargs):
         agent = self.get_object()
         if agent.pk == request.user.pk:
-            raise InvalidInput("You cannot deactivate yourself.")
+            raise InvalidInput(_("You cannot deactivate yourself."))
         routing.deactivate_agent(agent_id=agent.pk, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

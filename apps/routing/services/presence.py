@@ -7,6 +7,7 @@ leaving online releases the conversations reserved for the agent at once.
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import Presence, User
 from apps.core.announce import announce
@@ -24,7 +25,8 @@ def set_presence(*, agent: User, status: str, actor: Actor = None) -> str:
     """Change an agent's presence. Returns the presence before the change."""
     if status not in Presence.values:
         raise InvalidInput(
-            f"Presence must be one of {', '.join(Presence.values)}.", field="status"
+            _("Presence must be one of %(values)s.") % {"values": ", ".join(Presence.values)},
+            field="status",
         )
     now = timezone.now()
     with transaction.atomic():
@@ -32,7 +34,7 @@ def set_presence(*, agent: User, status: str, actor: Actor = None) -> str:
             User.objects.select_for_update().filter(pk=agent.pk).values_list("presence", flat=True)
         ).first()
         if before is None:
-            raise UnknownTarget(f"There is no agent with id {agent.pk}.")
+            raise UnknownTarget(_("There is no agent with id %(id)s.") % {"id": agent.pk})
         User.objects.filter(pk=agent.pk).update(presence=status, last_heartbeat=now)
         agent.presence = status
         agent.last_heartbeat = now
