@@ -63,6 +63,9 @@ def test_the_callers_starred_conversations_come_first_in_queue_order(queue):
     listed = ids(client_for(star).get(f"{V1}conversations/", {"team": team.pk,
                                                               "ordering": "queue"}))
     assert listed[0] == late.pk
+    assert ids(client_for(star).get(f"{V1}conversations/", {"preferred_agent": star.pk})) == [
+        late.pk
+    ]
     assert listed[1:] == ids(client_for(queue[0]).get(
         f"{V1}conversations/", {"team": team.pk, "ordering": "queue"}))[:-1]
 
@@ -119,6 +122,11 @@ def test_search_finds_closed_conversations_by_name_or_external_id(db):
     assert set(ids(supervisor.get(f"{V1}conversations/", {"q": "PAULA"}))) == {
         old.pk, other_team.pk,
     }
+    assert ids(client.get(f"{V1}conversations/", {"q": "paula", "open": "true"})) == []
+    assert ids(supervisor.get(f"{V1}conversations/", {"q": "paula", "open": "true"})) == [
+        other_team.pk
+    ]
+    assert ids(client.get(f"{V1}conversations/", {"open": "false"})) == [old.pk]
 
 
 @pytest.mark.parametrize(("params", "grow_in_the_past"), [

@@ -81,6 +81,11 @@ class ConversationFilterSerializer(serializers.Serializer):
     team = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     assignee = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     contact = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    preferred_agent = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    open = serializers.BooleanField(
+        required=False, default=None, allow_null=True,
+        help_text="true: only conversations that are not closed; false: only closed ones.",
+    )
     q = serializers.CharField(
         required=False, max_length=MAX_TEXT_LENGTH,
         help_text=("Search: the contact's name or external id contains this text."),

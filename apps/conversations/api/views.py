@@ -17,6 +17,7 @@ from apps.conversations.api.serializers import (
     MessageSerializer,
     ReplySerializer,
 )
+from apps.conversations.models import Status
 from apps.core.api import ApiView, ApiViewMixin, error
 from apps.routing import selectors
 
@@ -71,9 +72,13 @@ class ConversationListView(ApiViewMixin, generics.ListAPIView):
         rows = selectors.conversation_list_for(self.request.user)
         if "status" in wanted:
             rows = rows.filter(status=wanted["status"])
-        for name in ("team", "assignee", "contact"):
+        for name in ("team", "assignee", "contact", "preferred_agent"):
             if name in wanted:
                 rows = rows.filter(**{f"{name}_id": wanted[name]})
+        if wanted.get("open") is not None:
+            rows = rows.exclude(status=Status.CLOSED) if wanted["open"] else rows.filter(
+                status=Status.CLOSED
+            )
         if wanted.get("q"):
             rows = rows.filter(selectors.search_filter(wanted["q"]))
         ordered = selectors.ordered_list(
