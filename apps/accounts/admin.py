@@ -4,9 +4,10 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 
 from apps.accounts.models import IntegrationClient, User
+from apps.core.admin_messages import AdminSentences, AgreeingMessagesMixin
 from apps.core.limits import MAX_CAPACITY
 from apps.routing import services as routing
 
@@ -37,13 +38,21 @@ class AgentCreationForm(CapacityBoundsMixin, UserCreationForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AgreeingMessagesMixin, DjangoUserAdmin):
     """Agents, supervisors and administrators.
 
     Capacity and presence changes go through the routing services (raising a limit lets
     distribution run; going offline releases reservations); the load counter is read-only.
     """
 
+    sentences = AdminSentences(
+        added=_("The user “{obj}” was added."),
+        changed=_("The user “{obj}” was changed."),
+        deleted=_("The user “{obj}” was deleted."),
+        delete_selected=_("Delete the selected users"),
+        deleted_many=ngettext_lazy("%(count)d user deleted.", "%(count)d users deleted.",
+                                   "count"),
+    )
     form = AgentChangeForm
     add_form = AgentCreationForm
     list_display = (
@@ -51,12 +60,13 @@ class UserAdmin(DjangoUserAdmin):
         "is_active",
     )
     list_filter = ("role", "presence", "is_active", "teams")
-    search_fields = ("username", "name", "email", "first_name", "last_name")
+    search_fields = ("username", "name", "email")
     ordering = ("username",)
     readonly_fields = ("open_count", "team_names", "last_heartbeat", "last_login", "date_joined")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Person"), {"fields": ("name", "first_name", "last_name", "email")}),
+        # One name: Atende shows ``name`` everywhere (first and last names are not asked for).
+        (_("Person"), {"fields": ("name", "email")}),
         (
             _("Routing"),
             {
@@ -121,8 +131,13 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(IntegrationClient)
-class IntegrationClientAdmin(admin.ModelAdmin):
+class IntegrationClientAdmin(AgreeingMessagesMixin, admin.ModelAdmin):
     """API clients (channel connectors, bots). The token is shown once, when it is created."""
+
+    sentences = AdminSentences(
+        added=_("The integration client “{obj}” was added."),
+        changed=_("The integration client “{obj}” was changed."),
+    )
 
     list_display = ("name", "token_prefix", "created_at", "revoked_at")
     list_filter = (("revoked_at", admin.EmptyFieldListFilter),)

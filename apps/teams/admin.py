@@ -4,7 +4,9 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
+from apps.core.admin_messages import AdminSentences, AgreeingMessagesMixin
 from apps.teams.models import Membership, RoutingSettings, Team
 from apps.teams.services import team_members_changed
 
@@ -20,7 +22,15 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(AgreeingMessagesMixin, admin.ModelAdmin):
+    sentences = AdminSentences(
+        added=_("The team “{obj}” was added."),
+        changed=_("The team “{obj}” was changed."),
+        deleted=_("The team “{obj}” was deleted."),
+        delete_selected=_("Delete the selected teams"),
+        deleted_many=ngettext_lazy("%(count)d team deleted.", "%(count)d teams deleted.",
+                                   "count"),
+    )
     list_display = ("name", "distribution_mode", "member_count")
     list_filter = ("distribution_mode",)
     search_fields = ("name",)
@@ -42,8 +52,13 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoutingSettings)
-class RoutingSettingsAdmin(admin.ModelAdmin):
+class RoutingSettingsAdmin(AgreeingMessagesMixin, admin.ModelAdmin):
     """One page: the routing settings row always exists and is edited in place."""
+
+    sentences = AdminSentences(
+        added=_("The routing settings were saved."),
+        changed=_("The routing settings were saved."),
+    )
 
     fields = ("default_team",)
     autocomplete_fields = ("default_team",)

@@ -1,4 +1,4 @@
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from apps.conversations.models import ActorKind, EventKind, SenderKind, Status
@@ -23,7 +23,7 @@ class BodyField(serializers.CharField):
         kwargs.setdefault("trim_whitespace", False)
         super().__init__(**kwargs)
 
-    default_error_messages = {"not_text": _lazy("The message body must be text.")}
+    default_error_messages = {"not_text": gettext_lazy("The message body must be text.")}
 
     def to_internal_value(self, data):
         if not isinstance(data, str):

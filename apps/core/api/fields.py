@@ -1,7 +1,7 @@
 """Strict JSON input: ids as positive integers, JSON types as the schema says them."""
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from apps.core.limits import is_id
@@ -47,10 +47,10 @@ class StrictTypes:
     "yes" for a boolean; the API answers 400 instead."""
 
     EXPECTED = (
-        (serializers.BooleanField, (bool,), _lazy("Must be a boolean.")),
-        (serializers.CharField, (str,), _lazy("Must be a string.")),
-        (serializers.IntegerField, (int,), _lazy("Must be an integer.")),
-        (serializers.ListField, (list,), _lazy("Must be a list.")),
+        (serializers.BooleanField, (bool,), gettext_lazy("Must be a boolean.")),
+        (serializers.CharField, (str,), gettext_lazy("Must be a string.")),
+        (serializers.IntegerField, (int,), gettext_lazy("Must be an integer.")),
+        (serializers.ListField, (list,), gettext_lazy("Must be a list.")),
     )
 
     def to_internal_value(self, data):

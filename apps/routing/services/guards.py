@@ -2,7 +2,7 @@
 see the conversation, and the locked loads of what the change is about."""
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from apps.accounts.models import User, is_person
 from apps.conversations.models import Conversation, Status
@@ -65,10 +65,12 @@ def locked_conversation(conversation_id: int) -> Conversation:
 
 
 HOLDER_ONLY = {
-    "transfer": _lazy(
+    "transfer": gettext_lazy(
         "Only the agent who has this conversation, or a supervisor, can transfer it."
     ),
-    "close": _lazy("Only the agent who has this conversation, or a supervisor, can close it."),
+    "close": gettext_lazy(
+        "Only the agent who has this conversation, or a supervisor, can close it."
+    ),
 }
 
 
