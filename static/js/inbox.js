@@ -309,7 +309,7 @@ function renderPane() {
   const wasHidden = form.hidden;
   form.hidden = !acting;
   $('[data-testid="actions"]').hidden = !acting;
-  if (acting && wasHidden) renderTransferTargets();
+  if (acting && wasHidden) refreshTargets();
   if (!maySee(c)) notice(t("out_of_sight", { where: whereText(c) }));
 }
 
@@ -435,6 +435,7 @@ $('[data-testid="transfer"]').addEventListener("click", async () => {
   const [kind, target] = transferSelect.value.split(":");
   if (!target) return;
   if (kind === "agent") {
+    await refreshTargets(); // warn on presence and load as they are now
     const agent = state.agents.get(Number(target));
     const warning = agent && agentWarning(agent);
     if (warning && !(await confirmDialog(warning, { ok: t("transfer_anyway") }))) return;
