@@ -133,7 +133,7 @@ class Conversation(models.Model):
         ]
 
     def __str__(self):
-        return f"#{self.pk} {self.contact} ({self.status})"
+        return f"#{self.pk} {self.contact} ({self.get_status_display()})"
 
     @property
     def placement(self) -> Placement:

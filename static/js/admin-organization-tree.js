@@ -31,10 +31,18 @@
       var text = (count === 1 ? ctx.messages.confirmMoveOne : ctx.messages.confirmMoveMany)
         .replace("%(name)s", nameOf(payload.cut_item))
         .replace("%(count)s", String(count));
-      // Refused: the request is not sent and the page reloads as it was.
-      if (!window.confirm(text)) xhr.abort();
+      // Refused: the move is not sent, and the page reloads as it was (a request aborted
+      // here never reaches django-mptt's own "reload when done").
+      if (!window.confirm(text)) {
+        xhr.abort();
+        window.location.reload();
+      }
     });
   }
 
-  if (window.django && window.django.jQuery) start(window.django.jQuery);
+  // The admin merges script lists and may load this one before jquery.init.js: wait for
+  // every script to have run.
+  document.addEventListener("DOMContentLoaded", function () {
+    if (window.django && window.django.jQuery) start(window.django.jQuery);
+  });
 })();

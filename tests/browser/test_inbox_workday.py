@@ -258,7 +258,12 @@ def test_the_thread_has_dates_history_authors_and_the_contact_panel(site, page_f
     size, lang = way
     page = page_for("ana", way)
     open_queue(page, size, "queue-mine")
-    page.get_by_test_id(f"conversation-{site.old}").click()
+    # Mine lists by last activity; the customer wrote last and Ana has not looked yet.
+    rows = page.get_by_test_id("conversation-list").locator("li.row")
+    expect(rows.first).to_have_attribute("data-id", re.compile(r"\d+"))
+    row = page.get_by_test_id(f"conversation-{site.old}")
+    expect(row.get_by_test_id("unread")).to_be_visible()
+    row.click()
     messages = page.get_by_test_id("messages")
     expect(messages.get_by_test_id("day-separator")).to_have_count(2)  # two days apart
     expect(messages.get_by_test_id("system-line").first).to_contain_text(
@@ -278,6 +283,10 @@ def test_the_thread_has_dates_history_authors_and_the_contact_panel(site, page_f
     expect(panel.get_by_test_id("contact-preferred")).to_contain_text("★ Beto Lima")
     expect(panel.get_by_test_id("contact-channel")).to_have_text("WhatsApp")
     page.screenshot(path=ARTIFACTS / f"thread-context-{way_id(way)}.png")
+    if size == "phone":
+        page.get_by_test_id("contact-panel").get_by_role("button").first.click()
+        page.get_by_test_id("conversation-pane").locator('[data-action="back-to-list"]').click()
+    expect(row.get_by_test_id("unread")).to_have_count(0)  # seen
 
 
 @pytest.mark.parametrize("way", [DESKTOP_EN], ids=way_id)
@@ -385,6 +394,15 @@ def test_the_supervisors_assign_list_starts_empty_and_warns_before_an_away_agent
     assert answer.status_code == 201, answer.text
     expect(page.get_by_test_id(f"team-row-{team.json()['id']}")).to_be_visible()
     expect(page.get_by_test_id(f"backlog-{team.json()['id']}")).to_have_text("1")
+    username = f"novata{way[0]}{way[1][:2]}".lower()
+    person = site.api("POST", "agents/", json={
+        "username": username, "name": f"Novata {way_id(way)}", "password": "secret-pass-1"})
+    assert person.status_code == 201, person.text
+    newcomer = page_for(username, way)  # she signs in: online, and on the floor at once
+    expect(newcomer.get_by_test_id("presence-status")).to_have_text("Online")
+    presence = page.get_by_test_id(f"agent-presence-{person.json()['id']}")
+    expect(presence).to_have_text("Online")
+    expect(select.locator(f'option[value="{person.json()["id"]}"]')).to_have_count(1)
     page.screenshot(path=ARTIFACTS / f"supervisor-{way_id(way)}.png", full_page=True)
 
 
@@ -446,3 +464,29 @@ def test_403_and_404_are_pages_in_the_inbox_look(site, page_for, way):
     expect(page.get_by_test_id("error-403")).to_contain_text(
         words(lang, "não é para o seu papel", "not for your role"))
     expect(page.get_by_test_id("nav-admin")).to_have_count(0)  # agents: no Admin link
+
+
+@pytest.mark.parametrize("way", [DESKTOP_PT], ids=way_id)
+def test_moving_an_organization_with_a_subtree_asks_first(site, page_for, way):
+    """django-mptt's drag posts the move at once; Atende's script asks first when the node
+    has nodes under it (the drop is what sends the move: here the move is sent as the drop
+    sends it)."""
+    page = page_for("root", way)
+    page.goto(f"{site.base}/admin/organizations/organization/")
+    expect(page.locator(".rule-mark")).to_contain_text("★ Beto Lima (Fila de chat (estrela))")
+    asked = []
+
+    def answer(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", answer)
+    orgs = site.organizations
+    with page.expect_navigation():  # refused: the page reloads as it was
+        page.evaluate("""([cut, pasted]) => { django.jQuery.ajax({
+            method: "POST", complete: () => window.location.reload(),
+            data: {cmd: "move_node", position: "last-child", cut_item: cut, pasted_on: pasted},
+        }); }""", [orgs["Globex Brasil"], orgs["Globex"]])
+    assert asked == ["Mover “Globex Brasil” junto com 1 organização da sua subárvore?"]
+    tree = site.api("GET", f"organizations/{orgs['Globex Brasil']}/").json()
+    assert tree["parent"] == orgs["Globex"]  # unchanged
