@@ -77,8 +77,8 @@ class AgentUpdateSerializer(AgentSerializer):
 
     class Meta(AgentSerializer.Meta):
         fields = ["id", "username", "name", "email", "role", "capacity", "presence",
-                  "is_active"]
-        read_only_fields = ["id", "username", "presence"]
+                  "is_active", "open_count"]
+        read_only_fields = ["id", "username", "presence", "open_count"]
 
 
 class PresenceSerializer(Serializer):
