@@ -10,7 +10,7 @@ export class Thread {
     this.onOlder = onOlder;
     this.reset(null);
     box.addEventListener("scroll", () => {
-      if (box.scrollTop < 120) this.loadOlder();
+      if (this.ready && box.scrollTop < 120) this.loadOlder();
     });
   }
 
@@ -20,6 +20,7 @@ export class Thread {
     this.events = [];
     this.hasOlder = false;
     this.loadingOlder = false;
+    this.ready = false; // scrolling loads older pages only once the newest is in place
     this.box.replaceChildren();
   }
 
@@ -39,6 +40,7 @@ export class Thread {
     if (events.ok) this.events = events.data;
     this.render();
     this.toBottom();
+    this.ready = true;
     return true;
   }
 

@@ -27,6 +27,8 @@ CHROMIUM_ARGS = [
 PASSWORD = "secret-pass-1"
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 ARTIFACTS = ROOT / "test-artifacts"
+# Two cores shared by many: give the pages time before an expectation fails (not a wait).
+expect.set_options(timeout=10_000)
 
 # People, teams and organizations; a thread spanning days; a thread of 150 messages.
 SEED = """
