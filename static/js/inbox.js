@@ -590,4 +590,11 @@ setUpAlerts();
 startTicking();
 showCounts(data("counts-data"));
 loadMine();
-chooseQueue("waiting", { reveal: false });
+// A search sent before this script ran arrives as ?q= (the form works without it too).
+const asked = new URLSearchParams(location.search).get("q")?.trim();
+if (asked) {
+  state.search = asked;
+  $('[data-testid="search-input"]').value = asked;
+  chooseQueue("search");
+} else chooseQueue("waiting", { reveal: false });
+document.body.dataset.ready = "true";

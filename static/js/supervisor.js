@@ -342,3 +342,4 @@ loadConversations();
 startTicking();
 setInterval(() => !document.hidden && refreshDirectory(), DIRECTORY_REFRESH_MS);
 document.addEventListener("visibilitychange", () => !document.hidden && refreshDirectory());
+document.body.dataset.ready = "true";

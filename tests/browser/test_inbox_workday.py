@@ -323,6 +323,9 @@ def test_closed_conversations_are_found_again_by_name_or_external_id(site, page_
         expect(row).to_contain_text(words(lang, "Encerrado", "Closed"))
         if size == "phone":  # back to the queues, where the search box is
             page.get_by_test_id("list-title").locator("..").get_by_role("button").click()
+    # The form works before (or without) the page's script: the search is in the address.
+    page.goto(f"{site.base}/?q={external}")
+    expect(page.get_by_test_id(f"conversation-{conversation}")).to_be_visible()
 
 
 # --------------------------------------------------------------------------- 5. honest actions
@@ -370,6 +373,7 @@ def test_the_supervisors_assign_list_starts_empty_and_warns_before_an_away_agent
     conversation = site.inbound(f"wa:sup-{way_id(way)}", "Olá", name=name)["id"]  # Waiting
     page = page_for("chefe", way)
     page.goto(f"{site.base}/supervisor/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
     row = page.get_by_test_id(f"open-conversation-{conversation}")
     select = page.get_by_test_id(f"assign-agent-{conversation}")
     row.scroll_into_view_if_needed()
@@ -437,6 +441,7 @@ def test_the_pages_are_portuguese_and_the_language_switch_is_remembered(site, pa
     page = page_for("root", way)
     for path in ("/", "/supervisor/"):
         page.goto(site.base + path)
+        expect(page.locator("body")).to_have_attribute("data-ready", "true")
         text = page.locator("body").inner_text()
         for english in ("Waiting", "Sign out", "Search", "Mine", "Assign", "Team backlogs"):
             assert not re.search(rf"\b{english}\b", text), (path, english)

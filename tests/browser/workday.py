@@ -197,6 +197,7 @@ def log_in(page, base, username):
     page.get_by_test_id("password").fill(PASSWORD)
     page.get_by_test_id("login-submit").click()
     expect(page.get_by_test_id("logout")).to_be_visible()
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")  # the script runs
 
 
 def words(lang: str, portuguese: str, english: str) -> str:
