@@ -178,8 +178,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("pt-br", "Português (Brasil)")]
+# Each language named in itself: the switch offers them as their speakers know them.
+LANGUAGES = [("en", "English"), ("pt-br", "Português")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the language switch is remembered for a year
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

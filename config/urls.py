@@ -16,6 +16,7 @@ urlpatterns = [
     path("favicon.ico", FaviconView.as_view(), name="favicon"),
     path("admin/", admin.site.urls),
     path("api/", include("config.api_urls")),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switch
     path("", include("apps.inbox.urls")),
 ]
 

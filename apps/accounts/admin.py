@@ -6,10 +6,11 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 
 from apps.accounts import services as accounts
 from apps.accounts.models import IntegrationClient, User
+from apps.core.admin_messages import AdminSentences, AgreeingMessagesMixin
 from apps.core.errors import InvalidInput
 from apps.core.limits import MAX_CAPACITY
 from apps.routing import services as routing
@@ -43,13 +44,21 @@ class AgentCreationForm(CapacityBoundsMixin, UserCreationForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AgreeingMessagesMixin, DjangoUserAdmin):
     """Agents, supervisors and administrators.
 
     Capacity and presence changes go through the routing services (raising a limit lets
     distribution run; going offline releases reservations); the load counter is read-only.
     """
 
+    sentences = AdminSentences(
+        added=_("The user “{obj}” was added."),
+        changed=_("The user “{obj}” was changed."),
+        deleted=_("The user “{obj}” was deleted."),
+        delete_selected=_("Delete the selected users"),
+        deleted_many=ngettext_lazy("%(count)d user deleted.", "%(count)d users deleted.",
+                                   "count"),
+    )
     form = AgentChangeForm
     add_form = AgentCreationForm
     list_display = (
@@ -57,12 +66,13 @@ class UserAdmin(DjangoUserAdmin):
         "is_active",
     )
     list_filter = ("role", "presence", "is_active", "teams")
-    search_fields = ("username", "name", "email", "first_name", "last_name")
+    search_fields = ("username", "name", "email")
     ordering = ("username",)
     readonly_fields = ("open_count", "team_names", "last_heartbeat", "last_login", "date_joined")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Person"), {"fields": ("name", "first_name", "last_name", "email")}),
+        # One name: Atende shows ``name`` everywhere (first and last names are not asked for).
+        (_("Person"), {"fields": ("name", "email")}),
         (
             _("Routing"),
             {
@@ -145,9 +155,14 @@ class IntegrationClientForm(forms.ModelForm):
 
 
 @admin.register(IntegrationClient)
-class IntegrationClientAdmin(admin.ModelAdmin):
+class IntegrationClientAdmin(AgreeingMessagesMixin, admin.ModelAdmin):
     """API clients (channel connectors, bots). The token and the webhook secret are shown
     once, when they are created."""
+
+    sentences = AdminSentences(
+        added=_("The integration client “{obj}” was added."),
+        changed=_("The integration client “{obj}” was changed."),
+    )
 
     form = IntegrationClientForm
     list_display = (

@@ -63,6 +63,8 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["username"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [
             models.CheckConstraint(condition=Q(capacity__gte=0), name="user_capacity_not_negative"),
             models.CheckConstraint(
@@ -170,9 +172,9 @@ class IntegrationClient(models.Model):
 
     name = models.CharField(_("name"), max_length=MAX_TEXT_LENGTH)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    token_prefix = models.CharField(max_length=8, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    token_prefix = models.CharField(_("token prefix"), max_length=8, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     # Outbound webhooks (apps.webhooks): where Atende tells the integration what agents said
     # and did in its conversations. The secret signs each request; it is stored encrypted
     # (apps.webhooks.crypto) because signing needs it back, and shown once.
@@ -195,6 +197,7 @@ class IntegrationClient(models.Model):
     class Meta:
         ordering = ["name", "id"]
         verbose_name = _("integration client")
+        verbose_name_plural = _("integration clients")
 
     def __str__(self):
         return self.name

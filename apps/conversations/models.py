@@ -28,7 +28,8 @@ class Conversation(models.Model):
     """
 
     contact = models.ForeignKey(
-        "organizations.Contact", on_delete=models.PROTECT, related_name="conversations"
+        "organizations.Contact", on_delete=models.PROTECT, related_name="conversations",
+        verbose_name=_("contact"),
     )
     channel = models.CharField(_("channel"), max_length=32, default="webchat")
     status = models.CharField(
@@ -36,14 +37,15 @@ class Conversation(models.Model):
     )
     team = models.ForeignKey(
         "teams.Team", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="conversations",
+        related_name="conversations", verbose_name=_("team"),
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="assigned_conversations",
+        related_name="assigned_conversations", verbose_name=_("assigned agent"),
     )
     auto_assigned = models.BooleanField(
-        default=False, help_text=_("Assigned by automatic distribution, not by a person.")
+        _("assigned automatically"), default=False,
+        help_text=_("Assigned by automatic distribution, not by a person."),
     )
     assigned_limit = models.PositiveIntegerField(
         null=True, blank=True, editable=False,
@@ -54,20 +56,26 @@ class Conversation(models.Model):
     )
     preferred_agent = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="preferred_conversations",
+        related_name="preferred_conversations", verbose_name=_("preferred agent"),
     )
-    preferred_type = models.CharField(max_length=8, choices=RuleType.choices, blank=True)
+    preferred_type = models.CharField(
+        _("preferential rule type"), max_length=8, choices=RuleType.choices, blank=True
+    )
     last_message = models.ForeignKey(
-        "Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("last message"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     queued_at = models.DateTimeField(
-        null=True, blank=True, help_text=_("When it entered its current queue: oldest first.")
+        _("queued at"), null=True, blank=True,
+        help_text=_("When it entered its current queue: oldest first."),
     )
-    assigned_at = models.DateTimeField(null=True, blank=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    last_activity_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    last_activity_at = models.DateTimeField(
+        _("last activity at"), auto_now_add=True, db_index=True
+    )
     integration = models.ForeignKey(
         "accounts.IntegrationClient", on_delete=models.SET_NULL, null=True, blank=True,
         related_name="conversations",
@@ -96,6 +104,7 @@ class Conversation(models.Model):
     class Meta:
         ordering = ["-last_activity_at", "-id"]
         verbose_name = _("conversation")
+        verbose_name_plural = _("conversations")
         constraints = [
             models.CheckConstraint(condition=Q(status__in=Status.values), name="conv_status_valid"),
             models.CheckConstraint(
@@ -187,7 +196,7 @@ class Conversation(models.Model):
         ]
 
     def __str__(self):
-        return f"#{self.pk} {self.contact} ({self.status})"
+        return f"#{self.pk} {self.contact} ({self.get_status_display()})"
 
     @property
     def placement(self) -> Placement:
@@ -207,18 +216,21 @@ class SenderKind(models.TextChoices):
 
 class Message(models.Model):
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="messages"
+        Conversation, on_delete=models.CASCADE, related_name="messages",
+        verbose_name=_("conversation"),
     )
-    sender_kind = models.CharField(max_length=16, choices=SenderKind.choices)
+    sender_kind = models.CharField(_("sender"), max_length=16, choices=SenderKind.choices)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
+        related_name="+", verbose_name=_("author"),
     )
-    body = models.TextField(max_length=10_000)
-    created_at = models.DateTimeField(auto_now_add=True)
+    body = models.TextField(_("text"), max_length=10_000)
+    created_at = models.DateTimeField(_("sent at"), auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
         indexes = [models.Index(fields=["conversation", "created_at"], name="message_conv_idx")]
 
     def __str__(self):
@@ -253,42 +265,49 @@ class ActorKind(models.TextChoices):
 class ConversationEvent(models.Model):
     """One change of a conversation's team, agent or state, and why it happened."""
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField(auto_now_add=True)
-    kind = models.CharField(max_length=16, choices=EventKind.choices)
-    actor_kind = models.CharField(max_length=24, choices=ActorKind.choices)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="events",
+        verbose_name=_("conversation"),
+    )
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+    kind = models.CharField(_("what"), max_length=16, choices=EventKind.choices)
+    actor_kind = models.CharField(_("done by"), max_length=24, choices=ActorKind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
+        related_name="+", verbose_name=_("person"),
     )
     actor_integration = models.ForeignKey(
         "accounts.IntegrationClient", on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
+        related_name="+", verbose_name=_("integration"),
     )
-    from_status = models.CharField(max_length=16, blank=True)
-    to_status = models.CharField(max_length=16, blank=True)
+    from_status = models.CharField(_("status before"), max_length=16, blank=True)
+    to_status = models.CharField(_("status after"), max_length=16, blank=True)
     from_team = models.ForeignKey(
-        "teams.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "teams.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("team before"),
     )
     to_team = models.ForeignKey(
-        "teams.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "teams.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("team after"),
     )
     from_assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
+        related_name="+", verbose_name=_("agent before"),
     )
     to_assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
+        related_name="+", verbose_name=_("agent after"),
     )
     reason_parts = models.JSONField(
-        default=list, blank=True,
+        _("reason"), default=list, blank=True,
         help_text=_("Why, as sentence codes and their parameters (apps.conversations.reasons)."),
     )
-    data = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
 
     class Meta:
         ordering = ["at", "id"]
+        verbose_name = _("history event")
+        verbose_name_plural = _("history events")
         indexes = [models.Index(fields=["conversation", "at"], name="event_conv_idx")]
 
     def __str__(self):

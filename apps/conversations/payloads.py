@@ -65,6 +65,7 @@ def conversation_payload(conversation: Conversation) -> dict:
         "queue": queue_of(conversation),
         "last_activity_at": iso(conversation.last_activity_at),
         "integration": conversation.integration_id,
+        "queued_at": iso(conversation.queued_at),
         "contact_name": str(conversation.contact),
         "team_name": conversation.team.name if conversation.team_id else None,
         "assignee_name": conversation.assignee.display_name if conversation.assignee_id else None,

@@ -4,6 +4,7 @@ import zlib
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import IntegrationClient, User
 from apps.conversations.events import MessageCreated
@@ -30,10 +31,11 @@ CONTACT_FIELDS = ("name", "email", "phone")
 
 def _clean_body(body) -> str:
     if not isinstance(body, str) or not body.strip():
-        raise InvalidInput("The message body must be a non-empty text.", field="body")
+        raise InvalidInput(_("The message body must be a non-empty text."), field="body")
     if len(body) > MAX_BODY_LENGTH:
         raise InvalidInput(
-            f"The message body is longer than {MAX_BODY_LENGTH} characters.", field="body"
+            _("The message body is longer than %(max)s characters.") % {"max": MAX_BODY_LENGTH},
+            field="body",
         )
     return body
 
@@ -109,7 +111,7 @@ def receive_inbound_message(
     as it is now, with the message received then (created False)."""
     body = _clean_body(body)
     if not isinstance(external_id, str) or not external_id.strip():
-        raise InvalidInput("The contact needs an external_id.", field="contact")
+        raise InvalidInput(_("The contact needs an external_id."), field="contact")
     receipt = None if message_id is None else (channel, message_id)
     with transaction.atomic():
         if receipt is not None:
@@ -187,21 +189,24 @@ def post_reply(*, conversation_id: int, author: User, body: str) -> Message:
     """An agent's reply: the assignee or a supervisor, on an open conversation."""
     body = _clean_body(body)
     if not isinstance(author, User):
-        raise NotAllowedToRoute("Only an agent can reply.")
+        raise NotAllowedToRoute(_("Only an agent can reply."))
     with transaction.atomic():
         # Locked: a reply and a no-reply handover of the same conversation take turns.
         conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
         if conversation is None or not selectors.may_see(author, conversation):
             raise ConversationNotFound(
-                f"There is no conversation {conversation_id}, or you cannot see it."
+                _("There is no conversation %(id)s, or you cannot see it.")
+                % {"id": conversation_id}
             )
         if conversation.status == Status.CLOSED:
-            raise ConversationClosed(f"Conversation {conversation.pk} is closed.")
+            raise ConversationClosed(
+                _("Conversation %(id)s is closed.") % {"id": conversation.pk}
+            )
         is_assignee = (
             conversation.status == Status.ASSIGNED and conversation.assignee_id == author.pk
         )
         if not (is_assignee or author.is_supervisor):
-            raise NotAllowedToRoute("Take the conversation (ATENDER) before replying.")
+            raise NotAllowedToRoute(_("Take the conversation (ATENDER) before replying."))
         routing.reply_sent(conversation=conversation, author_id=author.pk)
         message = _append(conversation, sender_kind=SenderKind.AGENT, author=author, body=body)
         record_reply(conversation, message)  # the channel's webhook, in this transaction

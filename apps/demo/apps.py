@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DemoConfig(AppConfig):
@@ -6,4 +7,5 @@ class DemoConfig(AppConfig):
     other app, so it lives apart from them."""
 
     name = "apps.demo"
+    verbose_name = _("Demo data")
     label = "demo"

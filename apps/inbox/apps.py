@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class InboxConfig(AppConfig):
     name = "apps.inbox"
+    verbose_name = _("Inbox")
     label = "inbox"
 
     def ready(self):

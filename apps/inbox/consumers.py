@@ -26,6 +26,7 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import Presence, is_person
 from apps.core.errors import DomainError, InvalidInput
@@ -168,7 +169,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         except ValueError:
             content = None
         if not isinstance(content, dict):
-            await self.send_json(realtime.error_event("Send a JSON object with a \"type\"."))
+            await self.send_json(realtime.error_event(_("Send a JSON object with a \"type\".")))
             return
         try:
             await self.receive_json(content)
@@ -190,12 +191,13 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             status = content.get("status")
             if status not in CHOOSABLE_PRESENCE:
                 raise InvalidInput(
-                    "presence.set takes a \"status\" of \"online\" or \"away\".", field="status"
+                    _("presence.set takes a \"status\" of \"online\" or \"away\"."),
+                    field="status",
                 )
             await database_sync_to_async(presence.choose)(self.user, status)
         else:
             raise InvalidInput(
-                "Unknown message type: send \"ping\" or \"presence.set\".", field="type"
+                _("Unknown message type: send \"ping\" or \"presence.set\"."), field="type"
             )
 
     async def _recheck(self) -> bool:

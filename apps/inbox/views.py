@@ -1,14 +1,29 @@
-"""The pages: the agents' inbox and the supervisors' view. Reads go through the routing
-selectors; every change is made by the page's script through the REST API."""
+"""The pages: the agents' inbox, the supervisors' view and the error pages. Reads go through
+the routing selectors; every change is made by the page's script through the REST API."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from apps.accounts.models import Presence
+from apps.conversations.models import EventKind, Status
+from apps.organizations.models import RuleType
 from apps.routing import selectors
 from apps.teams.models import Team
+
+# Channels the inbox names in words; any other channel is shown as it is stored.
+CHANNELS = {
+    "whatsapp": "WhatsApp", "webchat": gettext_lazy("Web chat"), "email": gettext_lazy("Email"),
+    "telegram": "Telegram", "instagram": "Instagram", "phone": gettext_lazy("Phone"),
+    "sms": "SMS", "bot": gettext_lazy("Bot"),
+}
+
+
+def _presence_label(value: str) -> str:
+    return str(Presence(value).label) if value in Presence.values else value
 
 
 def _me(user) -> dict:
@@ -16,7 +31,9 @@ def _me(user) -> dict:
         "id": user.pk,
         "name": user.display_name,
         "presence": user.presence,
+        "presence_label": _presence_label(user.presence),
         "is_supervisor": user.is_supervisor,
+        "is_admin": user.is_admin,
     }
 
 
@@ -27,6 +44,7 @@ def _agents() -> list[dict]:
             "username": agent.username,
             "name": agent.display_name,
             "presence": agent.presence,
+            "presence_label": _presence_label(agent.presence),
             "open_count": agent.open_count,
             "capacity": agent.capacity,
         }
@@ -35,62 +53,129 @@ def _agents() -> list[dict]:
 
 
 def page_strings() -> dict:
-    """Texts the page's script shows, translated for the request's language."""
-    return {
+    """Texts the pages' scripts show, translated for the request's language (the scripts
+    are plain ES modules: they get their texts from the page, one catalogue for all)."""
+    strings = {
+        # Where a conversation stands.
         "taken_by": _("Taken by %(name)s"),
         "assigned_to": _("Assigned to %(name)s"),
+        "assigned_to_you": _("Assigned to you"),
+        "reserved_for": _("Reserved for %(name)s"),
+        "reserved_for_you": _("Reserved for you"),
+        "queued_in": _("In the %(team)s queue"),
+        "waiting": _("Waiting"),
+        "closed": _("Closed"),
         "left_queue": _("%(contact)s was taken by %(name)s"),
         "moved_to": _("%(contact)s moved to %(team)s"),
-        "closed": _("Closed"),
-        "waiting": _("Waiting"),
-        "queued_in": _("In the %(team)s queue"),
-        "reserved_for": _("Reserved for %(name)s"),
+        "out_of_sight": _(
+            "This conversation is no longer yours to act on (%(where)s)."
+        ),
+        # Lists.
         "no_conversations": _("No conversations here."),
         "pick_conversation": _("Choose a conversation."),
+        "loading": _("Loading…"),
+        "load_more": _("Show more"),
+        "search_results": _("Search: %(q)s"),
+        "unread": _("Unread"),
+        "waiting_for": _("Waiting for"),
+        "last_activity": _("Last activity"),
+        "preferred_agent_is": _("Preferred agent: %(name)s"),
+        "wait_seconds": _("%(n)s s"),
+        "wait_minutes": _("%(n)s min"),
+        "wait_hours": _("%(h)s h %(m)s min"),
+        "wait_days": _("%(d)s d %(h)s h"),
+        # The thread.
+        "older_messages": _("Show older messages"),
+        "no_messages": _("No messages yet."),
+        "agent": _("Agent"),
+        "contact": _("Contact"),
+        "you": _("You"),
+        # Actions.
+        "choose_target": _("Choose where…"),
+        "teams": _("Teams"),
+        "agents": _("Agents"),
+        "transfer_anyway": _("Transfer anyway"),
+        "assign_anyway": _("Assign anyway"),
+        "agent_away": _("%(name)s is away: they may not answer soon."),
+        "agent_offline": _("%(name)s is offline: they will not see it until they come back."),
+        "agent_full": _(
+            "%(name)s already has %(load)s open conversations (limit %(capacity)s)."
+        ),
+        "confirm_close": _("Close the conversation with %(contact)s?"),
+        "close_it": _("Close it"),
+        "confirm_ok": _("Yes, go ahead"),
+        "error": _("Something went wrong. Try again."),
+        "network_error": _("The server could not be reached. Try again in a moment."),
+        # Work that announces itself.
+        "announce_assigned": _("New conversation for you: %(contact)s"),
+        "announce_reserved": _("%(contact)s is reserved for you"),
+        "new_work": _("Atende: new conversation"),
+        "sound_on": _("Sound: on"),
+        "sound_off": _("Sound: off"),
+        "notifications_on": _("Desktop notifications are on."),
+        "notifications_blocked": _(
+            "Desktop notifications are blocked: allow them in the browser's site settings."
+        ),
+        "notifications_unsupported": _("This browser has no desktop notifications."),
+        # Presence and the connection.
         "online": _("Online"),
         "away": _("Away"),
         "offline": _("Offline"),
+        "reconnecting": _("Reconnecting…"),
         "go_away": _("Set away"),
         "go_online": _("Set online"),
-        "disconnected": _("Reconnecting…"),
+        # The contact panel.
+        "name": _("Name"),
+        "organization": _("Organization"),
+        "email": _("Email"),
+        "phone": _("Phone"),
+        "channel": _("Channel"),
+        "external_id": _("External id"),
+        "preferred_agent": _("Preferred agent"),
+        "earlier_conversations": _("Earlier conversations"),
+        "no_earlier": _("No earlier conversations."),
+        # The supervisor page.
+        "team": _("Team"),
+        "in_queue": _("In queue"),
+        "distribute": _("Distribute"),
         "distributed": _("%(n)s assigned"),
-        "error": _("Something went wrong. Try again."),
-        "contact": _("Contact"),
-        "you": _("You"),
-        "assigned_ok": _("Assigned."),
+        "presence": _("Presence"),
+        "load": _("Load"),
+        "where": _("Where"),
+        "assign_to": _("Assign to"),
+        "assign": _("Assign"),
+        "assign_label": _("Agent to assign %(contact)s to"),
+        "choose_agent": _("Choose an agent…"),
+        "assigned_ok": _("%(contact)s assigned to %(name)s."),
+        "showing_n": _("(%(n)s)"),
+        "showing_n_more": _("(%(n)s shown, more below)"),
+    }
+    strings.update({f"status_{value}": str(label) for value, label in Status.choices})
+    strings.update({f"kind_{value}": str(label) for value, label in EventKind.choices})
+    strings.update({f"rule_{value}": str(label) for value, label in RuleType.choices})
+    strings.update({f"channel_{key}": str(label) for key, label in CHANNELS.items()})
+    return strings
+
+
+def _page_context(user) -> dict:
+    return {
+        "me": _me(user),
+        "counts": selectors.queue_counts_for(user),
+        "teams": list(Team.objects.order_by("name").values("id", "name")),
+        "agents": _agents(),
+        "strings": page_strings(),
     }
 
 
 @require_GET
 @login_required
 def inbox(request):
-    user = request.user
-    return render(
-        request,
-        "inbox/index.html",
-        {
-            "me": _me(user),
-            "counts": selectors.queue_counts_for(user),
-            "teams": list(Team.objects.order_by("name").values("id", "name")),
-            "agents": _agents(),
-            "strings": page_strings(),
-        },
-    )
+    return render(request, "inbox/index.html", _page_context(request.user))
 
 
 @require_GET
 @login_required
 def supervisor(request):
-    user = request.user
-    if not user.is_supervisor:
+    if not request.user.is_supervisor:
         raise PermissionDenied
-    return render(
-        request,
-        "supervisor/index.html",
-        {
-            "me": _me(user),
-            "counts": selectors.queue_counts_for(user),
-            "agents": _agents(),
-            "strings": page_strings(),
-        },
-    )
+    return render(request, "supervisor/index.html", _page_context(request.user))

@@ -31,6 +31,7 @@ class Organization(MPTTModel):
 
     class Meta:
         verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=OrganizationKind.values), name="organization_kind_valid"
@@ -52,11 +53,12 @@ class Contact(models.Model):
         Organization, on_delete=models.SET_NULL, null=True, blank=True, related_name="contacts",
         verbose_name=_("organization"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["name", "id"]
         verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
 
     def __str__(self):
         return self.name or self.external_id
@@ -95,12 +97,13 @@ class PreferentialRule(models.Model):
             "the routing settings' limit."
         ),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["-active", "id"]
         verbose_name = _("preferential rule")
+        verbose_name_plural = _("preferential rules")
         constraints = [
             models.CheckConstraint(
                 condition=(

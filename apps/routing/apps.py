@@ -1,8 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RoutingConfig(AppConfig):
     name = "apps.routing"
+    verbose_name = _("Routing")
     label = "routing"
 
     def ready(self):

@@ -1,6 +1,18 @@
 """Reads for routing and for everyone who shows queues: fixed query counts, permissions once."""
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Q,
+    QuerySet,
+    Subquery,
+    TextChoices,
+    Value,
+    When,
+)
+from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import Presence, User
 from apps.conversations import visibility
@@ -144,11 +156,6 @@ def agents_overview() -> QuerySet[User]:
     return User.objects.filter(is_active=True).order_by("username")
 
 
-def messages_of(conversation_id: int) -> QuerySet:
-    """A conversation's messages, oldest first, with their authors (one query)."""
-    return Message.objects.filter(conversation_id=conversation_id).select_related("author")
-
-
 def events_of(
     conversation_id: int, *, newest: int | None = None, before: int | None = None
 ) -> list | QuerySet:
@@ -176,3 +183,108 @@ def last_sweep_at():
         .values_list("finished_at", flat=True)
         .first()
     )
+
+
+# --------------------------------------------------------------------------- lists for the inbox
+
+
+class ListOrder(TextChoices):
+    """How ``conversations/`` lists: the default is newest activity first (api.md)."""
+
+    ACTIVITY = "activity", _("Newest activity first")
+    QUEUE = "queue", _("Queue order: the caller's starred first, then oldest first")
+
+
+def _starred_for(user):
+    return Case(
+        When(preferred_agent_id=user.pk, then=Value(1)), default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def _after_in_queue(anchor: dict, user) -> Q:
+    """Rows after ``anchor`` in queue order (starred for the caller, queued_at, id)."""
+    queued_at, pk = anchor["queued_at"], anchor["pk"]
+    if queued_at is None:  # nulls come first
+        later = Q(queued_at__isnull=True, pk__gt=pk) | Q(queued_at__isnull=False)
+    else:
+        later = Q(queued_at__gt=queued_at) | Q(queued_at=queued_at, pk__gt=pk)
+    starred = Q(preferred_agent_id=user.pk)
+    if anchor["preferred_agent_id"] == user.pk:
+        return (starred & later) | ~starred
+    return ~starred & later
+
+
+def _after_in_activity(anchor: dict) -> Q:
+    moment, pk = anchor["last_activity_at"], anchor["pk"]
+    return Q(last_activity_at__lt=moment) | Q(last_activity_at=moment, pk__lt=pk)
+
+
+def ordered_list(
+    rows: QuerySet[Conversation], user, *, ordering: str = ListOrder.ACTIVITY,
+    after: int | None = None,
+) -> QuerySet[Conversation]:
+    """``rows`` (a visible list) in ``ordering``; with ``after`` (the id of a visible row, as
+    a client's last loaded row), only the rows that follow it: a keyset, so rows leaving the
+    head of a queue while an agent scrolls never shift the next page past anyone. Reading
+    the anchor is one query; None when the anchor is not a visible conversation."""
+    if after is not None:
+        anchor = (
+            conversations_visible_to(user).filter(pk=after)
+            .values("pk", "queued_at", "last_activity_at", "preferred_agent_id").first()
+        )
+        if anchor is None:
+            return None
+    if ordering == ListOrder.QUEUE:
+        rows = rows.annotate(starred_for_caller=_starred_for(user)).order_by(
+            "-starred_for_caller", F("queued_at").asc(nulls_first=True), "id"
+        )
+        return rows.filter(_after_in_queue(anchor, user)) if after is not None else rows
+    rows = rows.order_by("-last_activity_at", "-id")
+    return rows.filter(_after_in_activity(anchor)) if after is not None else rows
+
+
+def search_filter(text: str) -> Q:
+    """Conversations whose contact's name or external id contains ``text`` (any case)."""
+    return Q(contact__name__icontains=text) | Q(contact__external_id__icontains=text)
+
+
+MESSAGES_DEFAULT_LIMIT = 100
+MESSAGES_MAX_LIMIT = 200
+
+
+def latest_messages(conversation_id: int, *, limit: int = MESSAGES_DEFAULT_LIMIT,
+                    before: int | None = None) -> tuple[list[Message], bool]:
+    """The newest ``limit`` messages (before the message id ``before``, if given), oldest
+    first, with their authors, and whether older ones exist: one query."""
+    rows = Message.objects.filter(conversation_id=conversation_id)
+    if before is not None:
+        rows = rows.filter(pk__lt=before)
+    newest = list(rows.select_related("author").order_by("-pk")[: limit + 1])
+    more = len(newest) > limit
+    return newest[:limit][::-1], more
+
+
+EARLIER_CONVERSATIONS = 20
+
+
+def contact_card(user, conversation: Conversation) -> dict:
+    """Who the customer of ``conversation`` (visible to ``user``, contact and organization
+    selected) is: the organization path from the root, the preferential rule that applies
+    now, and their other conversations ``user`` may see, newest first (at most
+    ``EARLIER_CONVERSATIONS``). Three queries at most, whatever the tree depth or history."""
+    contact = conversation.contact
+    organization = contact.organization
+    path = (
+        list(organization.get_ancestors(include_self=True).values("id", "name", "kind"))
+        if organization is not None
+        else []
+    )
+    rule = preferential_rule_for(contact)
+    others = list(
+        conversation_list_for(user)
+        .filter(contact_id=contact.pk)
+        .exclude(pk=conversation.pk)
+        .order_by("-created_at", "-id")[:EARLIER_CONVERSATIONS]
+    )
+    return {"contact": contact, "path": path, "rule": rule, "others": others}

@@ -5,7 +5,9 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
+from apps.core.admin_messages import AdminSentences, AgreeingMessagesMixin
 from apps.core.forms import SecondsField
 from apps.teams.hours import clock, is_time_zone, parse_clock
 from apps.teams.models import ClosedDate, Membership, OpeningHours, RoutingSettings, Team
@@ -145,7 +147,15 @@ class TeamForm(forms.ModelForm):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(AgreeingMessagesMixin, admin.ModelAdmin):
+    sentences = AdminSentences(
+        added=_("The team “{obj}” was added."),
+        changed=_("The team “{obj}” was changed."),
+        deleted=_("The team “{obj}” was deleted."),
+        delete_selected=_("Delete the selected teams"),
+        deleted_many=ngettext_lazy("%(count)d team deleted.", "%(count)d teams deleted.",
+                                   "count"),
+    )
     form = TeamForm
     list_display = ("name", "distribution_mode", "member_count", "first_reply_seconds",
                     "offline_requeue_seconds", "timezone")
@@ -183,8 +193,13 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoutingSettings)
-class RoutingSettingsAdmin(admin.ModelAdmin):
+class RoutingSettingsAdmin(AgreeingMessagesMixin, admin.ModelAdmin):
     """One page: the routing settings row always exists and is edited in place."""
+
+    sentences = AdminSentences(
+        added=_("The routing settings were saved."),
+        changed=_("The routing settings were saved."),
+    )
 
     fields = ("default_team", "preferred_max_wait_seconds")
     autocomplete_fields = ("default_team",)

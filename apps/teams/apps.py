@@ -1,6 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TeamsConfig(AppConfig):
     name = "apps.teams"
+    verbose_name = _("Teams and routing")
     label = "teams"

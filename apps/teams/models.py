@@ -82,6 +82,7 @@ class Team(models.Model):
     class Meta:
         ordering = ["name"]
         verbose_name = _("team")
+        verbose_name_plural = _("teams")
         constraints = [
             models.CheckConstraint(
                 condition=Q(distribution_mode__in=DistributionMode.values),
@@ -173,15 +174,21 @@ class ClosedDate(models.Model):
 class Membership(models.Model):
     """An agent in a team. ``last_assigned_at`` is the rotation state: least recent goes next."""
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
-    agent = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("team")
     )
-    joined_at = models.DateTimeField(auto_now_add=True)
-    last_assigned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships",
+        verbose_name=_("agent"),
+    )
+    joined_at = models.DateTimeField(_("joined at"), auto_now_add=True)
+    last_assigned_at = models.DateTimeField(
+        _("last assigned at"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["team", "agent"], name="membership_unique"),
         ]

@@ -5,6 +5,7 @@ by a worker after commit)."""
 from datetime import date
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from apps.core.announce import announce
 from apps.core.errors import InvalidInput
@@ -48,7 +49,9 @@ def update_team(*, team: Team, member_ids: set[int] | None = None,
     changed take effect as docs/time-rules.md says (``time_rules_changed``)."""
     unknown = set(changes) - set(TEAM_FIELDS)
     if unknown:
-        raise InvalidInput(f"Teams have no field {', '.join(sorted(unknown))}.")
+        raise InvalidInput(
+            _("Teams have no field %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     with transaction.atomic():
         before = {field: getattr(team, field) for field in ("first_reply_seconds",
                                                             "offline_requeue_seconds")}

@@ -1,10 +1,192 @@
-// The supervisor view: every team's backlog, every agent's presence and load, assignment.
-import { $, api, connectLive, data, el, presenceSwitch, results, t, toast } from "./common.js";
+// The supervisor's floor: one store (teams, agents, open conversations, Waiting) fed by the
+// API and the live socket, and panels that show it. Each panel keeps one DOM row per item
+// and updates it in place, so a half-made choice (an agent picked, not yet assigned)
+// survives any event; a new panel (per-team statistics, a floor map) is one more object in
+// PANELS that reads the store and reacts to `changed(kind, ids)`.
+import {
+  $, agentName, agentWarning, api, channelLabel, confirmDialog, connectLive, data, el, presenceSwitch,
+  presenceText, query, results, startTicking, t, tickWaits, toast,
+} from "./common.js";
 
 const me = data("me-data");
-const agents = new Map(data("agents-data").map((a) => [a.id, a]));
-const open = new Map(); // open conversations by id
-const table = $('[data-testid="open-conversations"] tbody');
+const PAGE_SIZE = 100;
+const DIRECTORY_REFRESH_MS = 60000;
+
+// ------------------------------------------------------------------ the store
+
+const store = {
+  waiting: data("counts-data")?.waiting ?? 0,
+  teams: new Map((data("counts-data")?.teams || []).map((team) => [team.id, { ...team }])),
+  agents: new Map((data("agents-data") || []).map((agent) => [agent.id, agent])),
+  conversations: new Map(), // open ones, in queue order, loaded page by page
+  moreConversations: true,
+  loadingConversations: false,
+  generation: 0,
+};
+
+function changed(kind, ids = null) {
+  for (const panel of PANELS) panel.changed?.(kind, ids);
+}
+
+function putTeams(teams) {
+  const fresh = [];
+  for (const team of teams) {
+    if (!store.teams.has(team.id)) fresh.push(team.id);
+    store.teams.set(team.id, { ...(store.teams.get(team.id) || { queued: 0 }), ...team });
+  }
+  changed("teams", teams.map((team) => team.id));
+  return fresh;
+}
+
+function putAgents(agents, { fromDirectory = false } = {}) {
+  const unknown = !fromDirectory && agents.some((agent) => !store.agents.has(agent.id));
+  for (const agent of agents) {
+    store.agents.set(agent.id, { ...(store.agents.get(agent.id) || {}), ...agent });
+  }
+  changed("agents", agents.map((agent) => agent.id));
+  if (unknown) refreshDirectory();
+}
+
+// Teams and people created after the page loaded (and deactivated ones) show up here: on
+// every (re)connection, whenever an event names someone unknown, and every minute.
+async function refreshDirectory() {
+  const [teams, agents] = await Promise.all([api("teams/"), api("agents/")]);
+  if (teams.ok) putTeams(teams.data.map(({ id, name }) => ({ id, name })));
+  if (agents.ok) {
+    const active = agents.data.filter((a) => a.is_active);
+    for (const id of [...store.agents.keys()]) {
+      if (!active.some((a) => a.id === id)) store.agents.delete(id);
+    }
+    putAgents(active.map((a) => ({ ...a, name: agentName(a) })), { fromDirectory: true });
+    changed("agents-removed");
+  }
+}
+
+// Oldest first (the order distribution uses), continued after the last row loaded.
+const queueOrder = (a, b) => {
+  const qa = a.queued_at ? Date.parse(a.queued_at) : -Infinity;
+  const qb = b.queued_at ? Date.parse(b.queued_at) : -Infinity;
+  return qa - qb || a.id - b.id;
+};
+const sortedConversations = () => [...store.conversations.values()].sort(queueOrder);
+
+async function loadConversations({ restart = false } = {}) {
+  if (restart) {
+    store.generation += 1;
+    store.conversations.clear();
+    store.moreConversations = true;
+    store.loadingConversations = false;
+    changed("conversations-reset");
+  }
+  if (store.loadingConversations || !store.moreConversations) return;
+  const generation = store.generation;
+  const rows = sortedConversations();
+  const params = { open: "true", ordering: "queue", page_size: PAGE_SIZE };
+  if (rows.length) params.after = rows[rows.length - 1].id;
+  store.loadingConversations = true;
+  const { ok, status, data: payload } = await api(`conversations/?${query(params)}`);
+  if (generation !== store.generation) return;
+  store.loadingConversations = false;
+  if (!ok) {
+    if (status === 400 && params.after) return loadConversations({ restart: true });
+    store.moreConversations = false;
+    return toast(payload?.detail || t("error"), { kind: "error" });
+  }
+  const page = results(payload);
+  page.forEach((c) => store.conversations.set(c.id, c));
+  store.moreConversations = Boolean(payload.next);
+  changed("conversations", page.map((c) => c.id));
+}
+
+function putConversation(c) {
+  const rows = sortedConversations();
+  const last = rows[rows.length - 1];
+  const inRange = !store.moreConversations || !last || queueOrder(c, last) <= 0;
+  if (c.status === "closed") store.conversations.delete(c.id);
+  else if (store.conversations.has(c.id) || inRange) store.conversations.set(c.id, c);
+  changed("conversations", [c.id]);
+}
+
+// ------------------------------------------------------------------ panels
+
+const teamsPanel = {
+  body: $('[data-testid="teams"] tbody'),
+
+  row(team) {
+    let tr = this.body.querySelector(`tr[data-team="${team.id}"]`);
+    if (!tr) {
+      tr = el("tr", { "data-team": team.id, "data-testid": `team-row-${team.id}` },
+        el("td", { class: "team-name", "data-label": t("team") }),
+        el("td", { "data-label": t("in_queue"), "data-testid": `backlog-${team.id}` }),
+        el("td", {},
+          el("button", { type: "button", "data-testid": `distribute-${team.id}`, "data-distribute": team.id, text: t("distribute") }),
+          " ",
+          el("span", { class: "muted", "data-testid": `distributed-${team.id}`, "aria-live": "polite" })));
+      const after = [...this.body.rows].find((r) => store.teams.get(Number(r.dataset.team))?.name.localeCompare(team.name) > 0);
+      this.body.insertBefore(tr, after || null);
+    }
+    return tr;
+  },
+
+  changed(kind, ids) {
+    if (kind === "waiting") $('[data-testid="count-waiting"]').textContent = store.waiting;
+    if (kind !== "teams") return;
+    for (const id of ids || store.teams.keys()) {
+      const team = store.teams.get(id);
+      const tr = this.row(team);
+      tr.querySelector(".team-name").textContent = team.name;
+      tr.querySelector(`[data-testid="backlog-${id}"]`).textContent = team.queued ?? 0;
+    }
+    $('[data-testid="no-teams"]').hidden = store.teams.size > 0;
+  },
+
+  mount() {
+    this.body.addEventListener("click", async (event) => {
+      const teamId = event.target.closest("[data-distribute]")?.dataset.distribute;
+      if (!teamId) return;
+      const button = event.target.closest("button");
+      button.disabled = true;
+      const { ok, data: payload } = await api(`teams/${teamId}/distribute`, { method: "POST", body: {} });
+      button.disabled = false;
+      $(`[data-testid="distributed-${teamId}"]`).textContent = ok ? t("distributed", { n: payload.assigned }) : payload?.detail || t("error");
+    });
+  },
+};
+
+const agentsPanel = {
+  body: $('[data-testid="agents"] tbody'),
+
+  row(agent) {
+    let tr = this.body.querySelector(`tr[data-agent="${agent.id}"]`);
+    if (!tr) {
+      tr = el("tr", { "data-agent": agent.id, "data-testid": `agent-row-${agent.id}` },
+        el("td", { class: "agent-name", "data-label": t("agent") }),
+        el("td", { "data-label": t("presence") }, el("span", { class: "dot" }), " ",
+          el("span", { "data-testid": `agent-presence-${agent.id}` })),
+        el("td", { "data-label": t("load"), "data-testid": `agent-load-${agent.id}` }));
+      const after = [...this.body.rows].find((r) => agentName(store.agents.get(Number(r.dataset.agent)) || {}).localeCompare(agentName(agent)) > 0);
+      this.body.insertBefore(tr, after || null);
+    }
+    return tr;
+  },
+
+  changed(kind, ids) {
+    if (kind === "agents-removed") {
+      for (const tr of [...this.body.rows]) if (!store.agents.has(Number(tr.dataset.agent))) tr.remove();
+      return;
+    }
+    if (kind !== "agents") return;
+    for (const id of ids || store.agents.keys()) {
+      const agent = store.agents.get(id);
+      if (!agent || agent.name === undefined) continue;
+      const tr = this.row(agent);
+      tr.querySelector(".agent-name").textContent = agentName(agent);
+      tr.querySelector(".dot").dataset.presence = agent.presence;
+      tr.querySelector(`[data-testid="agent-presence-${id}"]`).textContent = t(agent.presence);
+      tr.querySelector(`[data-testid="agent-load-${id}"]`).textContent = `${agent.open_count}/${agent.capacity}`;
+    }
+  },
+};
 
 function where(c) {
   if (c.status === "assigned") return t("assigned_to", { name: c.assignee_name });
@@ -13,87 +195,151 @@ function where(c) {
   return t("waiting");
 }
 
-function agentOptions(selected) {
-  return [...agents.values()].map((a) =>
-    el("option", { value: a.id, selected: a.id === selected, text: `${a.name} (${a.open_count}/${a.capacity})` }),
-  );
-}
+const conversationsPanel = {
+  body: $('[data-testid="open-conversations"] tbody'),
+  scroller: $('[data-testid="open-scroll"]'),
 
-function conversationRow(c) {
-  const select = el("select", { "data-testid": `assign-agent-${c.id}` }, ...agentOptions(c.assignee));
-  const button = el("button", {
-    type: "button",
-    "data-testid": `assign-${c.id}`,
-    text: "→",
-    onclick: async () => {
-      const { ok, data: payload } = await api(`conversations/${c.id}/assign`, { method: "POST", body: { agent: Number(select.value) } });
-      toast(ok ? t("assigned_ok") : payload?.detail || t("error"));
-    },
-  });
-  return el(
-    "tr",
-    { "data-testid": `open-conversation-${c.id}` },
-    el("td", { text: `#${c.id}` }),
-    el("td", {}, el("span", { text: c.contact_name || "" }), c.preferred_agent ? el("span", { class: "star", text: ` ★ ${c.preferred_agent_name}` }) : null),
-    el("td", { text: where(c) }),
-    el("td", {}, select, button),
-  );
-}
+  // The assign list starts empty: choosing is a decision, never a default.
+  options(select) {
+    const agents = [...store.agents.values()].filter((a) => a.name !== undefined)
+      .sort((a, b) => agentName(a).localeCompare(agentName(b)));
+    if (!select.options.length) select.append(el("option", { value: "", text: t("choose_agent") }));
+    for (const agent of agents) {
+      let option = select.querySelector(`option[value="${agent.id}"]`);
+      if (!option) {
+        option = el("option", { value: agent.id });
+        select.append(option);
+      }
+      option.textContent = `${agentName(agent)} — ${presenceText(agent)}`;
+      option.dataset.presence = agent.presence;
+    }
+    for (const option of [...select.options]) {
+      if (option.value && !store.agents.has(Number(option.value))) option.remove();
+    }
+  },
 
-function renderConversations() {
-  const rows = [...open.values()].sort((a, b) => a.id - b.id).map(conversationRow);
-  table.replaceChildren(...rows);
-}
+  row(c) {
+    let tr = this.body.querySelector(`tr[data-conversation="${c.id}"]`);
+    if (tr) return tr;
+    const select = el("select", { "data-testid": `assign-agent-${c.id}`, "aria-label": t("assign_label", { contact: c.contact_name || `#${c.id}` }) });
+    const button = el("button", { type: "button", "data-testid": `assign-${c.id}`, disabled: true, text: t("assign") });
+    select.addEventListener("change", () => (button.disabled = !select.value));
+    button.addEventListener("click", () => this.assign(c.id, select, button));
+    tr = el("tr", { "data-conversation": c.id, "data-testid": `open-conversation-${c.id}` },
+      el("td", { "data-label": "#", text: `#${c.id}` }),
+      el("td", { "data-label": t("contact"), class: "contact-cell" }),
+      el("td", { "data-label": t("channel"), class: "channel-cell" }),
+      el("td", { "data-label": t("where"), class: "where-cell" }),
+      el("td", { "data-label": t("waiting_for"), class: "waited-cell" }),
+      el("td", { "data-label": t("assign_to"), class: "assign-cell" }, select, " ", button));
+    this.options(select);
+    return tr;
+  },
 
-async function loadConversations() {
-  open.clear();
-  for (const status of ["waiting", "queued", "reserved", "assigned"]) {
-    const { ok, data: payload } = await api(`conversations/?status=${status}`);
-    if (ok) results(payload).forEach((c) => open.set(c.id, c));
-  }
-  renderConversations();
-}
+  async assign(id, select, button) {
+    const agent = store.agents.get(Number(select.value));
+    if (!agent) return;
+    const warning = agentWarning(agent);
+    if (warning && !(await confirmDialog(warning, { ok: t("assign_anyway") }))) return;
+    button.disabled = true;
+    const { ok, data: payload } = await api(`conversations/${id}/assign`, { method: "POST", body: { agent: agent.id } });
+    toast(ok ? t("assigned_ok", { contact: payload.contact_name, name: agentName(agent) }) : payload?.detail || t("error"), { kind: ok ? "" : "error" });
+    if (ok) {
+      select.value = "";
+      putConversation(payload);
+    } else button.disabled = !select.value;
+  },
 
-function showAgent(agent) {
-  agents.set(agent.id, { ...(agents.get(agent.id) || {}), ...agent });
-  const presence = $(`[data-testid="agent-presence-${agent.id}"]`);
-  if (presence) {
-    presence.textContent = t(agent.presence);
-    presence.previousElementSibling.dataset.presence = agent.presence;
-  }
-  const load = $(`[data-testid="agent-load-${agent.id}"]`);
-  if (load) load.textContent = `${agent.open_count}/${agent.capacity}`;
-}
+  fill(tr, c) {
+    const contact = tr.querySelector(".contact-cell");
+    contact.replaceChildren(el("span", { text: c.contact_name || "" }),
+      c.preferred_agent ? el("span", { class: "star", "data-testid": "star", text: ` ★ ${c.preferred_agent_name}` }) : "");
+    tr.querySelector(".channel-cell").textContent = channelLabel(c.channel);
+    tr.querySelector(".where-cell").textContent = where(c);
+    const since = ["waiting", "queued", "reserved"].includes(c.status) ? c.queued_at : null;
+    tr.querySelector(".waited-cell").replaceChildren(since ? el("span", { "data-since": since }) : el("span", { class: "muted", text: "—" }));
+  },
 
-function showCounts(counts) {
-  $('[data-testid="count-waiting"]').textContent = counts.waiting;
-  for (const team of counts.teams) {
-    const cell = $(`[data-testid="backlog-${team.id}"]`);
-    if (cell) cell.textContent = team.queued;
-  }
-}
+  changed(kind, ids) {
+    if (kind === "agents" || kind === "agents-removed") {
+      for (const select of this.body.querySelectorAll("select")) this.options(select);
+      return;
+    }
+    if (kind === "conversations-reset") {
+      this.body.replaceChildren();
+      return;
+    }
+    if (kind !== "conversations") return;
+    const order = sortedConversations();
+    for (const id of ids) {
+      const tr = this.body.querySelector(`tr[data-conversation="${id}"]`);
+      if (!store.conversations.has(id)) tr?.remove();
+    }
+    // Rows in order, each node kept (moving a node keeps its select's state).
+    let previous = null;
+    for (const c of order) {
+      const tr = this.row(c);
+      if (ids.includes(c.id) || !tr.isConnected) this.fill(tr, c);
+      const expected = previous ? previous.nextSibling : this.body.firstChild;
+      if (expected !== tr) this.body.insertBefore(tr, expected);
+      previous = tr;
+    }
+    $('[data-testid="open-count"]').textContent = store.moreConversations
+      ? t("showing_n_more", { n: order.length }) : t("showing_n", { n: order.length });
+    tickWaits(this.body);
+    this.fillViewport();
+  },
 
-document.addEventListener("click", async (event) => {
-  const teamId = event.target.dataset?.distribute;
-  if (!teamId) return;
-  const { ok, data: payload } = await api(`teams/${teamId}/distribute`, { method: "POST", body: {} });
-  $(`[data-testid="distributed-${teamId}"]`).textContent = ok ? t("distributed", { n: payload.assigned }) : payload?.detail || t("error");
-});
+  fillViewport() {
+    const box = this.scroller;
+    if (store.moreConversations && !store.loadingConversations && box.scrollHeight - box.scrollTop - box.clientHeight < 300) {
+      loadConversations();
+    }
+  },
 
+  mount() {
+    this.scroller.addEventListener("scroll", () => this.fillViewport());
+  },
+};
+
+const PANELS = [teamsPanel, agentsPanel, conversationsPanel];
+
+// ------------------------------------------------------------------ live events
+
+let firstOpen = true;
 const live = connectLive(
   (event) => {
-    if (event.type === "queue.counts") showCounts(event.counts);
-    else if (event.type === "agents.updated") {
-      event.agents.forEach(showAgent);
-      renderConversations();
+    if (event.type === "queue.counts") {
+      store.waiting = event.counts.waiting;
+      changed("waiting");
+      const fresh = putTeams(event.counts.teams);
+      if (fresh.length) refreshDirectory();
+    } else if (event.type === "agents.updated") {
+      putAgents(event.agents);
     } else if (event.type === "conversation.updated") {
-      const c = event.conversation;
-      if (c.status === "closed") open.delete(c.id);
-      else open.set(c.id, c);
-      renderConversations();
+      putConversation(event.conversation);
     } else if (event.type === "presence.changed") presence.show(event.status);
+    else if (event.type === "error") toast(event.detail, { kind: "error" });
   },
-  { onState: (s) => s === "open" && loadConversations() },
+  {
+    onState: async (s) => {
+      presence.connected(s === "open");
+      if (s !== "open") return;
+      const answer = await api("me/presence");
+      if (answer.ok) presence.show(answer.data.status);
+      if (!firstOpen) loadConversations({ restart: true });
+      refreshDirectory();
+      firstOpen = false;
+    },
+  },
 );
 const presence = presenceSwitch(live, me.presence);
-[...agents.values()].forEach(showAgent);
+
+PANELS.forEach((panel) => panel.mount?.());
+changed("teams");
+changed("agents");
+loadConversations();
+startTicking();
+setInterval(() => !document.hidden && refreshDirectory(), DIRECTORY_REFRESH_MS);
+document.addEventListener("visibilitychange", () => !document.hidden && refreshDirectory());
+document.body.dataset.ready = "true";

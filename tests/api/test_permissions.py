@@ -119,6 +119,7 @@ ENDPOINTS = [
     # An integration reads the queue only of conversations it opened (not this one).
     ("queue", "get", lambda w: f"conversations/{w.waiting.pk}/queue", None,
      {**PEOPLE, "integration": 404}),
+    ("contact card", "get", lambda w: f"conversations/{w.mine.pk}/contact", None, PEOPLE),
 ]
 # Allowed, yet nothing in the database changes: a ticket lives in the cache for 30 s.
 CACHE_ONLY = {"ws ticket"}

@@ -110,7 +110,7 @@ def test_two_agents_see_a_conversation_arrive_and_leave(chromium, server):
             ana.get_by_test_id(row).click()
             expect(ana.get_by_test_id("messages")).to_contain_text("Quero comprar")
             ana.get_by_test_id("claim").click()
-            expect(ana.get_by_test_id("conversation-status")).to_contain_text("Atribuída a Você")
+            expect(ana.get_by_test_id("conversation-status")).to_contain_text("Atribuído a você")
 
             # Beto sees it leave his queue, and who took it.
             expect(beto.get_by_test_id("conversation-status")).to_have_text("Taken by Ana")

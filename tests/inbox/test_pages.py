@@ -60,4 +60,4 @@ def test_language_follows_the_browser(client):
     ).content.decode()
     assert "Reserved for me" in english and '<html lang="en">' in english
     assert "Reservados para mim" in portuguese and '<html lang="pt-br">' in portuguese
-    assert "Atendida por %(name)s" in portuguese  # the script's texts are translated too
+    assert "Atendido por %(name)s" in portuguese  # the script's texts are translated too

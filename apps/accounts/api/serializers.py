@@ -1,5 +1,6 @@
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from apps.accounts.models import IntegrationClient, Presence, Role, User
@@ -24,7 +25,8 @@ class WsTicketSerializer(Serializer):
 
 
 class AgentSerializer(ModelSerializer):
-    """A person: ``{id, username, name, email, role, capacity, presence, is_active}``.
+    """A person: ``{id, username, name, email, role, capacity, presence, is_active}`` and
+    their load ``open_count`` (open conversations assigned to them, read-only).
 
     Created with an optional ``password``; ``capacity`` goes from 0 to 10000."""
 
@@ -40,8 +42,8 @@ class AgentSerializer(ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "username", "name", "email", "role", "capacity", "presence",
-                  "is_active", "password"]
-        read_only_fields = ["id", "presence", "is_active"]
+                  "is_active", "open_count", "password"]
+        read_only_fields = ["id", "presence", "is_active", "open_count"]
 
     def validate_email(self, value):
         if value:
@@ -49,7 +51,7 @@ class AgentSerializer(ModelSerializer):
             if self.instance is not None:
                 taken = taken.exclude(pk=self.instance.pk)
             if taken.exists():
-                raise serializers.ValidationError("Another person already uses this email.")
+                raise serializers.ValidationError(_("Another person already uses this email."))
         return value
 
     def validate(self, attrs):
@@ -82,8 +84,8 @@ class AgentUpdateSerializer(AgentSerializer):
 
     class Meta(AgentSerializer.Meta):
         fields = ["id", "username", "name", "email", "role", "capacity", "presence",
-                  "is_active"]
-        read_only_fields = ["id", "username", "presence"]
+                  "is_active", "open_count"]
+        read_only_fields = ["id", "username", "presence", "open_count"]
 
 
 class PresenceSerializer(Serializer):

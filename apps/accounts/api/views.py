@@ -3,6 +3,7 @@ from axes.helpers import get_credentials
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import Throttled, ValidationError
@@ -76,7 +77,7 @@ class TokenView(ApiView):
             self.throttled(request, cool_off_seconds())
         if user is None or not user.is_active:
             raise ValidationError(
-                {"non_field_errors": ["Unable to sign in with that username and password."]}
+                {"non_field_errors": [_("Unable to sign in with that username and password.")]}
             )
         return Response({"token": accounts.issue_person_token(user=user)})
 
@@ -154,7 +155,7 @@ class AgentDetailView(ApiViewMixin, generics.RetrieveUpdateDestroyAPIView):
         capacity = data.pop("capacity", None)
         active = data.pop("is_active", None)
         if active is False and agent.pk == self.request.user.pk:
-            raise InvalidInput("You cannot deactivate yourself.", field="is_active")
+            raise InvalidInput(_("You cannot deactivate yourself."), field="is_active")
         role = data.pop("role", None)
         serializer.save()
         if role is not None:
@@ -170,7 +171,7 @@ class AgentDetailView(ApiViewMixin, generics.RetrieveUpdateDestroyAPIView):
     def destroy(self, request, *args, **kwargs):
         agent = self.get_object()
         if agent.pk == request.user.pk:
-            raise InvalidInput("You cannot deactivate yourself.")
+            raise InvalidInput(_("You cannot deactivate yourself."))
         routing.deactivate_agent(agent_id=agent.pk, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from apps.conversations.models import ActorKind, EventKind, SenderKind, Status
@@ -9,6 +10,7 @@ from apps.core.api import (
 )
 from apps.core.limits import MAX_BODY_LENGTH, MAX_ID, MAX_TEXT_LENGTH
 from apps.organizations.models import Organization, RuleType
+from apps.routing.selectors import MESSAGES_DEFAULT_LIMIT, MESSAGES_MAX_LIMIT, ListOrder
 from apps.teams.models import Team
 
 
@@ -21,7 +23,7 @@ class BodyField(serializers.CharField):
         kwargs.setdefault("trim_whitespace", False)
         super().__init__(**kwargs)
 
-    default_error_messages = {"not_text": "The message body must be text."}
+    default_error_messages = {"not_text": gettext_lazy("The message body must be text.")}
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -83,6 +85,7 @@ class ConversationSerializer(Serializer):
         source="integration_id", allow_null=True,
         help_text="The integration whose inbound opened it (it receives its webhooks).",
     )
+    queued_at = serializers.DateTimeField(allow_null=True)
     contact_name = serializers.CharField()
     team_name = serializers.CharField(allow_null=True)
     assignee_name = serializers.CharField(allow_null=True)
@@ -119,6 +122,41 @@ class ConversationFilterSerializer(serializers.Serializer):
     team = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     assignee = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     contact = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    preferred_agent = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    open = serializers.BooleanField(
+        required=False, default=None, allow_null=True,
+        help_text="true: only conversations that are not closed; false: only closed ones.",
+    )
+    q = serializers.CharField(
+        required=False, max_length=MAX_TEXT_LENGTH,
+        help_text=("Search: the contact's name or external id contains this text."),
+    )
+    ordering = serializers.ChoiceField(
+        choices=ListOrder.choices, required=False, default=ListOrder.ACTIVITY,
+        help_text=(
+            "activity (default): newest activity first. queue: the order distribution uses "
+            "(oldest in the queue first), with the caller's starred conversations first."
+        ),
+    )
+    after = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID,
+        help_text=(
+            "The id of the last row you have: only the rows after it in this ordering (load "
+            "more without skipping anyone when rows leave the list meanwhile)."
+        ),
+    )
+
+
+class MessagePageSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(
+        required=False, min_value=1, max_value=MESSAGES_MAX_LIMIT,
+        default=MESSAGES_DEFAULT_LIMIT,
+        help_text=("How many of the newest messages (default 100, at most 200)."),
+    )
+    before = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID,
+        help_text=("A message id: only the messages before it."),
+    )
 
 
 class ActorSerializer(Serializer):
@@ -213,3 +251,50 @@ class InboundSerializer(Serializer):
         max_length=MAX_TEXT_LENGTH, required=False, allow_null=True, trim_whitespace=False,
         help_text="The channel's own id of the message: a repeated delivery is ignored.",
     )
+
+
+class OrganizationNodeSerializer(Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+
+
+class PreferredAgentSerializer(Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    type = serializers.ChoiceField(choices=RuleType.choices)
+
+
+class ContactCardSerializer(Serializer):
+    """Who the customer is: ``{id, name, email, phone, external_id, channel, organization_path:
+    [{id, name, kind}] (root first), preferred_agent: {id, name, type} | null (the rule that
+    applies now), conversations: [their other conversations the caller may see, newest
+    first, at most 20]}``."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.CharField()
+    phone = serializers.CharField()
+    external_id = serializers.CharField()
+    channel = serializers.CharField()
+    organization_path = OrganizationNodeSerializer(many=True)
+    preferred_agent = PreferredAgentSerializer(allow_null=True)
+    conversations = ConversationSerializer(many=True)
+
+    def to_representation(self, card):
+        contact, rule = card["contact"], card["rule"]
+        return {
+            "id": contact.pk,
+            "name": contact.name,
+            "email": contact.email,
+            "phone": contact.phone,
+            "external_id": contact.external_id,
+            "channel": card["conversation"].channel,
+            "organization_path": card["path"],
+            "preferred_agent": (
+                {"id": rule.agent_id, "name": rule.agent.display_name, "type": rule.type}
+                if rule is not None
+                else None
+            ),
+            "conversations": [conversation_payload(c) for c in card["others"]],
+        }

@@ -14,6 +14,11 @@ urlpatterns = [
         name="api-conversation-messages",
     ),
     path(
+        "conversations/<id:pk>/contact",
+        views.ContactCardView.as_view(),
+        name="api-conversation-contact",
+    ),
+    path(
         "conversations/<id:pk>/events", views.EventsView.as_view(), name="api-conversation-events"
     ),
     path("conversations/<id:pk>/queue", views.QueueView.as_view(), name="api-conversation-queue"),

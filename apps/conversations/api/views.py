@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -7,16 +8,19 @@ from rest_framework.response import Response
 from apps.accounts.permissions import IsAdminOrIntegration, IsPerson, ReadPersonOrIntegration
 from apps.conversations import services as conversations
 from apps.conversations.api.serializers import (
+    ContactCardSerializer,
     ConversationFilterSerializer,
     ConversationSerializer,
     EventSerializer,
     HistoryBoundsSerializer,
     InboundAnswerSerializer,
     InboundSerializer,
+    MessagePageSerializer,
     MessageSerializer,
     QueueAnswerSerializer,
     ReplySerializer,
 )
+from apps.conversations.models import Status
 from apps.core.api import ApiView, ApiViewMixin, error
 from apps.routing import selectors, waits
 
@@ -31,15 +35,18 @@ class ConversationPagination(PageNumberPagination):
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is not None and not (raw.isascii() and raw.isdigit() and int(raw) > 0):
-            raise ValidationError({"page_size": ["Must be a positive whole number."]})
+            raise ValidationError({"page_size": [_("Must be a positive whole number.")]})
         return super().get_page_size(request)
 
 
-def visible_conversation(user, pk: int):
+def visible_conversation(user, pk: int, *, related: tuple[str, ...] = ()):
     """The conversation if the caller may see it; 404 otherwise (existence is not leaked)."""
-    conversation = selectors.conversation_list_for(user).filter(pk=pk).first()
+    rows = selectors.conversation_list_for(user)
+    if related:
+        rows = rows.select_related(*related)
+    conversation = rows.filter(pk=pk).first()
     if conversation is None:
-        raise NotFound("There is no such conversation, or you cannot see it.")
+        raise NotFound(_("There is no such conversation, or you cannot see it."))
     return conversation
 
 
@@ -53,7 +60,9 @@ def visible_conversation(user, pk: int):
 class ConversationListView(ApiViewMixin, generics.ListAPIView):
     """The conversations the caller may see, newest activity first, paginated (``page``,
     ``page_size`` up to 200). Agents see Waiting, their teams' and their own conversations;
-    supervisors and administrators see all."""
+    supervisors and administrators see all. ``ordering=queue`` lists in queue order (the
+    caller's starred first, then oldest first); ``after=<id>`` continues after a row;
+    ``q`` searches the contact's name and external id (closed conversations too)."""
 
     permission_classes = [IsPerson]
     serializer_class = ConversationSerializer
@@ -66,10 +75,23 @@ class ConversationListView(ApiViewMixin, generics.ListAPIView):
         rows = selectors.conversation_list_for(self.request.user)
         if "status" in wanted:
             rows = rows.filter(status=wanted["status"])
-        for name in ("team", "assignee", "contact"):
+        for name in ("team", "assignee", "contact", "preferred_agent"):
             if name in wanted:
                 rows = rows.filter(**{f"{name}_id": wanted[name]})
-        return rows.order_by("-last_activity_at", "-id")
+        if wanted.get("open") is not None:
+            rows = rows.exclude(status=Status.CLOSED) if wanted["open"] else rows.filter(
+                status=Status.CLOSED
+            )
+        if wanted.get("q"):
+            rows = rows.filter(selectors.search_filter(wanted["q"]))
+        ordered = selectors.ordered_list(
+            rows, self.request.user, ordering=wanted["ordering"], after=wanted.get("after")
+        )
+        if ordered is None:
+            raise ValidationError(
+                {"after": [_("There is no such conversation in this list: reload it.")]}
+            )
+        return ordered
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
@@ -89,16 +111,28 @@ class ConversationDetailView(ApiView):
 
 
 class MessagesView(ApiView):
-    """GET: the messages, oldest first (an integration: of its own conversations). POST: a
-    reply from the assignee or a supervisor."""
+    """GET: the newest ``limit`` messages (default 100, at most 200), oldest first (an
+    integration: of its own conversations); ``before=<message id>`` gives the ones before it.
+    The ``X-Has-Older`` header says whether older ones exist. POST: a reply from the assignee
+    or a supervisor."""
 
     permission_classes = [ReadPersonOrIntegration]
 
-    @extend_schema(responses={200: MessageSerializer(many=True)})
+    @extend_schema(
+        parameters=[MessagePageSerializer],
+        responses={200: MessageSerializer(many=True), 400: error(400)},
+    )
     def get(self, request, pk):
+        page = MessagePageSerializer(data=request.query_params.dict())
+        page.is_valid(raise_exception=True)
         conversation = visible_conversation(request.user, pk)
-        messages = selectors.messages_of(conversation.pk)
-        return Response(MessageSerializer(messages, many=True).data)
+        messages, older = selectors.latest_messages(
+            conversation.pk, limit=page.validated_data["limit"],
+            before=page.validated_data.get("before"),
+        )
+        response = Response(MessageSerializer(messages, many=True).data)
+        response["X-Has-Older"] = "true" if older else "false"
+        return response
 
     @extend_schema(
         request=ReplySerializer,
@@ -135,6 +169,22 @@ class EventsView(ApiView):
             conversation.pk, newest=limit, before=bounds.validated_data.get("before")
         )
         return Response(EventSerializer(events, many=True).data)
+
+
+class ContactCardView(ApiView):
+    """Who the customer of a conversation the caller may see is: their details, the
+    organization path, the preferential rule that applies now, and their other
+    conversations the caller may see (newest first, at most 20)."""
+
+    permission_classes = [IsPerson]
+
+    @extend_schema(responses={200: ContactCardSerializer})
+    def get(self, request, pk):
+        conversation = visible_conversation(
+            request.user, pk, related=("contact__organization",)
+        )
+        card = selectors.contact_card(request.user, conversation)
+        return Response(ContactCardSerializer({**card, "conversation": conversation}).data)
 
 
 class InboundView(ApiView):

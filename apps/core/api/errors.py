@@ -4,6 +4,7 @@ sentence), the error shapes the schema names, and the JSON 404."""
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -35,7 +36,7 @@ class ConflictSerializer(ErrorSerializer):
 @csrf_exempt
 def not_found(request, *args, **kwargs):
     """Any /api/ path that does not exist (or an id too large to exist): JSON, not HTML."""
-    return JsonResponse({"detail": "Not found."}, status=404)
+    return JsonResponse({"detail": _("Not found.")}, status=404)
 
 
 def exception_handler(exc, context):
@@ -76,5 +77,5 @@ def _first_message(fields) -> str:
             message = message[0] if isinstance(message, list) else next(iter(message.values()))
         if message:
             prefix = "" if name in ("non_field_errors", "detail") else f"{name}: "
-            return f"Invalid input. {prefix}{message}"
-    return "Invalid input."
+            return _("Invalid input. %(problem)s") % {"problem": f"{prefix}{message}"}
+    return _("Invalid input.")

@@ -1,5 +1,7 @@
 """Strict JSON input: ids as positive integers, JSON types as the schema says them."""
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from apps.core.limits import is_id
@@ -28,7 +30,7 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
 
     def run_validation(self, data=serializers.empty):
         if data == "":
-            self.fail("incorrect_type", data_type="empty string")
+            self.fail("incorrect_type", data_type=_("empty string"))
         return super().run_validation(data)
 
     def to_internal_value(self, data):
@@ -45,10 +47,10 @@ class StrictTypes:
     "yes" for a boolean; the API answers 400 instead."""
 
     EXPECTED = (
-        (serializers.BooleanField, (bool,), "a boolean"),
-        (serializers.CharField, (str,), "a string"),
-        (serializers.IntegerField, (int,), "an integer"),
-        (serializers.ListField, (list,), "a list"),
+        (serializers.BooleanField, (bool,), gettext_lazy("Must be a boolean.")),
+        (serializers.CharField, (str,), gettext_lazy("Must be a string.")),
+        (serializers.IntegerField, (int,), gettext_lazy("Must be an integer.")),
+        (serializers.ListField, (list,), gettext_lazy("Must be a list.")),
     )
 
     def to_internal_value(self, data):
@@ -58,13 +60,13 @@ class StrictTypes:
                 value = data.get(name)
                 if field.read_only or value is None:
                     continue
-                for kind, types, label in self.EXPECTED:
+                for kind, types, message in self.EXPECTED:
                     if isinstance(field, kind):
                         wrong = not isinstance(value, types) or (
                             kind is serializers.IntegerField and isinstance(value, bool)
                         )
                         if wrong:
-                            errors[name] = [f"Must be {label}."]
+                            errors[name] = [str(message)]
                         break
             if errors:
                 raise serializers.ValidationError(errors)

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 from rest_framework.views import APIView
 
 from apps.core.api.parsers import BoundedJSONParser
@@ -50,9 +52,10 @@ class ProtectedDeleteMixin:
                 error, "restricted_objects", ()
             )
             kinds = sorted({str(obj._meta.verbose_name_plural) for obj in objects})
-            used_by = ", ".join(kinds) or "other records"
+            used_by = ", ".join(kinds) or _("other records")
             raise Conflict(
-                f"{instance._meta.verbose_name.capitalize()} {instance} is still used by "
-                f"{used_by}: remove or move them first.",
+                _("%(kind)s %(name)s is still used by %(used_by)s: remove or move them first.")
+                % {"kind": capfirst(instance._meta.verbose_name), "name": instance,
+                   "used_by": used_by},
                 code="in_use",
             ) from error

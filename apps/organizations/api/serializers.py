@@ -1,4 +1,5 @@
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from apps.accounts.models import User
@@ -32,10 +33,10 @@ class OrganizationSerializer(ModelSerializer):
         node = self.instance
         if node is not None and parent is not None:
             if parent.pk == node.pk:
-                raise serializers.ValidationError("A node cannot be its own parent.")
+                raise serializers.ValidationError(_("A node cannot be its own parent."))
             if parent.is_descendant_of(node):
                 raise serializers.ValidationError(
-                    "A node cannot move under one of its own descendants."
+                    _("A node cannot move under one of its own descendants.")
                 )
         return parent
 
@@ -63,7 +64,9 @@ class OrganizationFilterSerializer(serializers.Serializer):
         if value == "null":
             return None
         if not (value.isascii() and value.isdigit() and len(value) <= 18):
-            raise serializers.ValidationError("Give an organization id, or null for the roots.")
+            raise serializers.ValidationError(
+                _("Give an organization id, or null for the roots.")
+            )
         return int(value)
 
 
@@ -125,7 +128,9 @@ class RuleSerializer(ModelSerializer):
 
         organization, contact = current("organization"), current("contact")
         if (organization is None) == (contact is None):
-            message = "Choose either an organization or a contact as the rule's target, not both."
+            message = _(
+                "Choose either an organization or a contact as the rule's target, not both."
+            )
             raise serializers.ValidationError({"organization": [message], "contact": [message]})
         active = current("active")
         if active is None:
@@ -136,11 +141,11 @@ class RuleSerializer(ModelSerializer):
                 others = others.exclude(pk=self.instance.pk)
             if contact is not None and others.filter(contact=contact).exists():
                 raise serializers.ValidationError(
-                    {"contact": ["This contact already has an active rule."]}
+                    {"contact": [_("This contact already has an active rule.")]}
                 )
             if organization is not None and others.filter(organization=organization).exists():
                 raise serializers.ValidationError(
-                    {"organization": ["This organization already has an active rule."]}
+                    {"organization": [_("This organization already has an active rule.")]}
                 )
         return attrs
 
@@ -150,5 +155,5 @@ class RuleSerializer(ModelSerializer):
                 return super().save(**kwargs)
         except IntegrityError as error:  # a concurrent rule won the race for the target
             raise InvalidInput(
-                "This target already has an active rule.", field="active"
+                _("This target already has an active rule."), field="active"
             ) from error

@@ -1,5 +1,6 @@
 """Payloads of the conversation actions (assign, transfer, route)."""
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from apps.accounts.models import User
@@ -20,7 +21,7 @@ class TransferSerializer(Serializer):
     def validate(self, attrs):
         if ("team" in attrs) == ("agent" in attrs):
             raise serializers.ValidationError(
-                "Give either a team or an agent to transfer to, not both."
+                _("Give either a team or an agent to transfer to, not both.")
             )
         return attrs
 

@@ -1,6 +1,7 @@
 """Agents as the engine sees them: their limit, and whether they can receive anything."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from apps.accounts.events import AccessChanged
 from apps.accounts.models import Presence, User
@@ -22,12 +23,15 @@ def set_capacity(*, agent_id: int, capacity: int, actor: Actor) -> User:
         or not 0 <= capacity <= MAX_CAPACITY
     ):
         raise InvalidInput(
-            f"Capacity must be a whole number from 0 to {MAX_CAPACITY}.", field="capacity"
+            _("Capacity must be a whole number from 0 to %(max)s.") % {"max": MAX_CAPACITY},
+            field="capacity",
         )
     with transaction.atomic():
         agent = User.objects.select_for_update().filter(pk=agent_id).first()
         if agent is None:
-            raise UnknownTarget(f"There is no agent with id {agent_id}.", field="agent")
+            raise UnknownTarget(
+                _("There is no agent with id %(id)s.") % {"id": agent_id}, field="agent"
+            )
         raised = capacity > agent.capacity
         User.objects.filter(pk=agent_id).update(capacity=capacity)
         agent.capacity = capacity
@@ -42,7 +46,9 @@ def deactivate_agent(*, agent_id: int, actor: Actor = None) -> User:
     supervisor transfers them; their history stays."""
     with transaction.atomic():
         if not User.objects.filter(pk=agent_id).update(is_active=False):
-            raise UnknownTarget(f"There is no agent with id {agent_id}.", field="agent")
+            raise UnknownTarget(
+                _("There is no agent with id %(id)s.") % {"id": agent_id}, field="agent"
+            )
         # First of this transaction's announcements: their sockets close before any push
         # that reflects the change (apps.inbox.access).
         announce(AccessChanged(agent_ids=(agent_id,)))
@@ -57,5 +63,7 @@ def activate_agent(*, agent_id: int, actor: Actor = None) -> User:
     online, as for anyone."""
     with transaction.atomic():
         if not User.objects.filter(pk=agent_id).update(is_active=True):
-            raise UnknownTarget(f"There is no agent with id {agent_id}.", field="agent")
+            raise UnknownTarget(
+                _("There is no agent with id %(id)s.") % {"id": agent_id}, field="agent"
+            )
         return User.objects.get(pk=agent_id)

@@ -1,6 +1,9 @@
 """Checks every service makes before it changes anything: who is asking, whether they may
 see the conversation, and the locked loads of what the change is about."""
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from apps.accounts.models import User, is_person
 from apps.conversations.models import Conversation, Status
 from apps.core.limits import is_id
@@ -17,14 +20,14 @@ from apps.teams.models import Team
 
 def require_person(actor: Actor) -> User:
     if not is_person(actor):
-        raise NotAllowedToRoute("Only a signed-in agent can do this.")
+        raise NotAllowedToRoute(_("Only a signed-in agent can do this."))
     return actor
 
 
 def require_supervisor(actor: Actor) -> User:
     user = require_person(actor)
     if not user.is_supervisor:
-        raise NotAllowedToRoute("Only a supervisor or an administrator can do this.")
+        raise NotAllowedToRoute(_("Only a supervisor or an administrator can do this."))
     return user
 
 
@@ -32,7 +35,7 @@ def not_visible(conversation_id) -> ConversationNotFound:
     """The one answer for a conversation that does not exist and for one the person may
     not see: nothing about it leaks through a refusal."""
     return ConversationNotFound(
-        f"There is no conversation {conversation_id}, or you cannot see it."
+        _("There is no conversation %(id)s, or you cannot see it.") % {"id": conversation_id}
     )
 
 
@@ -44,7 +47,9 @@ def require_visible(person: User, conversation: Conversation) -> None:
 
 def require_open(conversation: Conversation) -> None:
     if conversation.status == Status.CLOSED:
-        raise ConversationClosed(f"Conversation {conversation.pk} is already closed.")
+        raise ConversationClosed(
+            _("Conversation %(id)s is already closed.") % {"id": conversation.pk}
+        )
 
 
 def locked_conversation(conversation_id: int) -> Conversation:
@@ -59,29 +64,42 @@ def locked_conversation(conversation_id: int) -> Conversation:
     return conversation
 
 
+HOLDER_ONLY = {
+    "transfer": gettext_lazy(
+        "Only the agent who has this conversation, or a supervisor, can transfer it."
+    ),
+    "close": gettext_lazy(
+        "Only the agent who has this conversation, or a supervisor, can close it."
+    ),
+}
+
+
 def locked_for_holder(conversation_id: int, person: User, *, verb: str) -> Conversation:
-    """Lock an open conversation that ``person`` holds, or may act on as a supervisor."""
+    """Lock an open conversation that ``person`` holds, or may act on as a supervisor
+    (``verb``: a key of HOLDER_ONLY, what they are refused otherwise)."""
     conversation = locked_conversation(conversation_id)
     require_visible(person, conversation)
     require_open(conversation)
     holds_it = conversation.status == Status.ASSIGNED and conversation.assignee_id == person.pk
     if not (holds_it or person.is_supervisor):
-        raise NotAllowedToRoute(
-            f"Only the agent who has this conversation, or a supervisor, can {verb} it."
-        )
+        raise NotAllowedToRoute(str(HOLDER_ONLY[verb]))
     return conversation
 
 
 def active_agent(agent_id) -> User:
     agent = User.objects.filter(pk=agent_id, is_active=True).first() if is_id(agent_id) else None
     if agent is None:
-        raise UnknownTarget(f"There is no active agent with id {agent_id}.", field="agent")
+        raise UnknownTarget(
+            _("There is no active agent with id %(id)s.") % {"id": agent_id}, field="agent"
+        )
     return agent
 
 
 def existing_team(team_id) -> Team:
     team = Team.objects.filter(pk=team_id).first() if is_id(team_id) else None
     if team is None:
-        raise UnknownTarget(f"There is no team with id {team_id}.", field="team")
+        raise UnknownTarget(
+            _("There is no team with id %(id)s.") % {"id": team_id}, field="team"
+        )
     return team
 

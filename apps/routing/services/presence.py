@@ -7,6 +7,7 @@ leaving online releases the conversations reserved for the agent at once.
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import Presence, User
 from apps.core.announce import announce
@@ -25,7 +26,8 @@ def set_presence(*, agent: User, status: str, actor: Actor = None) -> str:
     """Change an agent's presence. Returns the presence before the change."""
     if status not in Presence.values:
         raise InvalidInput(
-            f"Presence must be one of {', '.join(Presence.values)}.", field="status"
+            _("Presence must be one of %(values)s.") % {"values": ", ".join(Presence.values)},
+            field="status",
         )
     now = timezone.now()
     with transaction.atomic():
@@ -36,10 +38,12 @@ def set_presence(*, agent: User, status: str, actor: Actor = None) -> str:
             .first()
         )
         if row is None:
-            raise UnknownTarget(f"There is no agent with id {agent.pk}.")
+            raise UnknownTarget(_("There is no agent with id %(id)s.") % {"id": agent.pk})
         before, active = row
         if not active and status != Presence.OFFLINE:
-            raise AccountDeactivated("This account is deactivated: it cannot be online or away.")
+            raise AccountDeactivated(
+                _("This account is deactivated: it cannot be online or away.")
+            )
         changes = {"presence": status, "last_heartbeat": now}
         if status != Presence.OFFLINE:
             changes["offline_since"] = None

@@ -10,6 +10,7 @@ from collections import defaultdict
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import IntegrationClient, User
 from apps.conversations.models import Conversation, ConversationEvent, EventKind, Status
@@ -44,15 +45,17 @@ def route_to_team(*, conversation_id: int, team_id: int, actor: Actor) -> Conver
     """A bot (or supervisor) routes a waiting, queued or reserved conversation to a team:
     routing again from step 2, recorded."""
     if not (isinstance(actor, IntegrationClient) or getattr(actor, "is_supervisor", False)):
-        raise NotAllowedToRoute("Only a bot integration or a supervisor can route conversations.")
+        raise NotAllowedToRoute(
+            _("Only a bot integration or a supervisor can route conversations.")
+        )
     with transaction.atomic():
         team = existing_team(team_id)
         conversation = locked_conversation(conversation_id)
         require_open(conversation)
         if conversation.status == Status.ASSIGNED:
             raise InvalidTransition(
-                f"Conversation {conversation.pk} is already assigned to "
-                f"{conversation.assignee.display_name}: transfer it instead.",
+                _("Conversation %(id)s is already assigned to %(agent)s: transfer it instead.")
+                % {"id": conversation.pk, "agent": conversation.assignee.display_name},
                 assignee=agent_summary(conversation.assignee),
             )
         before = conversation.placement
@@ -93,11 +96,14 @@ def _claim_refusal(conversation: Conversation, agent: User) -> Exception | None:
     """Why a claim by ``agent`` cannot succeed on the conversation as it stands (None: it
     can). Visibility was checked before."""
     if conversation.status == Status.CLOSED:
-        return ConversationClosed(f"Conversation {conversation.pk} is already closed.")
+        return ConversationClosed(
+            _("Conversation %(id)s is already closed.") % {"id": conversation.pk}
+        )
     if conversation.status == Status.ASSIGNED:
         holder = conversation.assignee
         return ConversationAlreadyTaken(
-            f"{holder.display_name} already took conversation {conversation.pk}.",
+            _("%(agent)s already took conversation %(id)s.")
+            % {"agent": holder.display_name, "id": conversation.pk},
             assignee=agent_summary(holder),
         )
     if agent.is_supervisor or conversation.status == Status.WAITING:
@@ -106,7 +112,7 @@ def _claim_refusal(conversation: Conversation, agent: User) -> Exception | None:
         if conversation.preferred_agent_id == agent.pk:
             return None
         return NotAllowedToRoute(
-            f"Conversation {conversation.pk} is reserved for its preferred agent."
+            _("Conversation %(id)s is reserved for its preferred agent.") % {"id": conversation.pk}
         )
     return None  # queued in a team: visible to them means they are a member
 
@@ -162,8 +168,8 @@ def claim_conversation(*, conversation_id: int, agent: User) -> Conversation:
             )
             refusal = _claim_refusal(current, agent) if current else None
             raise refusal or InvalidTransition(
-                f"Conversation {conversation.pk} changed while you were taking it; "
-                f"look again.",
+                _("Conversation %(id)s changed while you were taking it; look again.")
+                % {"id": conversation.pk},
             )
         shift_loads({agent.pk: 1})
         touch_rotation(before.team_id, agent.pk, now)
@@ -239,13 +245,15 @@ def transfer_conversation(
     routing again, or to another agent."""
     person = require_person(actor)
     if (team_id is None) == (agent_id is None):
-        raise InvalidInput("Give either a team or an agent to transfer to, not both.")
+        raise InvalidInput(_("Give either a team or an agent to transfer to, not both."))
     with transaction.atomic():
         conversation = locked_for_holder(conversation_id, person, verb="transfer")
         if agent_id is not None:
             target = active_agent(agent_id)
             if conversation.status == Status.ASSIGNED and conversation.assignee_id == target.pk:
-                raise InvalidTransition(f"{target.display_name} already has this conversation.")
+                raise InvalidTransition(
+                    _("%(agent)s already has this conversation.") % {"agent": target.display_name}
+                )
             return _hand_to_agent(
                 conversation, target, actor=person, kind=EventKind.TRANSFERRED,
                 reason=part(

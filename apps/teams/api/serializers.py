@@ -1,4 +1,5 @@
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from apps.accounts.models import User
@@ -136,7 +137,7 @@ class TeamSerializer(ModelSerializer):
         if self.instance is not None:
             taken = taken.exclude(pk=self.instance.pk)
         if taken.exists():
-            raise serializers.ValidationError("A team with this name already exists.")
+            raise serializers.ValidationError(_("A team with this name already exists."))
         return value
 
     def to_representation(self, team):

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.exceptions import NotFound
@@ -53,7 +54,7 @@ class DistributeView(ApiView):
     @extend_schema(request=None, responses={200: DistributedSerializer})
     def post(self, request, pk):
         if not Team.objects.filter(pk=pk).exists():
-            raise NotFound("There is no such team.")
+            raise NotFound(_("There is no such team."))
         assigned = routing.distribute_team_backlog(team_id=pk, actor=request.user)
         return Response({"assigned": assigned})
 

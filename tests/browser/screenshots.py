@@ -1,0 +1,137 @@
+"""The screenshots in docs/screenshots: the inbox, the supervisor page and the admin on the
+demo data (``seed_demo``), at desktop (1280x800) and phone (390x844) sizes, in Brazilian
+Portuguese and English. Run from the repository's root:
+
+    python -m tests.browser.screenshots
+
+It starts its own embedded server on a fresh SQLite file, and stops it when done.
+"""
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import expect, sync_playwright
+
+from tests.browser.workday import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SIZES,
+    require_chromium,
+    serving,
+)
+from tests.inbox.servers import ROOT, free_port, manage, server_env
+
+OUT = ROOT / "docs" / "screenshots"
+PASSWORD = "atende123"
+LANGS = {"pt-BR": "pt-br", "en": "en"}
+
+FACTS = """
+import json
+from apps.conversations.models import Conversation
+from apps.accounts.models import User
+carla = User.objects.get(username="carla")
+mine = Conversation.objects.filter(assignee=carla, status="assigned").order_by("id").first()
+print(json.dumps({"carla_conversation": mine.pk if mine else None}))
+"""
+
+
+def sign_in(page, base, username):
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_test_id("username").fill(username)
+    page.get_by_test_id("password").fill(PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_test_id("logout")).to_be_visible()
+
+
+def admin_sign_in(page, base):
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/admin/")
+
+
+def shoot(page, name, size, lang, *, full=False):
+    path = OUT / f"{name}-{size}-{lang}.png"
+    page.wait_for_timeout(400)  # let fonts and the last event settle before the picture
+    page.screenshot(path=path, full_page=full)
+    print(path.relative_to(ROOT))
+
+
+def main() -> int:
+    require_chromium()
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        env = server_env(DATABASE_URL=None, REDIS_URL=None,
+                         SQLITE_PATH=Path(tmp) / "demo.sqlite3", PRESENCE_GRACE_SECONDS="2")
+        manage("migrate", "--noinput", env=env)
+        manage("seed_demo", env=env)
+        facts = json.loads(manage("shell", env=env, input_text=FACTS).strip().splitlines()[-1])
+        port = free_port()
+        with serving(env, port, Path(tmp) / "uvicorn.log") as base, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            # Carla's customer writes again, with two lines and a link; Carla answers.
+            httpx.post(f"{base}/api/v1/inbound", timeout=10,
+                       headers={"Authorization": "Token int_demo-whatsapp-connector-token"},
+                       json={"contact": {"external_id": "demo-flavia"},
+                             "body": "Já reinstalei.\nO erro aparece aqui: "
+                                     "https://exemplo.com.br/suporte/4821"})
+            token = httpx.post(f"{base}/api/v1/auth/token", timeout=10, json={
+                "username": "carla", "password": PASSWORD}).json()["token"]
+            httpx.post(f"{base}/api/v1/conversations/{facts['carla_conversation']}/messages",
+                       timeout=10, headers={"Authorization": f"Token {token}"},
+                       json={"body": "Obrigada, Flávia! Vou abrir um chamado com a equipe."})
+            try:
+                for lang, code in LANGS.items():
+                    for size, viewport in SIZES.items():
+                        context = browser.new_context(locale=lang, viewport=viewport)
+                        context.add_cookies([{"name": "django_language", "value": code,
+                                              "url": base}])
+                        page = context.new_page()
+                        sign_in(page, base, "carla")
+                        if size == "phone":
+                            shoot(page, "inbox-queues", size, lang)
+                        page.get_by_test_id("queue-waiting").click()
+                        expect(page.locator("li.row").first).to_be_visible()
+                        shoot(page, "inbox-waiting", size, lang)
+                        if size == "phone":
+                            page.locator('[data-action="back-to-queues"]').click()
+                        page.get_by_test_id("queue-mine").click()
+                        row = page.get_by_test_id(f"conversation-{facts['carla_conversation']}")
+                        row.click()
+                        expect(page.get_by_test_id("reply-input")).to_be_visible()
+                        expect(page.locator('[data-testid="system-line"]').first).to_be_visible()
+                        shoot(page, "inbox-conversation", size, lang)
+                        if size == "phone":
+                            page.get_by_test_id("contact-toggle").click()
+                            expect(page.get_by_test_id("contact-name")).to_be_visible()
+                            shoot(page, "inbox-contact", size, lang)
+                        context.close()
+
+                        context = browser.new_context(locale=lang, viewport=viewport)
+                        context.add_cookies([{"name": "django_language", "value": code,
+                                              "url": base}])
+                        page = context.new_page()
+                        sign_in(page, base, "sofia")
+                        page.goto(f"{base}/supervisor/")
+                        expect(page.locator('[data-testid^="open-conversation-"]').first
+                               ).to_be_visible()
+                        shoot(page, "supervisor", size, lang, full=True)
+                        admin_sign_in(page, base)
+                        shoot(page, "admin-index", size, lang)
+                        page.goto(f"{base}/admin/organizations/organization/")
+                        shoot(page, "admin-organizations", size, lang)
+                        page.goto(f"{base}/admin/conversations/conversation/"
+                                  f"{facts['carla_conversation']}/change/")
+                        shoot(page, "admin-conversation", size, lang, full=True)
+                        context.close()
+            finally:
+                browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
