@@ -12,7 +12,15 @@ from apps.conversations.services import receive_inbound_message
 from apps.inbox import realtime
 from tests.api.conftest import client_for
 from tests.factories import AdminFactory, AgentFactory, SupervisorFactory, TeamFactory
-from tests.inbox.helpers import connected, drain, of_type, session_cookie, token_for
+from tests.inbox.helpers import (
+    connected,
+    conversation_where,
+    counts_where,
+    of_type,
+    receive_until,
+    session_cookie,
+    token_for,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -142,14 +150,14 @@ def test_a_supervisor_demoted_to_agent_stops_hearing_other_teams_at_once():
             f"/api/v1/agents/{boss.pk}/", {"role": "agent"}, format="json"
         )
         assert response.status_code == 200
-        counts = of_type(await drain(comm), "queue.counts")[-1]["counts"]
-        assert [t["id"] for t in counts["teams"]] == [own.pk]
+        await receive_until(comm, counts_where(lambda c: [t["id"] for t in c["teams"]] == [own.pk]))
         await database_sync_to_async(inbound)("foreign", team=other)
         await realtime.aflush()
         assert await comm.receive_nothing(timeout=0.5)
         mine = await database_sync_to_async(inbound)("own", team=own)
         await realtime.aflush()
-        updated = of_type(await drain(comm), "conversation.updated")
+        events = await receive_until(comm, conversation_where(lambda c: c["id"] == mine.pk))
+        updated = of_type(events, "conversation.updated")
         assert [e["conversation"]["id"] for e in updated] == [mine.pk]
         await comm.disconnect()
 
@@ -168,11 +176,13 @@ def test_an_agent_promoted_to_supervisor_hears_every_team():
         await database_sync_to_async(admin_api.patch)(
             f"/api/v1/agents/{agent.pk}/", {"role": "supervisor"}, format="json"
         )
-        counts = of_type(await drain(comm), "queue.counts")[-1]["counts"]
-        assert [t["id"] for t in counts["teams"]] == [other.pk]
+        await receive_until(
+            comm, counts_where(lambda c: [t["id"] for t in c["teams"]] == [other.pk])
+        )
         conversation = await database_sync_to_async(inbound)("other", team=other)
         await realtime.aflush()
-        updated = of_type(await drain(comm), "conversation.updated")
+        events = await receive_until(comm, conversation_where(lambda c: c["id"] == conversation.pk))
+        updated = of_type(events, "conversation.updated")
         assert [e["conversation"]["id"] for e in updated] == [conversation.pk]
         await comm.disconnect()
 
@@ -214,8 +224,7 @@ def test_a_role_changed_in_the_django_admin_regroups_too():
             f"/admin/accounts/user/{boss.pk}/change/", user_form(boss, role="agent")
         )
         assert response.status_code == 302
-        counts = of_type(await drain(comm), "queue.counts")[-1]["counts"]
-        assert counts["teams"] == []
+        await receive_until(comm, counts_where(lambda c: c["teams"] == []))
         await comm.disconnect()
 
     async_to_sync(scenario)()

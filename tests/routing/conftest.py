@@ -17,3 +17,11 @@ def invariants_hold():
         assert problems == []
 
     return _check
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """``with committed():`` runs what the wrapped change registers for after its commit
+    (the distribution task a freed capacity enqueues, in eager mode) as a real commit would,
+    without a transactional test database."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)

@@ -6,7 +6,7 @@ from apps.conversations.models import ConversationEvent, EventKind, Status
 from apps.teams.models import DistributionMode, RoutingSettings
 from tests.factories import AgentFactory, TeamFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def test_without_team_or_default_team_it_waits(arrive, invariants_hold):

@@ -14,7 +14,7 @@ from apps.routing.services import (
 from apps.teams.models import DistributionMode
 from tests.factories import AdminFactory, AgentFactory, TeamFactory, UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def capacity_team(*agents, name=None):
@@ -60,12 +60,13 @@ def test_capacity_counts_open_conversations_across_all_teams(arrive):
     assert arrive(team=second).assignee == other
 
 
-def test_closing_frees_capacity_and_assigns_the_oldest_queued(arrive, invariants_hold):
+def test_closing_frees_capacity_and_assigns_the_oldest_queued(arrive, invariants_hold, committed):
     agent = AgentFactory(capacity=1)
     team = capacity_team(agent)
     held = arrive(team=team)
     oldest, newest = arrive(team=team), arrive(team=team)
-    close_conversation(conversation_id=held.pk, actor=agent)
+    with committed():
+        close_conversation(conversation_id=held.pk, actor=agent)
     oldest.refresh_from_db()
     newest.refresh_from_db()
     assert (oldest.status, oldest.assignee) == (Status.ASSIGNED, agent)
@@ -74,38 +75,44 @@ def test_closing_frees_capacity_and_assigns_the_oldest_queued(arrive, invariants
     invariants_hold()
 
 
-def test_transferring_away_frees_capacity_too(arrive, invariants_hold):
+def test_transferring_away_frees_capacity_too(arrive, invariants_hold, committed):
     agent = AgentFactory(capacity=1)
     team = capacity_team(agent)
     other_team = TeamFactory()
     held = arrive(team=team)
     queued = arrive(team=team)
-    transfer_conversation(conversation_id=held.pk, team_id=other_team.pk, actor=agent)
+    with committed():
+        transfer_conversation(conversation_id=held.pk, team_id=other_team.pk, actor=agent)
     queued.refresh_from_db()
     assert queued.assignee == agent
     invariants_hold()
 
 
-def test_backlog_is_distributed_oldest_first_when_a_member_comes_online(arrive, invariants_hold):
+def test_backlog_is_distributed_oldest_first_when_a_member_comes_online(
+    arrive, invariants_hold, committed
+):
     a, b = UserFactory(capacity=2), UserFactory(capacity=1)
     team = capacity_team(a, b)
     backlog = [arrive(team=team) for _ in range(5)]
-    set_presence(agent=a, status=Presence.ONLINE)
+    with committed():
+        set_presence(agent=a, status=Presence.ONLINE)
     for c in backlog:
         c.refresh_from_db()
     assert [c.assignee for c in backlog] == [a, a, None, None, None]
-    set_presence(agent=b, status=Presence.ONLINE)
+    with committed():
+        set_presence(agent=b, status=Presence.ONLINE)
     backlog[2].refresh_from_db()
     assert backlog[2].assignee == b
     invariants_hold()
 
 
-def test_raising_a_limit_distributes_the_backlog(arrive, invariants_hold):
+def test_raising_a_limit_distributes_the_backlog(arrive, invariants_hold, committed):
     agent = AgentFactory(capacity=1)
     team = capacity_team(agent)
     arrive(team=team)
     waiting = arrive(team=team)
-    set_capacity(agent_id=agent.pk, capacity=2, actor=AdminFactory())
+    with committed():
+        set_capacity(agent_id=agent.pk, capacity=2, actor=AdminFactory())
     waiting.refresh_from_db()
     assert waiting.assignee == agent
     invariants_hold()

@@ -30,7 +30,7 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def test_any_agent_claims_from_waiting_and_the_history_says_so(arrive, invariants_hold):

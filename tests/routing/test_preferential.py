@@ -17,7 +17,7 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
@@ -98,7 +98,7 @@ def test_auto_rule_assigns_at_once_to_an_online_agent_with_room(tree, arrive, in
 
 
 def test_auto_rule_reserves_while_busy_and_assigns_when_capacity_frees(
-    tree, arrive, invariants_hold
+    tree, arrive, invariants_hold, committed
 ):
     acme, *_ = tree
     preferred = AgentFactory(capacity=1)
@@ -112,7 +112,8 @@ def test_auto_rule_reserves_while_busy_and_assigns_when_capacity_frees(
     assert "at their limit (1/1)" in reserved.events.get().reason
     invariants_hold()
 
-    close_conversation(conversation_id=first.pk, actor=preferred)
+    with committed():
+        close_conversation(conversation_id=first.pk, actor=preferred)
     reserved.refresh_from_db()
     assert (reserved.status, reserved.assignee) == (Status.ASSIGNED, preferred)
     invariants_hold()
@@ -149,7 +150,7 @@ def test_going_offline_releases_reservations_into_normal_routing(tree, arrive, i
     invariants_hold()
 
 
-def test_coming_online_takes_reserved_conversations_before_the_team_backlog(arrive):
+def test_coming_online_takes_reserved_conversations_before_the_team_backlog(arrive, committed):
     acme = OrganizationFactory()
     preferred = AgentFactory(capacity=1)
     team = TeamFactory(distribution_mode=DistributionMode.CAPACITY, agents=[preferred])
@@ -160,7 +161,8 @@ def test_coming_online_takes_reserved_conversations_before_the_team_backlog(arri
     User.objects.filter(pk=preferred.pk).update(presence=Presence.ONLINE)
     reserved = arrive(team=team, contact=ContactFactory(organization=acme))
     assert reserved.status == Status.RESERVED
-    close_conversation(conversation_id=held.pk, actor=preferred)
+    with committed():
+        close_conversation(conversation_id=held.pk, actor=preferred)
     reserved.refresh_from_db()
     queued.refresh_from_db()
     assert reserved.assignee == preferred

@@ -15,7 +15,7 @@ from tests.factories import (
     TeamFactory,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from apps.routing.services import set_presence
 from apps.teams.models import DistributionMode
 from tests.factories import AgentFactory, TeamFactory, UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def sequential_team(*agents):

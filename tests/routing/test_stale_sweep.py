@@ -18,7 +18,7 @@ from tests.factories import (
     TeamFactory,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def test_after_a_crash_every_stale_agent_is_offline_before_anything_is_handed_on(
