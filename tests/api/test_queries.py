@@ -65,7 +65,7 @@ LISTS = [
     (lambda w: f"conversations/{w.mine.pk}/messages", "agent", 3),  # visible?, messages
     (lambda w: f"conversations/{w.mine.pk}/events", "agent", 3),  # visible?, events
     (lambda w: "me/queues", "agent", 3),  # teams, counts
-    (lambda w: "conversations/?ordering=queue", "agent", 3),
+    (lambda w: "conversations/?ordering=queue", "agent", 6),  # as conversations/
 ]
 
 

@@ -13,6 +13,7 @@ from apps.organizations.models import Organization, OrganizationKind, Preferenti
 from apps.routing import services as routing
 from tests.factories import AgentFactory, ContactFactory, RuleFactory, TeamFactory, UserFactory
 from tests.helpers import arrive
+from tests.foundation.test_admin_time_rules import team_form
 
 pytestmark = pytest.mark.django_db
 PT = {"HTTP_ACCEPT_LANGUAGE": "pt-BR"}
@@ -50,8 +51,7 @@ def test_the_other_messages_agree_too(admin_client):
     team = TeamFactory(name="Vendas")
     changed = admin_client.post(
         reverse("admin:teams_team_change", args=[team.pk]),
-        {"name": "Vendas 2", "distribution_mode": "manual", "memberships-TOTAL_FORMS": "0",
-         "memberships-INITIAL_FORMS": "0", "_continue": "1"},
+        {**team_form(team, name="Vendas 2"), "_continue": "1"},
         follow=True, **PT,
     )
     assert said(changed) == [
@@ -79,8 +79,7 @@ def test_english_stays_english(admin_client):
     team = TeamFactory(name="Sales")
     response = admin_client.post(
         reverse("admin:teams_team_change", args=[team.pk]),
-        {"name": "Sales", "distribution_mode": "manual", "memberships-TOTAL_FORMS": "0",
-         "memberships-INITIAL_FORMS": "0"},
+        team_form(team),
         follow=True, HTTP_ACCEPT_LANGUAGE="en",
     )
     assert said(response) == [
