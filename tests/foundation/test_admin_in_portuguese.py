@@ -12,8 +12,8 @@ from django.urls import reverse
 from apps.organizations.models import Organization, OrganizationKind, PreferentialRule, RuleType
 from apps.routing import services as routing
 from tests.factories import AgentFactory, ContactFactory, RuleFactory, TeamFactory, UserFactory
-from tests.helpers import arrive
 from tests.foundation.test_admin_time_rules import team_form
+from tests.helpers import arrive
 
 pytestmark = pytest.mark.django_db
 PT = {"HTTP_ACCEPT_LANGUAGE": "pt-BR"}
