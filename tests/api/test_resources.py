@@ -269,3 +269,23 @@ def test_a_capacity_team_given_an_online_member_serves_its_queue_at_once(
     statuses = sorted(type(c).objects.get(pk=c.pk).status for c in queued)
     assert statuses == [Status.ASSIGNED, Status.QUEUED]  # within the helper's limit of 1
     assert check_invariants() == []
+
+
+def test_patching_an_agent_writes_only_what_was_sent(world):
+    """A PATCH that renames an agent must not write back the load counter, presence or
+    heartbeat it read at the start of the request: an assignment committed meanwhile would be
+    undone (a lost update)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin = world.client("admin")
+    with CaptureQueriesContext(connection) as queries:
+        response = admin.patch(f"{V1}agents/{world.agent.pk}/", {"name": "Ana Maria"},
+                               format="json")
+    assert response.status_code == 200
+    writes = [q["sql"] for q in queries.captured_queries
+              if q["sql"].startswith("UPDATE") and "accounts_user" in q["sql"]
+              and '"name"' in q["sql"]]
+    assert writes, "the name was not written"
+    for sql in writes:
+        assert "open_count" not in sql and "presence" not in sql and "last_heartbeat" not in sql

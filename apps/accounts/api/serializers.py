@@ -87,6 +87,16 @@ class AgentUpdateSerializer(AgentSerializer):
                   "is_active", "open_count"]
         read_only_fields = ["id", "username", "presence", "open_count"]
 
+    def update(self, agent, validated_data):
+        """Write only the columns sent: a plain ``save()`` would write back the load counter,
+        presence and heartbeat read at the start of the request over whatever the routing
+        services committed meanwhile."""
+        for field, value in validated_data.items():
+            setattr(agent, field, value)
+        if validated_data:
+            agent.save(update_fields=list(validated_data))
+        return agent
+
 
 class PresenceSerializer(Serializer):
     status = serializers.ChoiceField(choices=Presence.choices)
