@@ -4,9 +4,10 @@ Paths are registered exactly as api.md spells them (collections end with a slash
 do not); anything else under /api/ is a JSON 404."""
 
 from django.urls import include, path, re_path, register_converter
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from apps.core.api import IdConverter, not_found
+from apps.core.api.schema import SchemaView
 
 register_converter(IdConverter, "id")
 
@@ -21,7 +22,7 @@ v1 = [
 
 urlpatterns = [
     path("v1/", include(v1)),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
     # The split view serves its script as a file: the docs obey the CSP (no inline script).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     re_path(r"^", not_found),

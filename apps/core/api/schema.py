@@ -1,7 +1,10 @@
 """The OpenAPI schema lists every status code the API really returns."""
 
+import threading
+
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import AllowAny
 
 from apps.core.api.errors import ErrorSerializer
@@ -53,3 +56,15 @@ ERROR_DESCRIPTIONS = {
 
 def error(code: int, description: str | None = None, serializer=ErrorSerializer):
     return OpenApiResponse(serializer, description=description or ERROR_DESCRIPTIONS[str(code)])
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema. drf-spectacular resolves its extensions lazily during a process's
+    first schema generation, and two generations racing there crash one of them: schema
+    generation is one at a time per process (it is rare and takes well under a second)."""
+
+    _generating = threading.Lock()
+
+    def get(self, request, *args, **kwargs):
+        with self._generating:
+            return super().get(request, *args, **kwargs)
