@@ -78,6 +78,12 @@ def demo_receiver():
         process.stop()
 
 
+@pytest.fixture(autouse=True)
+def _embedded_demo(settings):
+    """The demo is seeded in embedded mode (in production mode it needs --force)."""
+    settings.EMBEDDED = True
+
+
 def test_seed_demo_points_its_integration_at_the_demo_receiver(allow_private, capsys):
     call_command("seed_demo")
     bot = IntegrationClient.objects.get(name=DEMO_INTEGRATION)

@@ -3,7 +3,7 @@
 import threading
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.permissions import AllowAny
 
@@ -65,6 +65,7 @@ class SchemaView(SpectacularAPIView):
 
     _generating = threading.Lock()
 
+    @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
         with self._generating:
             return super().get(request, *args, **kwargs)
