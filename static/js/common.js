@@ -193,10 +193,19 @@ export function connectLive(onEvent, { onState = () => {} } = {}) {
     }, wait);
   }
 
+  // A socket refused at the handshake gets no code of ours (the server refuses a socket
+  // without a person before accepting it): ask the API whether the session is still there.
+  async function stillSignedIn() {
+    const answer = await api("me/");
+    if (answer.status === 401 && !stopped) signedOut();
+  }
+
   function open() {
     if (stopped) return;
+    let opened = false;
     socket = new WebSocket(url);
     socket.addEventListener("open", () => {
+      opened = true;
       retry = 500;
       refusals = 0;
       everOpen = true;
@@ -222,6 +231,7 @@ export function connectLive(onEvent, { onState = () => {} } = {}) {
       if (event.code === CLOSE_SIGNED_OUT) return signedOut();
       if (event.code === CLOSE_FORBIDDEN) return accessChanged();
       if (event.code === CLOSE_TOO_MANY) return tooMany();
+      if (!opened) stillSignedIn();
       // The first attempt failing is also a lost connection: say so.
       say("", defaults.title, defaults.detail);
       showState(false);

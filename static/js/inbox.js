@@ -373,7 +373,9 @@ function renderPane() {
   if (!c) return;
   $('[data-testid="pane-title"]').textContent = c.contact_name || `#${c.id}`;
   const deadlines = deadlineNodes(c);
-  $('[data-testid="conversation-status"]').replaceChildren(whereText(c), ...deadlines.flatMap((node) => [" · ", node]));
+  $('[data-testid="conversation-status"]').replaceChildren(
+    whereText(c), ...deadlines.map((node) => el("span", { class: "nowrap" }, " · ", node)),
+  );
   $('[data-testid="claim"]').hidden = !mayClaim(c);
   $('[data-testid="contact-toggle"]').hidden = false;
   const acting = mayAct(c);
