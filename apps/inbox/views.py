@@ -99,7 +99,7 @@ def page_strings() -> dict:
         "team_closed": pgettext("a team", "Closed"),
         "team_closed_opens": pgettext("a team", "Closed · opens %(when)s"),
         "handed_over": _(
-            "%(contact)s went to another agent of %(team)s: no reply within %(time)s."
+            "%(contact)s was taken back into %(team)s: no reply within %(time)s."
         ),
         # The thread.
         "older_messages": _("Show older messages"),

@@ -294,6 +294,7 @@ function renderTeamState() {
 function rememberTeams(teams) {
   teams.forEach((team) => state.teams.set(team.id, { ...(state.teams.get(team.id) || {}), ...team }));
   renderTeamState();
+  if (state.open) renderPane();
   scheduleTeamRefresh();
 }
 
@@ -373,6 +374,8 @@ function renderPane() {
   if (!c) return;
   $('[data-testid="pane-title"]').textContent = c.contact_name || `#${c.id}`;
   const deadlines = deadlineNodes(c);
+  const closed = c.status === "queued" ? teamStateText(state.teams.get(c.team)) : "";
+  if (closed) deadlines.push(el("span", { class: "team-closed", "data-testid": "conversation-team-state", text: closed }));
   $('[data-testid="conversation-status"]').replaceChildren(
     whereText(c), ...deadlines.map((node) => el("span", { class: "nowrap" }, " · ", node)),
   );

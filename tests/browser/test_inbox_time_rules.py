@@ -43,6 +43,7 @@ BROWSER_ZONE = "America/Sao_Paulo"  # the team's hours are in UTC: the page show
 MAX_SOCKETS = 2
 LONG_WAIT = 1500  # Carla waits for Diego for the whole module
 SHORT_WAIT = 12  # seconds a reservation of the release test lasts
+QUICK_REPLY_SECONDS = 5  # Rápido hands over after this: the handover test waits for it
 REPLY_SECONDS = 40  # Vendas hands an unanswered automatic assignment over after this
 
 # The team Noturno opens two days from now at 08:00 UTC (05:00 in São Paulo).
@@ -70,6 +71,8 @@ suporte = create_team(name="Suporte", distribution_mode="capacity",
                       member_ids={{ana.pk, diego.pk}})
 vendas = create_team(name="Vendas", distribution_mode="capacity", member_ids={{ana.pk}},
                      first_reply_seconds={REPLY_SECONDS})
+rapido = create_team(name="Rápido", distribution_mode="capacity", member_ids={{people[1].pk}},
+                     first_reply_seconds={QUICK_REPLY_SECONDS})
 noturno = create_team(name="Noturno", member_ids={{ana.pk, diego.pk, people[1].pk}},
                       timezone="UTC", business_hours=[({OPENS.weekday()}, 8 * 60, 18 * 60)])
 bot = IntegrationClient(name="WhatsApp")
@@ -94,7 +97,7 @@ for n in range(1, 4):
     receive_inbound_message(external_id=f"wa:noite{{n}}", body=f"Alguém aí? {{n}}",
                             contact_details={{"name": f"Cliente Noturno {{n}}"}}, team=noturno)
 print(json.dumps({{
-    "token": token, "teams": {{t.name: t.pk for t in (suporte, vendas, noturno)}},
+    "token": token, "teams": {{t.name: t.pk for t in (suporte, vendas, noturno, rapido)}},
     "people": {{u.username: u.pk for u in User.objects.all()}},
     "organizations": {{}}, "old": carla.pk, "long": busy.pk,
 }}))
@@ -289,6 +292,19 @@ def test_the_reply_due_time_shows_to_the_assignee_only_warns_and_goes_with_a_rep
     expect(head).to_contain_text("Assigned to you")
 
 
+def test_a_handover_for_no_reply_tells_the_agent_and_takes_it_from_mine(site, page_for):
+    bia = page_for("bia", DESKTOP_PT)
+    arrived = site.inbound("wa:lento", "Oi, tem alguém?", name="Lucas Lento", team="Rápido")
+    assert arrived["assignee"] == site.people["bia"] and arrived["reply_due_at"]
+    open_queue(bia, "desktop", "queue-mine")
+    row = bia.get_by_test_id(f"conversation-{arrived['id']}")
+    expect(row.get_by_test_id("reply-due")).to_be_visible()
+    # Nobody answers: the sweep takes it back into the team, and Bia is told why.
+    told = said(bia, "handed_over", contact="Lucas Lento", team="Rápido", time=r"5\D+")
+    expect(bia.get_by_test_id("toast").filter(has_text=told)).to_be_visible(timeout=20000)
+    expect(row).to_have_count(0)
+
+
 # --------------------------------------------------------------------------- business hours
 
 
@@ -307,6 +323,11 @@ def test_a_closed_team_says_so_and_when_it_opens_in_the_browsers_zone(site, page
     assert "05:00" in expected
     expect(state).to_contain_text(expected)
     expect(page.locator("li.row")).to_have_count(3)
+    # A conversation queued there says it too, in its head.
+    page.locator("li.row").first.click()
+    expect(page.get_by_test_id("conversation-team-state")).to_have_text(state.inner_text())
+    if size == "phone":
+        page.locator('[data-action="back-to-list"]').click()
     # An open team's queue has no such line.
     open_queue(page, size, f"queue-team-{site.teams['Suporte']}")
     expect(state).to_be_hidden()
@@ -350,6 +371,14 @@ def test_too_many_sockets_backs_off_says_so_and_connects_when_one_closes(site, p
     wait = int(re.search(r"in (\d+) s", banner.inner_text()).group(1))
     assert 1 <= wait <= 5  # the first wait: 2.5 to 5 s
     third.screenshot(path=ROOT / "test-artifacts" / "too-many-desktop-en.png")
+    # The waits grow, capped, never all the same: 2.5-5 s, 5-10 s, ... at most 5 min.
+    waits = third.evaluate("""async () => {
+        const inbox = document.querySelector('script[src*="inbox"]').src;
+        const { backoffDelay } = await import(new URL("common.js", inbox));
+        return [0, 1, 2, 3, 10, 50].map((n) => [0, 1].map((r) => backoffDelay(n, () => r)));
+    }""")
+    assert waits == [[2500, 5000], [5000, 10000], [10000, 20000], [20000, 40000],
+                     [150000, 300000], [150000, 300000]]
     first.context.close()
     # After its wait it tries again, and now there is room.
     expect(banner).to_be_hidden(timeout=20000)
