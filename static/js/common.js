@@ -119,7 +119,7 @@ export function connectLive(onEvent, { onState = () => {} } = {}) {
   let retry = 500;
   let refusals = 0; // 4429s in a row
   let pinger = null;
-  let countdown = null;
+  let refusalTicker = null; // counts the 4429 wait down in the banner
   let everOpen = false;
   let stopped = false;
   const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/inbox/`;
@@ -183,12 +183,12 @@ export function connectLive(onEvent, { onState = () => {} } = {}) {
       n: Math.max(0, Math.ceil((due - Date.now()) / 1000)),
     }));
     tell();
-    clearInterval(countdown);
-    countdown = setInterval(tell, 1000);
+    clearInterval(refusalTicker);
+    refusalTicker = setInterval(tell, 1000);
     showState(false);
     onState("refused");
     setTimeout(() => {
-      clearInterval(countdown);
+      clearInterval(refusalTicker);
       open();
     }, wait);
   }
