@@ -7,6 +7,7 @@ METRICS_TOKEN is set, then it wants ``Authorization: Bearer <METRICS_TOKEN>``
 """
 
 import hmac
+import logging
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
@@ -15,6 +16,8 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from apps.core.http import is_unavailable, json_refusal
 from apps.operations import health, metrics
+
+logger = logging.getLogger(__name__)
 
 
 def healthz(request):
@@ -25,7 +28,8 @@ def readyz(request):
     result = health.readiness()
     if result.ready:
         return JsonResponse({"status": "ok", "checks": result.checks})
-    return JsonResponse(
+    logger.warning("not ready: %s", ", ".join(result.failed), extra={"checks": result.checks})
+    response = JsonResponse(
         {
             "status": "unavailable",
             "detail": _("Not ready: %(failed)s.") % {"failed": ", ".join(result.failed)},
@@ -34,6 +38,9 @@ def readyz(request):
         },
         status=503,
     )
+    # Logged above, once, as a warning: Django would log every probe's 503 as an error.
+    response._has_been_logged = True
+    return response
 
 
 def _token_ok(request) -> bool:

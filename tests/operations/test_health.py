@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from apps.routing import services, tasks
@@ -71,18 +71,14 @@ def test_embedded_mode_without_its_sweep_does_not_wait_for_one(settings):
 def test_readyz_names_redis_when_it_does_not_answer(checked_sweep, settings):
     if settings.EMBEDDED:
         pytest.skip("Redis is checked in production mode (CI sets REDIS_URL)")
-    from django.core.cache import caches
-
     tasks.sweep()
-    settings.CACHES = {"default": {
+    unreachable = {"default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }}
-    try:
+    with override_settings(CACHES=unreachable):
         response = Client().get("/readyz")
-    finally:
-        caches["default"].close()
     assert response.status_code == 503
     assert response.json()["failed"] == ["redis"]
     assert response.json()["checks"]["database"] == "ok"

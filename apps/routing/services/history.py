@@ -88,6 +88,7 @@ def log_decision(event: ConversationEvent) -> None:
             "from_status": event.from_status,
             "actor_kind": event.actor_kind,
             "actor_id": event.actor_id,
+            "integration_id": event.actor_integration_id,
             "event_id": event.pk,
         },
     )
