@@ -132,6 +132,7 @@ def test_two_servers_two_workers_one_beat(production_services, tmp_path):
         DATABASE_URL=database_url(), REDIS_URL=settings.REDIS_URL,
         DISTRIBUTION_SWEEP_SECONDS=SWEEP_SECONDS, COUNTS_COALESCE_SECONDS="0.1",
         PRESENCE_GRACE_SECONDS="1", LOG_FORMAT="json", LOG_LEVEL="INFO",
+        PRESENCE_TIMEOUT="600",  # a slow machine's run never sees a socket's presence expire
         WEB_CONCURRENCY=1, CELERY_CONCURRENCY=1,
         CELERY_BEAT_SCHEDULE_FILE=tmp_path / "celerybeat-schedule",
     )
