@@ -357,7 +357,7 @@ if not DEBUG and not EMBEDDED:
     SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
     CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 
-# HTTPS, usually terminated by a proxy in front (README "Running in production").
+# HTTPS, usually terminated by a proxy in front (docs/operations.md).
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 # Load balancers probe over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
