@@ -68,9 +68,12 @@ INSTALLED_APPS = [
     "apps.inbox",
     "apps.webhooks",
     "apps.demo",
+    "apps.operations",
 ]
 
 MIDDLEWARE = [
+    # /healthz, /readyz, /metrics: answered first, whatever Host a probe sends.
+    "apps.operations.middleware.OperationsMiddleware",
     "apps.core.middleware.RequestLimitsMiddleware",  # 413 before anything reads the body
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -313,18 +316,48 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Logs go to standard error; LOG_FORMAT=json writes one JSON object per line (python-json-
+# logger), for the servers' and the workers' own loggers too. Credentials in URLs are
+# redacted whatever the format (apps.core.logging). Routing decisions are logged at INFO on
+# "atende.routing" with the conversation and agent ids (apps.routing.services.history).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
+LOG_LEVEL = env.str("LOG_LEVEL", default="WARNING")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+    "filters": {"redact": {"()": "apps.core.logging.RedactCredentials"}},
+    "formatters": {
+        "text": {"format": "%(levelname)s %(name)s %(message)s"},
+        "json": {"()": "apps.core.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["redact"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
+if LOG_FORMAT == "json":
+    # uvicorn and celery configure handlers of their own, in text: route theirs here.
+    LOGGING["loggers"] = {
+        name: {"handlers": ["console"], "propagate": False}
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "celery", "daphne")
+    }
+    CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# /metrics is open (it carries nothing private) unless this is set: then it wants
+# "Authorization: Bearer <METRICS_TOKEN>".
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 if not DEBUG and not EMBEDDED:
     SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
     CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 
-# HTTPS, usually terminated by a proxy in front (README "Running in production").
+# HTTPS, usually terminated by a proxy in front (docs/operations.md).
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 # Load balancers probe over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
