@@ -139,7 +139,7 @@ def main() -> int:
                 for lang, code in LANGS.items():
                     for size, viewport in SIZES.items():
                         if only_floor:
-                            floor(browser, base, lang, code, size, viewport)
+                            floor(browser, base, lang, code, size, viewport).context.close()
                             continue
                         context = browser.new_context(locale=lang, viewport=viewport)
                         context.add_cookies([{"name": "django_language", "value": code,
@@ -173,7 +173,7 @@ def main() -> int:
                         page.goto(f"{base}/admin/conversations/conversation/"
                                   f"{facts['carla_conversation']}/change/")
                         shoot(page, "admin-conversation", size, lang, full=True)
-                        context.close()
+                        page.context.close()
             finally:
                 browser.close()
     return 0
