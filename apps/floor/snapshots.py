@@ -64,6 +64,9 @@ def depth_series(*, now: datetime) -> dict[int, list[list]]:
         .order_by("team_id", "taken_at")
         .values_list("team_id", "taken_at", "queued", "reserved")
     )
+    minutes: dict[datetime, str] = {}  # every team shares the same sixty minutes
     for team_id, taken_at, queued, reserved in rows:
-        series.setdefault(team_id, []).append([iso(taken_at), queued, reserved])
+        if taken_at not in minutes:
+            minutes[taken_at] = iso(taken_at)
+        series.setdefault(team_id, []).append([minutes[taken_at], queued, reserved])
     return series

@@ -18,7 +18,16 @@ the same on SQLite and PostgreSQL).
 from datetime import datetime, timedelta
 from statistics import median
 
-from django.db.models import Count, Exists, Min, OuterRef, Sum
+from django.db.models import (
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Sum,
+)
 from django.utils import timezone
 
 from apps.accounts.models import Presence
@@ -85,11 +94,12 @@ def _waits_last_hour(now: datetime) -> dict[int, list[float]]:
         )
         .exclude(Exists(handed_between_agents))
         .order_by()
-        .values_list("team_id", "queued_at", "assigned_at")
+        .values_list("team_id", ExpressionWrapper(
+            F("assigned_at") - F("queued_at"), output_field=DurationField()))
     )
     waits: dict[int, list[float]] = {}
-    for team_id, queued_at, assigned_at in rows:
-        waits.setdefault(team_id, []).append(max(0.0, (assigned_at - queued_at).total_seconds()))
+    for team_id, wait in rows:
+        waits.setdefault(team_id, []).append(max(0.0, wait.total_seconds()))
     return waits
 
 
