@@ -9,7 +9,7 @@ import {
   presenceText, query, results, startTicking, t, tickWaits, timeOf, toast,
 } from "./common.js";
 import { createFloor, statsFetcher, tickCountdowns } from "./floor.js";
-import { Thread } from "./thread.js";
+import { createReader } from "./reader.js";
 
 const me = data("me-data");
 const PAGE_SIZE = 100;
@@ -119,6 +119,7 @@ async function loadConversations({ restart = false } = {}) {
 }
 
 function putConversation(c) {
+  reader.update(c);
   const rows = sortedConversations();
   const last = rows[rows.length - 1];
   const inRange = !store.moreConversations || !last || queueOrder(c, last) <= 0;
@@ -236,7 +237,7 @@ const conversationsPanel = {
       type: "button", class: "read", "data-testid": `read-${c.id}`, text: t("read"),
       "aria-label": t("read_label", { contact: c.contact_name || `#${c.id}` }),
     });
-    read.addEventListener("click", () => reader.open(c.id));
+    read.addEventListener("click", () => reader.open(store.conversations.get(c.id) || c));
     tr = el("tr", { "data-conversation": c.id, "data-testid": `open-conversation-${c.id}` },
       el("td", { "data-label": "#" }, el("span", { text: `#${c.id} ` }), read),
       el("td", { "data-label": t("contact"), class: "contact-cell" }),
@@ -334,71 +335,18 @@ function pickTeam(id) {
 const openTitle = $('[data-testid="open-title"]').textContent;
 $('[data-testid="show-all-teams"]').addEventListener("click", () => pickTeam(store.teamFilter));
 
-// One conversation read in a dialog (its messages and history, live), with the assign
-// choice at hand: read first, then reassign.
-const reader = {
-  dialog: $('[data-testid="reader"]'),
-  thread: new Thread($('[data-testid="reader-messages"]')),
-  id: null,
-
-  async open(id) {
-    this.id = id;
-    const c = store.conversations.get(id) || { id };
-    this.show(c);
-    this.dialog.showModal();
-    $('[data-testid="reader-close"]').focus();
-    const detail = await api(`conversations/${id}/`);
-    if (this.id !== id) return;
-    if (!detail.ok) return toast(detail.data?.detail || t("error"), { kind: "error" });
-    this.show(detail.data);
-    await this.thread.load(detail.data);
-  },
-
-  show(c) {
-    $('[data-testid="reader-title"]').textContent = t("reader_title", { contact: c.contact_name || `#${c.id}` });
-    $('[data-testid="reader-status"]').textContent = c.status ? where(c) : "";
-    const actions = $('[data-testid="reader-actions"]');
-    if (c.status === "closed") return actions.replaceChildren();
-    let select = actions.querySelector("select");
-    if (!select) {
-      select = el("select", { "data-testid": "reader-assign-agent", "aria-label": t("assign_to") });
-      const button = el("button", { type: "button", class: "primary", "data-testid": "reader-assign", disabled: true, text: t("assign") });
-      select.addEventListener("change", () => (button.disabled = !select.value));
-      button.addEventListener("click", () => conversationsPanel.assign(this.id, select, button));
-      actions.replaceChildren(select, button);
-    }
-    conversationsPanel.options(select);
-  },
-
-  changed(kind, ids) {
-    if (!this.dialog.open) return;
-    if (kind === "conversations" && ids.includes(this.id)) {
-      const c = store.conversations.get(this.id);
-      if (c) {
-        this.show(c);
-        this.thread.reloadEvents();
-      }
-    }
-    if (kind === "agents" || kind === "agents-removed") {
-      const select = this.dialog.querySelector("select");
-      if (select) conversationsPanel.options(select);
-    }
-  },
-
-  message(conversationId, message) {
-    if (this.dialog.open && conversationId === this.id) this.thread.add(message);
-  },
-
-  mount() {
-    this.dialog.addEventListener("close", () => {
-      this.id = null;
-      this.thread.reset(null);
-      this.dialog.querySelector('[data-testid="reader-actions"]').replaceChildren();
-    });
+const reader = createReader({
+  where,
+  options: (select) => conversationsPanel.options(select),
+  assign: (id, select, button) => conversationsPanel.assign(id, select, button),
+});
+const readerPanel = {
+  changed(kind) {
+    if (kind === "agents" || kind === "agents-removed") reader.agentsChanged();
   },
 };
 
-const PANELS = [floorPanel, agentsPanel, conversationsPanel, reader];
+const PANELS = [floorPanel, agentsPanel, conversationsPanel, readerPanel];
 
 // ------------------------------------------------------------------ live events
 
