@@ -24,14 +24,18 @@ from apps.teams.models import Membership, Team
 ana = User.objects.create_user("ana", password="secret-pass-1", name="Ana", capacity=4)
 bia = User.objects.create_user("bia", password="secret-pass-1", name="Bia")
 chefe = User.objects.create_user("chefe", password="secret-pass-1", name="Chefe", role="supervisor")
+from django.utils import timezone
 team = Team.objects.create(name="Vendas", answer_target_seconds=3600)
+night = Team.objects.create(name="Noite", timezone="UTC")
+night.closed_dates.create(date=timezone.now().date())  # closed today: opens at midnight
 Membership.objects.create(team=team, agent=ana)
 Membership.objects.create(team=team, agent=bia)
 bot = IntegrationClient(name="Bot")
 token = IntegrationClient.new_token()
 bot.set_token(token)
 bot.save()
-print(json.dumps({"team": team.pk, "ana": ana.pk, "bia": bia.pk, "token": token}))
+print(json.dumps({"team": team.pk, "night": night.pk, "ana": ana.pk, "bia": bia.pk,
+                  "token": token}))
 """
 
 
@@ -74,6 +78,9 @@ def test_the_floor_moves_live_as_conversations_arrive_and_are_taken(chromium, fl
             expect(boss.get_by_test_id(f"floor-assigned-hour-{team}")).to_have_text("0")
             expect(boss.get_by_test_id(f"floor-median-{team}")).to_have_text("—")
             expect(boss.get_by_test_id(f"floor-agents-{team}")).to_contain_text("0 Online")
+            expect(boss.get_by_test_id(f"floor-state-{team}")).to_have_text("Open")
+            expect(boss.get_by_test_id(f"floor-state-{seeded['night']}")).to_have_text(
+                re.compile(r"^Closed · opens .+"))
 
             # Ana comes online: the card counts her, with her room.
             assert httpx.put(f"{base}/api/v1/me/presence", headers=ana, timeout=10,
