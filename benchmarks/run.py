@@ -100,6 +100,15 @@ def time_rules(url: str) -> None:
           flush=True)
 
 
+def floor() -> None:
+    from benchmarks import floor_bench
+
+    result = floor_bench.bench_floor()
+    print(f"GET stats/teams over {result['teams']} teams, {result['open']:,} open "
+          f"conversations, 3,000 assignments in the last hour, a day of snapshots:")
+    print(f"  {common.describe_ms(result['times'])}; {result['queries']} queries per answer\n")
+
+
 def main() -> int:
     url = common.database_url()
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
@@ -129,6 +138,7 @@ def main() -> int:
     step("claim storm", claim_storm)
     step("backlog", backlog)
     step("time rules", time_rules, url)
+    step("floor", floor)
 
     from django.db import connections
 

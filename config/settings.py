@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "apps.routing",
     "apps.inbox",
     "apps.webhooks",
+    "apps.floor",
     "apps.demo",
     "apps.operations",
 ]
@@ -269,6 +270,13 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 DISTRIBUTION_SWEEP_SECONDS = env("DISTRIBUTION_SWEEP_SECONDS")
+# The floor view's queue-depth chart: one snapshot per team a minute, kept this long.
+FLOOR_SNAPSHOT_SECONDS = env.float("FLOOR_SNAPSHOT_SECONDS", default=60.0)
+FLOOR_SNAPSHOT_KEEP_HOURS = env.float("FLOOR_SNAPSHOT_KEEP_HOURS", default=24.0)
+CELERY_BEAT_SCHEDULE["floor-snapshots"] = {
+    "task": "apps.floor.tasks.snapshot_queues",
+    "schedule": FLOOR_SNAPSHOT_SECONDS,
+}
 # Embedded mode has no beat: the ASGI server runs the sweep itself (config/embedded_beat.py).
 EMBEDDED_SWEEP = env.bool("EMBEDDED_SWEEP", default=True)
 

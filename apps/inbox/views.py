@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from apps.accounts.models import Presence
 from apps.conversations.models import EventKind, Status
 from apps.conversations.payloads import iso
+from apps.floor.stats import floor_stats
 from apps.organizations.models import RuleType
 from apps.routing import selectors
 from apps.teams.hours import team_state
@@ -175,6 +176,30 @@ def page_strings() -> dict:
         "assigned_ok": _("%(contact)s assigned to %(name)s."),
         "showing_n": _("(%(n)s)"),
         "showing_n_more": _("(%(n)s shown, more below)"),
+        # The floor (the supervisor page's team cards).
+        "floor_waiting_now": _("waiting now"),
+        "floor_oldest": _("oldest:"),
+        "floor_nobody": _("nobody waiting"),
+        "floor_reserved": _("Reserved"),
+        "floor_release_in": _("next released in"),
+        "floor_assigned": _("Being answered"),
+        "floor_agents": _("Agents"),
+        "floor_last_hour": _("Last hour"),
+        "floor_assigned_hour": _("Taken"),
+        "floor_median": _("Median wait"),
+        "floor_within": _("Within target"),
+        "floor_target": _("target %(target)s"),
+        "floor_open": _("Open"),
+        "floor_closed": _("Closed"),
+        "floor_closed_until": _("Closed · opens %(when)s"),
+        "floor_chart": _("Queue over the last hour (highest: %(max)s)"),
+        "floor_show": _("Conversations"),
+        "floor_updated": _("Figures as of %(time)s"),
+        "floor_team_title": _("Open conversations in %(team)s"),
+        "floor_released_in": _("released in"),
+        "read": _("Read"),
+        "read_label": _("Read the conversation with %(contact)s"),
+        "reader_title": _("Conversation with %(contact)s"),
     }
     strings.update({f"status_{value}": str(label) for value, label in Status.choices})
     strings.update({f"kind_{value}": str(label) for value, label in EventKind.choices})
@@ -219,4 +244,6 @@ def inbox(request):
 def supervisor(request):
     if not request.user.is_supervisor:
         raise PermissionDenied
-    return render(request, "supervisor/index.html", _page_context(request.user))
+    context = _page_context(request.user)
+    context["stats"] = floor_stats()
+    return render(request, "supervisor/index.html", context)
