@@ -369,12 +369,12 @@ function tickCountdown(node, now) {
   node.classList.toggle("over", left <= 0);
 }
 
-// Every [data-since] element shows how long ago its time was and every [data-until] one how
-// long is left, updated each second.
+// Every [data-since] element shows how long ago its time was and every labelled countdown
+// ([data-until][data-text], made by countdown()) how long is left, updated each second.
 export function tickWaits(root = document) {
   const now = Date.now();
   for (const node of $$("[data-since]", root)) node.textContent = waitedText(node.dataset.since, now);
-  for (const node of $$("[data-until]", root)) tickCountdown(node, now);
+  for (const node of $$("[data-until][data-text]", root)) tickCountdown(node, now);
 }
 export function startTicking() {
   tickWaits();

@@ -20,10 +20,11 @@ export function durationText(seconds) {
   return t("wait_days", { d: Math.floor(hours / 24), h: hours % 24 });
 }
 
-// Every [data-until] element shows how long until its time (0 once passed).
+// Every bare [data-until] element (no data-text: common.js ticks the labelled countdowns)
+// shows how long until its time (0 once passed).
 export function tickCountdowns(root = document) {
   const now = Date.now();
-  for (const node of $$("[data-until]", root)) {
+  for (const node of $$("[data-until]:not([data-text])", root)) {
     node.textContent = durationText((Date.parse(node.dataset.until) - now) / 1000);
   }
 }

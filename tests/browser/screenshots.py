@@ -111,6 +111,7 @@ def floor(browser, base, lang, code, size, viewport):
 
 
 def main() -> int:
+    expect.set_options(timeout=20_000)  # a loaded machine: pictures wait, they never assert speed
     only_floor = sys.argv[1:] == ["supervisor"]
     require_chromium()
     OUT.mkdir(parents=True, exist_ok=True)

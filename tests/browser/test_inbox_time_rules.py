@@ -257,6 +257,25 @@ def test_a_supervisor_sees_whom_it_is_reserved_for_and_the_release_updates_the_p
     expect(found.get_by_test_id("reserved-left")).to_have_count(0)
 
 
+def test_the_floor_view_shows_a_reservations_remaining_wait_beside_the_inboxs_countdowns(
+    site, page_for
+):
+    """The floor's bare countdowns and the inbox's labelled ones share the page's ticking: a
+    reserved conversation on the floor lists with its remaining wait, and nothing throws."""
+    boss = page_for("chefe", DESKTOP_EN)
+    errors = []
+    boss.on("pageerror", lambda error: errors.append(str(error)))
+    boss.goto(f"{site.base}/supervisor/")
+    expect(boss.locator("body")).to_have_attribute("data-ready", "true")
+    carla = boss.get_by_test_id(f"open-conversation-{site.carla}")
+    expect(carla).to_contain_text("Diego Rocha")
+    # Carla's reservation lasts LONG_WAIT (25 min) from the seed: some minutes are left.
+    expect(carla.locator(".where-cell [data-until]")).to_have_text(re.compile(r"^\d+ min$"))
+    release = boss.get_by_test_id(f"floor-release-{site.teams['Suporte']}")
+    expect(release).to_have_text(re.compile(r"\d"))
+    assert errors == []
+
+
 # --------------------------------------------------------------------------- reply due
 
 
