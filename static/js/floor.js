@@ -91,7 +91,7 @@ export function createFloor({ onPick, onDistribute }) {
         el("h3", {}, el("button", {
           type: "button", class: "team-name link", "data-pick": id, "data-testid": `floor-open-${id}`,
         })),
-        el("span", { class: "team-state", "data-testid": `floor-state-${id}` })),
+        el("span", { class: "floor-state", "data-testid": `floor-state-${id}` })),
       el("div", { class: "team-queue" },
         el("span", { class: "big", "data-testid": `backlog-${id}` }),
         el("span", { class: "muted", text: t("floor_waiting_now") }),

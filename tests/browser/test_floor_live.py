@@ -75,6 +75,10 @@ def test_the_floor_moves_live_as_conversations_arrive_and_are_taken(chromium, fl
                 page.goto(f"{base}/supervisor/")
                 expect(page.locator("body")).to_have_attribute("data-ready", "true")
             expect(boss.get_by_test_id(f"backlog-{team}")).to_have_text("0")
+            for page in (boss, pocket):  # every card's name reads on a line, open or closed
+                for name in page.locator(".team-card h3").all():
+                    box = name.bounding_box()
+                    assert box["height"] < 40 and box["width"] > 30, (name.inner_text(), box)
             expect(boss.get_by_test_id(f"floor-assigned-hour-{team}")).to_have_text("0")
             expect(boss.get_by_test_id(f"floor-median-{team}")).to_have_text("—")
             expect(boss.get_by_test_id(f"floor-agents-{team}")).to_contain_text("0 Online")
