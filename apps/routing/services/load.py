@@ -37,6 +37,48 @@ def take_capacity(agent_id: int, *, skip_locked: bool = False) -> bool:
     )
 
 
+def take_and_touch(
+    agent_id: int, team_id: int | None, now, *, skip_locked: bool = False
+) -> int | None:
+    """``take_capacity`` and, when it succeeds, ``touch_rotation``: on PostgreSQL one
+    statement (the conditional UPDATE of the agent's load, the membership's rotation
+    touched only for a row it raised, and the limit it was checked against read back), so
+    the guarantee is ``take_capacity``'s own. Returns that limit, or None if not taken."""
+    users, members = User._meta.db_table, Membership._meta.db_table
+    if connection.vendor != "postgresql":  # SQLite: one writer at a time, two statements
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {users} SET open_count = open_count + 1 WHERE id = %s"
+                " AND presence = %s AND is_active AND open_count < capacity RETURNING capacity",
+                [agent_id, Presence.ONLINE],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        touch_rotation(team_id, agent_id, now)
+        return row[0]
+    locked = (
+        f" AND id IN (SELECT id FROM {users} WHERE id = %s FOR UPDATE SKIP LOCKED)"
+        if skip_locked else ""
+    )
+    sql = (
+        f"WITH taken AS (UPDATE {users} SET open_count = open_count + 1"
+        f" WHERE id = %s AND presence = %s AND is_active AND open_count < capacity{locked}"
+        " RETURNING id, capacity)"
+    )
+    params: list = [agent_id, Presence.ONLINE] + ([agent_id] if skip_locked else [])
+    if team_id:
+        sql += (
+            f", touched AS (UPDATE {members} SET last_assigned_at = %s"
+            " WHERE team_id = %s AND agent_id IN (SELECT id FROM taken))"
+        )
+        params += [now, team_id]
+    with connection.cursor() as cursor:
+        cursor.execute(sql + " SELECT capacity FROM taken", params)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def shift_loads(deltas: dict[int, int]) -> None:
     """Apply load changes (manual assignments may go above the limit), rows in id order."""
     for agent_id in sorted(deltas):
