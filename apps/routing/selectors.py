@@ -19,9 +19,10 @@ from apps.accounts.models import Presence, User
 from apps.conversations import visibility
 from apps.conversations.models import Conversation, ConversationEvent, Message, Status
 from apps.organizations.models import Contact, PreferentialRule
+from apps.routing import settings_cache
 from apps.routing.decisions import Candidate
 from apps.routing.models import PeriodicRun
-from apps.teams.models import Membership, RoutingSettings, Team
+from apps.teams.models import Membership, Team
 
 
 def preferential_rule_for(contact: Contact) -> PreferentialRule | None:
@@ -92,10 +93,8 @@ def with_applicable_rule(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
 
 
 def default_team() -> Team | None:
-    settings = RoutingSettings.objects.select_related("default_team").filter(
-        id=RoutingSettings.SINGLETON_ID
-    ).first()
-    return settings.default_team if settings else None
+    """The routing settings' default team: read once per process until it changes."""
+    return settings_cache.default_team()
 
 
 def online_candidates(team_id: int, *, exclude_agent_id: int | None = None) -> list[Candidate]:
