@@ -10,10 +10,7 @@ class RoutingConfig(AppConfig):
     def ready(self):
         from apps.accounts.models import is_person
         from apps.core.api import on_api_request
-        from apps.routing import settings_cache
         from apps.routing.services import record_heartbeat
-
-        settings_cache.connect()
 
         def heartbeat(request):
             """Every permitted API request of a person is a presence heartbeat."""

@@ -19,9 +19,9 @@ from apps.accounts.models import Presence, User
 from apps.conversations import visibility
 from apps.conversations.models import Conversation, ConversationEvent, Message, Status
 from apps.organizations.models import Contact, PreferentialRule
-from apps.routing import settings_cache
 from apps.routing.decisions import Candidate
 from apps.routing.models import PeriodicRun
+from apps.teams import config_cache
 from apps.teams.models import Membership, Team
 
 
@@ -94,7 +94,7 @@ def with_applicable_rule(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
 
 def default_team() -> Team | None:
     """The routing settings' default team: read once per process until it changes."""
-    return settings_cache.default_team()
+    return config_cache.default_team()
 
 
 def online_candidates(team_id: int, *, exclude_agent_id: int | None = None) -> list[Candidate]:

@@ -27,7 +27,8 @@ from apps.routing.services.history import Actor, record_event
 from apps.routing.services.load import take_and_touch
 from apps.routing.services.placing import place_in_team
 from apps.routing.services.time_rules import DeadlineKind, expect, reply_due, reservation_limit
-from apps.teams.hours import schedule_of, state_of
+from apps.teams import config_cache
+from apps.teams.hours import state_of
 from apps.teams.models import Team
 
 ARRIVAL_KINDS = {
@@ -119,7 +120,7 @@ def after_hours_target(team: Team | None, *, now) -> tuple[Team | None, Part | N
     hours). Returns the team to use and why, if it changed."""
     if team is None or team.after_hours_team_id is None:
         return team, None
-    schedule = schedule_of(team)
+    schedule = config_cache.schedule(team)
     state = state_of(schedule, now)
     if state.open:
         return team, None
@@ -168,13 +169,13 @@ def apply_preferential_rule(
         return RuleOutcome(
             part("queue_rule_starred", source=source, agent=agent.display_name), decided=False
         )
-    limit = take_and_touch(agent.pk, team.pk if team is not None else None, now)
-    if limit is not None:
+    taken = take_and_touch(agent.pk, team.pk if team is not None else None, now)
+    if taken is not None:
         conversation.status = Status.ASSIGNED
         conversation.team = team
-        conversation.assignee = agent
+        conversation.assignee = taken
         conversation.auto_assigned = True
-        conversation.assigned_limit = limit
+        conversation.assigned_limit = taken.capacity
         conversation.assigned_at = now
         conversation.reply_due_at = reply_due(team, now)
         expect(DeadlineKind.REPLY, conversation.reply_due_at)

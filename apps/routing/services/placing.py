@@ -48,9 +48,10 @@ def distribute_one(
                     choice = choose_by_capacity(remaining, preferred_agent_id=preferred_id)
                     if choice is None:
                         break
-                    limit = take_and_touch(choice.agent_id, team.pk, now, skip_locked=skip_locked)
-                    if limit is not None:
-                        conversation.assigned_limit = limit
+                    taken = take_and_touch(choice.agent_id, team.pk, now, skip_locked=skip_locked)
+                    if taken is not None:
+                        conversation.assignee = taken  # the answer shows their name
+                        conversation.assigned_limit = taken.capacity
                         return choice.agent_id, choice.reason
                     remaining = [c for c in remaining if c.agent_id != choice.agent_id]
             return None, part("team_all_full", team=team.name, loads=describe_loads(candidates))

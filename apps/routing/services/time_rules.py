@@ -24,7 +24,7 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from apps.accounts.models import Presence
 from apps.conversations.models import Conversation, Status
-from apps.routing import settings_cache
+from apps.teams import config_cache
 from apps.teams.models import RoutingSettings, Team
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def reservation_limit(rule) -> int | None:
     limit, else the routing settings' (None: no limit)."""
     if rule.max_wait_seconds is not None:
         return rule.max_wait_seconds
-    return settings_cache.preferred_max_wait_seconds(DEFAULT_PREFERRED_MAX_WAIT)
+    return config_cache.preferred_max_wait_seconds(DEFAULT_PREFERRED_MAX_WAIT)
 
 
 def reply_due(team: Team | None, assigned_at: datetime) -> datetime | None:
