@@ -42,21 +42,33 @@ def _clean_body(body) -> str:
     return body
 
 
+_CONTACTS: dict = {}  # the query below, built once per process (building it costs more
+# Python than running it; each call clones it with its own filter)
+
+
+def _contacts_query():
+    query = _CONTACTS.get("query")
+    if query is None:
+        open_ones = FilteredRelation(
+            "conversations", condition=~Q(conversations__status=Status.CLOSED)
+        )
+        query = _CONTACTS["query"] = (
+            selectors.with_applicable_rule(Contact.objects.all())
+            .annotate(open_conversation=open_ones)
+            .select_related(
+                "organization", "open_conversation", "open_conversation__team",
+                "open_conversation__assignee",
+            )
+            .order_by()
+        )
+    return query
+
+
 def _contact_and_open_conversation(external_id: str) -> Contact | None:
     """The contact with, in one query, its organization, its open conversation
     (``contact.open_conversation``, with team and assignee, or None) and which preferential
     rule applies to it (``applicable_rule_id``)."""
-    open_ones = FilteredRelation("conversations", condition=~Q(conversations__status=Status.CLOSED))
-    contact = (
-        selectors.with_applicable_rule(Contact.objects.filter(external_id=external_id))
-        .annotate(open_conversation=open_ones)
-        .select_related(
-            "organization", "open_conversation", "open_conversation__team",
-            "open_conversation__assignee",
-        )
-        .order_by()
-        .first()
-    )
+    contact = next(iter(_contacts_query().filter(external_id=external_id)[:1]), None)
     if contact is not None:
         # select_related leaves the attribute unset when the join found no row.
         contact.open_conversation = getattr(contact, "open_conversation", None)
