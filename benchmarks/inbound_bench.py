@@ -30,13 +30,30 @@ def _world(tag: str):
         for i in range(20)
     )
     Membership.objects.bulk_create(Membership(team=team, agent=a) for a in agents)
-    RoutingSettings.objects.update_or_create(id=1, defaults={"default_team": team})
+    settings = RoutingSettings.load()
+    _previous.setdefault("default_team_id", settings.default_team_id)
+    settings.default_team = team
+    settings.save()
     token = IntegrationClient.new_token()
     client = IntegrationClient(name=f"inbound bench {tag}")
     client.set_token(token)
     client.save()
     cache.get("warm")  # the cache connection opened before measuring
     return token, team, agents
+
+
+_previous: dict = {}
+
+
+def restore_settings() -> None:
+    """The default team as it was before this module's steps (the claim storm after them
+    opens a conversation without naming a team and expects nobody to be assigned)."""
+    from apps.teams.models import RoutingSettings
+
+    if "default_team_id" in _previous:
+        settings = RoutingSettings.load()
+        settings.default_team_id = _previous.pop("default_team_id")
+        settings.save()
 
 
 def _client(token: str):

@@ -43,11 +43,14 @@ def inbound() -> None:
     """Issue 14: statements per path and the Python per inbound request, in-process."""
     from benchmarks import inbound_bench
 
-    counts = inbound_bench.statements_per_path()
+    try:
+        counts = inbound_bench.statements_per_path()
+        cpu = inbound_bench.cpu_per_request()
+    finally:
+        inbound_bench.restore_settings()
     print("SQL statements per path (CaptureQueriesContext, BEGIN/COMMIT included):")
     for path, count in counts.items():
         print(f"  {path}: {count}")
-    cpu = inbound_bench.cpu_per_request()
     print(f"POST /api/v1/inbound in-process (Django test client, whole stack, "
           f"{cpu['requests']} new conversations routed and assigned):")
     print(f"  CPU of this process {cpu['own_cpu_ms']:.1f} ms per request "
