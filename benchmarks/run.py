@@ -122,6 +122,15 @@ def time_rules(url: str) -> None:
           flush=True)
 
 
+def floor() -> None:
+    from benchmarks import floor_bench
+
+    result = floor_bench.bench_floor()
+    print(f"GET stats/teams over {result['teams']} teams, {result['open']:,} open "
+          f"conversations, 3,000 assignments in the last hour, a day of snapshots:")
+    print(f"  {common.describe_ms(result['times'])}; {result['queries']} queries per answer\n")
+
+
 def main() -> int:
     url = common.database_url()
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
@@ -152,11 +161,12 @@ def main() -> int:
     step("claim storm", claim_storm)
     step("backlog", backlog, tps)
     step("time rules", time_rules, url)
+    step("floor", floor)
 
     from django.db import connections
 
     connections.close_all()
-    for script in ("api_bench.py", "ws_fanout.py", "webhook_bench.py"):
+    for script in ("api_bench.py", "ws_fanout.py", "webhook_bench.py", "metrics_bench.py"):
         path = Path(__file__).with_name(script)
         env = {**os.environ, "DATABASE_URL": url, "BENCH_DATABASE_URL": url,
                "BENCH_WEBHOOK_KEEP_DB": "1", "BENCH_PGBENCH_TPS": f"{tps:.0f}"}

@@ -18,6 +18,7 @@ v1 = [
     path("", include("apps.conversations.api.urls")),
     path("", include("apps.routing.api.urls")),
     path("", include("apps.webhooks.api.urls")),
+    path("", include("apps.floor.api.urls")),
 ]
 
 urlpatterns = [

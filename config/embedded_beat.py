@@ -1,5 +1,6 @@
 """Embedded mode's stand-in for celery beat: the ASGI server process runs the periodic
-routing sweep itself (stale presence, reservations, capacity queues).
+routing sweep itself (stale presence, reservations, capacity queues), and the floor view's
+per-minute queue snapshots (FLOOR_SNAPSHOT_SECONDS).
 
 In production one ``celery beat`` schedules ``apps.routing.tasks.sweep`` every
 DISTRIBUTION_SWEEP_SECONDS. ``make run`` has no broker and no beat, so without this an agent
@@ -32,16 +33,22 @@ def _sweep_once() -> dict:
     return tasks.sweep()  # the Celery task's body, run here (as an eager task would)
 
 
-async def sweep_periodically(period: float) -> None:
-    sweep = database_sync_to_async(_sweep_once)
+def _snapshot_once() -> dict:
+    from apps.floor import tasks
+
+    return tasks.snapshot_queues()
+
+
+async def sweep_periodically(period: float, work=_sweep_once, name: str = "sweep") -> None:
+    run = database_sync_to_async(work)
     while True:
         await asyncio.sleep(period)
         try:
-            result = await sweep()
+            result = await run()
         except Exception:
-            logger.exception("embedded sweep failed; next one in %s s", period)
+            logger.exception("embedded %s failed; next one in %s s", name, period)
         else:
-            logger.debug("embedded sweep: %s", result)
+            logger.debug("embedded %s: %s", name, result)
 
 
 class EmbeddedBeat:
@@ -51,7 +58,7 @@ class EmbeddedBeat:
     def __init__(self, app):
         self.app = app
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
 
     async def __call__(self, scope, receive, send):
         if scope["type"] in ("http", "websocket"):
@@ -64,8 +71,17 @@ class EmbeddedBeat:
         self._loop = loop
         # A fresh context: the first request's would make the sweep's sync_to_async believe
         # it is nested in that request.
-        self._task = loop.create_task(
-            sweep_periodically(settings.DISTRIBUTION_SWEEP_SECONDS),
-            name="embedded routing sweep",
-            context=contextvars.Context(),
-        )
+        self._tasks = [
+            loop.create_task(
+                sweep_periodically(settings.DISTRIBUTION_SWEEP_SECONDS),
+                name="embedded routing sweep",
+                context=contextvars.Context(),
+            ),
+            loop.create_task(
+                sweep_periodically(
+                    settings.FLOOR_SNAPSHOT_SECONDS, _snapshot_once, "queue snapshots"
+                ),
+                name="embedded queue snapshots",
+                context=contextvars.Context(),
+            ),
+        ]

@@ -67,10 +67,14 @@ INSTALLED_APPS = [
     "apps.routing",
     "apps.inbox",
     "apps.webhooks",
+    "apps.floor",
     "apps.demo",
+    "apps.operations",
 ]
 
 MIDDLEWARE = [
+    # /healthz, /readyz, /metrics: answered first, whatever Host a probe sends.
+    "apps.operations.middleware.OperationsMiddleware",
     "apps.core.middleware.RequestLimitsMiddleware",  # 413 before anything reads the body
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -266,6 +270,13 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 DISTRIBUTION_SWEEP_SECONDS = env("DISTRIBUTION_SWEEP_SECONDS")
+# The floor view's queue-depth chart: one snapshot per team a minute, kept this long.
+FLOOR_SNAPSHOT_SECONDS = env.float("FLOOR_SNAPSHOT_SECONDS", default=60.0)
+FLOOR_SNAPSHOT_KEEP_HOURS = env.float("FLOOR_SNAPSHOT_KEEP_HOURS", default=24.0)
+CELERY_BEAT_SCHEDULE["floor-snapshots"] = {
+    "task": "apps.floor.tasks.snapshot_queues",
+    "schedule": FLOOR_SNAPSHOT_SECONDS,
+}
 # Embedded mode has no beat: the ASGI server runs the sweep itself (config/embedded_beat.py).
 EMBEDDED_SWEEP = env.bool("EMBEDDED_SWEEP", default=True)
 
@@ -313,18 +324,48 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Logs go to standard error; LOG_FORMAT=json writes one JSON object per line (python-json-
+# logger), for the servers' and the workers' own loggers too. Credentials in URLs are
+# redacted whatever the format (apps.core.logging). Routing decisions are logged at INFO on
+# "atende.routing" with the conversation and agent ids (apps.routing.services.history).
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
+LOG_LEVEL = env.str("LOG_LEVEL", default="WARNING")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
+    "filters": {"redact": {"()": "apps.core.logging.RedactCredentials"}},
+    "formatters": {
+        "text": {"format": "%(levelname)s %(name)s %(message)s"},
+        "json": {"()": "apps.core.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["redact"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
+if LOG_FORMAT == "json":
+    # uvicorn and celery configure handlers of their own, in text: route theirs here.
+    LOGGING["loggers"] = {
+        name: {"handlers": ["console"], "propagate": False}
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "celery", "daphne")
+    }
+    CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# /metrics is open (it carries nothing private) unless this is set: then it wants
+# "Authorization: Bearer <METRICS_TOKEN>".
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 if not DEBUG and not EMBEDDED:
     SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
     CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
 
-# HTTPS, usually terminated by a proxy in front (README "Running in production").
+# HTTPS, usually terminated by a proxy in front (docs/operations.md).
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 # Load balancers probe over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]

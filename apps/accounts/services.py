@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.accounts.events import AccessChanged
 from apps.accounts.models import PersonToken, Role, User, hash_token
@@ -114,7 +115,9 @@ def set_role(*, agent_id: int, role: str, actor) -> None:
     """An administrator changes a person's role: open websockets regroup at once (a demoted
     supervisor stops hearing other teams)."""
     if role not in Role.values:
-        raise InvalidInput(f"Role must be one of {', '.join(Role.values)}.", field="role")
+        raise InvalidInput(
+            _("Role must be one of %(roles)s.") % {"roles": ", ".join(Role.values)}, field="role"
+        )
     with transaction.atomic():
         if User.objects.filter(pk=agent_id, is_superuser=False).exclude(role=role).update(
             role=role

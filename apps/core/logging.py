@@ -2,10 +2,18 @@
 
 uvicorn logs every request line (``uvicorn.access``) and every websocket it accepts
 (``uvicorn.error``) with the full query string; a filter on those loggers rewrites the
-values of credential parameters before any handler sees the record."""
+values of credential parameters before any handler sees the record; the console handler
+carries the same filter, so records of every logger are redacted, in text and in JSON.
+
+``LOG_FORMAT=json`` (settings.LOGGING) formats each record as one JSON object per line with
+python-json-logger: time, level, logger, message, and whatever the call passed as
+``extra`` (the ids of a routing decision, say)."""
 
 import logging
 import re
+
+from pythonjsonlogger.core import RESERVED_ATTRS
+from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
 CREDENTIAL_IN_QUERY = re.compile(r"([?&](?:token|ticket)=)[^&\s\"']*", re.IGNORECASE)
 SERVER_LOGGERS = ("uvicorn.access", "uvicorn.error", "daphne.access", "daphne.server")
@@ -33,3 +41,16 @@ def redact_server_logs() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactCredentials) for f in logger.filters):
             logger.addFilter(RedactCredentials())
+
+
+class JsonFormatter(_JsonFormatter):
+    """One JSON object per line: ``time``, ``level``, ``logger``, ``message``, the extras,
+    and ``exc_info`` with the traceback of an exception."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("fmt", "%(levelname)s %(name)s %(message)s")
+        kwargs.setdefault("rename_fields", {"levelname": "level", "name": "logger"})
+        kwargs.setdefault("timestamp", "time")  # ISO 8601, UTC
+        # uvicorn repeats its startup lines with terminal colours in "color_message".
+        kwargs.setdefault("reserved_attrs", [*RESERVED_ATTRS, "color_message"])
+        super().__init__(*args, **kwargs)

@@ -1,11 +1,12 @@
 """Presence from live connections, across tabs and processes, with no in-process state.
 
 Each open websocket registers its channel name in the Django cache under its agent (a Redis
-sorted set scored by expiry in production, a dict in the embedded locmem cache). Heartbeats
-(pings) push the expiry forward; a process that dies leaves entries that expire by
-themselves, and services.sweep_stale_presence catches the presence. All presence changes go
-through services.set_presence (coming online lets distribution run; leaving releases
-reservations).
+sorted set scored by expiry in production, a dict in the embedded locmem cache), and in one
+set of every open socket (``open_socket_count``, the websocket gauge of /metrics, right
+across processes). Heartbeats (pings) push the expiry forward; a process that dies leaves
+entries that expire by themselves, and services.sweep_stale_presence catches the presence.
+All presence changes go through services.set_presence (coming online lets distribution run;
+leaving releases reservations).
 
 - Opening a connection makes an offline agent online, unless they chose away (the choice is
   remembered in the cache, so neither a new tab nor a reconnect overrides it).
@@ -29,6 +30,9 @@ def _key(agent_id: int) -> str:
     return f"atende:inbox:connections:{int(agent_id)}"
 
 
+ALL_SOCKETS_KEY = "atende:inbox:connections:all"
+
+
 def _away_key(agent_id: int) -> str:
     return f"atende:inbox:chose-away:{int(agent_id)}"
 
@@ -47,13 +51,21 @@ def _redis_client():
 
 
 def _touch(agent_id: int, channel_name: str | None, *, remove: bool = False) -> int:
-    """Add, refresh or remove one connection; drop expired ones; return how many remain."""
+    """Add, refresh or remove one connection (under its agent and in the set of all
+    sockets); drop expired ones; return how many the agent has."""
     now = time.time()
     expires = now + _ttl()
     client = _redis_client()
     if client is not None:
         key = cache.make_key(_key(agent_id))
+        every = cache.make_key(ALL_SOCKETS_KEY)
         pipe = client.pipeline(transaction=True)
+        if channel_name is not None:
+            if remove:
+                pipe.zrem(every, channel_name)
+            else:
+                pipe.zadd(every, {channel_name: expires})
+                pipe.expire(every, _ttl() * 2)
         pipe.zremrangebyscore(key, "-inf", now)
         if channel_name is not None:
             if remove:
@@ -64,16 +76,35 @@ def _touch(agent_id: int, channel_name: str | None, *, remove: bool = False) -> 
         pipe.zcard(key)
         return int(pipe.execute()[-1])
     with _local_lock:
-        connections = {
-            name: until for name, until in (cache.get(_key(agent_id)) or {}).items() if until > now
-        }
         if channel_name is not None:
-            if remove:
-                connections.pop(channel_name, None)
-            else:
-                connections[channel_name] = expires
-        cache.set(_key(agent_id), connections, timeout=_ttl() * 2)
-        return len(connections)
+            _set_local(ALL_SOCKETS_KEY, channel_name, None if remove else expires, now)
+        return _set_local(_key(agent_id), channel_name, None if remove else expires, now)
+
+
+def _set_local(key: str, channel_name: str | None, expires: float | None, now: float) -> int:
+    """The locmem cache's stand-in for a sorted set: ``expires`` None removes."""
+    connections = {name: until for name, until in (cache.get(key) or {}).items() if until > now}
+    if channel_name is not None:
+        if expires is None:
+            connections.pop(channel_name, None)
+        else:
+            connections[channel_name] = expires
+    cache.set(key, connections, timeout=_ttl() * 2)
+    return len(connections)
+
+
+def open_socket_count() -> int:
+    """Inbox websockets open now, in every server process (one Redis round trip)."""
+    now = time.time()
+    client = _redis_client()
+    if client is not None:
+        every = cache.make_key(ALL_SOCKETS_KEY)
+        pipe = client.pipeline(transaction=True)
+        pipe.zremrangebyscore(every, "-inf", now)
+        pipe.zcard(every)
+        return int(pipe.execute()[-1])
+    with _local_lock:
+        return _set_local(ALL_SOCKETS_KEY, None, None, now)
 
 
 def register(agent_id: int, channel_name: str) -> int:

@@ -4,14 +4,18 @@ the routing selectors; every change is made by the page's script through the RES
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET
 
 from apps.accounts.models import Presence
 from apps.conversations.models import EventKind, Status
+from apps.conversations.payloads import iso
+from apps.floor.stats import floor_stats
 from apps.organizations.models import RuleType
 from apps.routing import selectors
+from apps.teams.hours import team_state
 from apps.teams.models import Team
 
 # Channels the inbox names in words; any other channel is shown as it is stored.
@@ -84,6 +88,20 @@ def page_strings() -> dict:
         "wait_minutes": _("%(n)s min"),
         "wait_hours": _("%(h)s h %(m)s min"),
         "wait_days": _("%(d)s d %(h)s h"),
+        # Time rules (routing.md 8): countdowns tick in the page; %(time)s is "2:31".
+        "time_left": _("%(time)s left"),
+        "reply_within": _("Reply within %(time)s"),
+        "reply_due_title": _(
+            "Reply before the time runs out, or the conversation goes to another agent."
+        ),
+        "reserved_title": _(
+            "When the time runs out the conversation goes to its team, still starred."
+        ),
+        "team_closed": pgettext("a team", "Closed"),
+        "team_closed_opens": pgettext("a team", "Closed · opens %(when)s"),
+        "handed_over": _(
+            "%(contact)s was taken back into %(team)s: no reply within %(time)s."
+        ),
         # The thread.
         "older_messages": _("Show older messages"),
         "no_messages": _("No messages yet."),
@@ -122,6 +140,15 @@ def page_strings() -> dict:
         "away": _("Away"),
         "offline": _("Offline"),
         "reconnecting": _("Reconnecting…"),
+        "session_ended": _("Your session has ended."),
+        "session_ended_detail": _("Taking you to the sign-in page…"),
+        "access_changed": _("Your access has changed."),
+        "access_changed_detail": _("Reloading the page…"),
+        "access_changed_again": _("Reload the page or sign in again to go on."),
+        "too_many_connections": _("Too many connections."),
+        "too_many_connections_detail": _(
+            "Close Atende in other tabs or windows. Trying again in %(n)s s."
+        ),
         "go_away": _("Set away"),
         "go_online": _("Set online"),
         # The contact panel.
@@ -149,6 +176,30 @@ def page_strings() -> dict:
         "assigned_ok": _("%(contact)s assigned to %(name)s."),
         "showing_n": _("(%(n)s)"),
         "showing_n_more": _("(%(n)s shown, more below)"),
+        # The floor (the supervisor page's team cards).
+        "floor_waiting_now": _("waiting now"),
+        "floor_oldest": _("oldest:"),
+        "floor_nobody": _("nobody waiting"),
+        "floor_reserved": _("Reserved"),
+        "floor_release_in": _("next released in"),
+        "floor_assigned": _("Being answered"),
+        "floor_agents": _("Agents"),
+        "floor_last_hour": _("Last hour"),
+        "floor_assigned_hour": _("Taken"),
+        "floor_median": _("Median wait"),
+        "floor_within": _("Within target"),
+        "floor_target": _("target %(target)s"),
+        "floor_open": _("Open"),
+        "floor_closed": _("Closed"),
+        "floor_closed_until": _("Closed · opens %(when)s"),
+        "floor_chart": _("Queue over the last hour (highest: %(max)s)"),
+        "floor_show": _("Conversations"),
+        "floor_updated": _("Figures as of %(time)s"),
+        "floor_team_title": _("Open conversations in %(team)s"),
+        "floor_released_in": _("released in"),
+        "read": _("Read"),
+        "read_label": _("Read the conversation with %(contact)s"),
+        "reader_title": _("Conversation with %(contact)s"),
     }
     strings.update({f"status_{value}": str(label) for value, label in Status.choices})
     strings.update({f"kind_{value}": str(label) for value, label in EventKind.choices})
@@ -157,11 +208,26 @@ def page_strings() -> dict:
     return strings
 
 
+def _teams() -> list[dict]:
+    """Every team with whether it is open now and when that changes (``open_now``,
+    ``opens_at``, ``closes_at`` as the teams API gives them): three queries for any number
+    of teams."""
+    now = timezone.now()
+    rows = []
+    for team in Team.objects.order_by("name").prefetch_related("opening_hours", "closed_dates"):
+        state = team_state(team, now)
+        rows.append({
+            "id": team.pk, "name": team.name, "open_now": state.open,
+            "opens_at": iso(state.opens_at), "closes_at": iso(state.closes_at),
+        })
+    return rows
+
+
 def _page_context(user) -> dict:
     return {
         "me": _me(user),
         "counts": selectors.queue_counts_for(user),
-        "teams": list(Team.objects.order_by("name").values("id", "name")),
+        "teams": _teams(),
         "agents": _agents(),
         "strings": page_strings(),
     }
@@ -178,4 +244,6 @@ def inbox(request):
 def supervisor(request):
     if not request.user.is_supervisor:
         raise PermissionDenied
-    return render(request, "supervisor/index.html", _page_context(request.user))
+    context = _page_context(request.user)
+    context["stats"] = floor_stats()
+    return render(request, "supervisor/index.html", context)

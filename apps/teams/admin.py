@@ -127,7 +127,7 @@ class TeamForm(forms.ModelForm):
     class Meta:
         model = Team
         fields = ("name", "distribution_mode", "first_reply_seconds", "offline_requeue_seconds",
-                  "timezone", "after_hours_team")
+                  "timezone", "after_hours_team", "answer_target_seconds")
 
     def clean_timezone(self):
         value = (self.cleaned_data.get("timezone") or "").strip()
@@ -167,6 +167,7 @@ class TeamAdmin(AgreeingMessagesMixin, admin.ModelAdmin):
         (None, {"fields": ("name", "distribution_mode")}),
         (_("Time rules"), {"fields": ("first_reply_seconds", "offline_requeue_seconds")}),
         (_("Business hours"), {"fields": ("timezone", "after_hours_team")}),
+        (_("Floor view"), {"fields": ("answer_target_seconds",)}),
     )
 
     def save_model(self, request, obj, form, change):

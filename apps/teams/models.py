@@ -70,6 +70,14 @@ class Team(models.Model):
         validators=[validate_time_zone],
         help_text=_("The zone of the opening hours and closed dates, e.g. America/Sao_Paulo."),
     )
+    answer_target_seconds = models.PositiveIntegerField(
+        _("answer target (seconds)"), default=60, validators=wait_validators(1),
+        help_text=_(
+            "The longest a customer should wait in the queue before an agent takes the "
+            "conversation: the floor view shows the share of the last hour's conversations "
+            "answered within it."
+        ),
+    )
     after_hours_team = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
         verbose_name=_("after-hours team"),
@@ -96,6 +104,9 @@ class Team(models.Model):
                 condition=Q(offline_requeue_seconds__isnull=True)
                 | Q(offline_requeue_seconds__gt=0),
                 name="team_offline_requeue_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(answer_target_seconds__gt=0), name="team_answer_target_positive"
             ),
             models.CheckConstraint(
                 condition=~Q(after_hours_team=F("pk")), name="team_after_hours_not_itself"

@@ -30,7 +30,9 @@ def create_team(*, name: str, distribution_mode: str = DistributionMode.MANUAL,
                 closed_dates: list[date] | None = None, **time_rules) -> Team:
     unknown = set(time_rules) - set(TEAM_FIELDS)
     if unknown:
-        raise InvalidInput(f"Teams have no field {', '.join(sorted(unknown))}.")
+        raise InvalidInput(
+            _("Teams have no field %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     with transaction.atomic():
         team = Team.objects.create(name=name, distribution_mode=distribution_mode, **time_rules)
         _check_time_rules(team)
@@ -76,11 +78,13 @@ def update_team(*, team: Team, member_ids: set[int] | None = None,
 def _check_time_rules(team: Team) -> None:
     if not is_time_zone(team.timezone):
         raise InvalidInput(
-            f"“{team.timezone}” is not a time zone. Use an IANA name such as "
-            f"America/Sao_Paulo.", field="timezone",
+            _("“%(value)s” is not a time zone. Use an IANA name such as America/Sao_Paulo.")
+            % {"value": team.timezone}, field="timezone",
         )
     if team.pk and team.after_hours_team_id == team.pk:
-        raise InvalidInput("A team cannot be its own after-hours team.", field="after_hours_team")
+        raise InvalidInput(
+            _("A team cannot be its own after-hours team."), field="after_hours_team"
+        )
 
 
 def set_business_hours(*, team: Team, hours: Hours) -> None:

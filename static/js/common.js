@@ -86,26 +86,130 @@ export function query(params) {
 
 // ------------------------------------------------------------------ the live socket
 
+// Close codes the server uses (apps/inbox/access.py, consumers.py; api.md "Limits and
+// refusals"): the session or token is gone, the access changed, too many sockets or messages.
+export const CLOSE_SIGNED_OUT = 4401;
+export const CLOSE_FORBIDDEN = 4403;
+export const CLOSE_TOO_MANY = 4429;
+const RELOADED_KEY = "atende.reloaded-for-access";
+const RELOAD_MEMORY_MS = 60000; // a second 4403 this soon after reloading for one: stop
+const SIGN_IN_DELAY_MS = 2500; // long enough to read why the page goes away
+const BACKOFF_BASE_MS = 5000; // 4429: the first wait, doubled each time, with jitter
+const BACKOFF_CAP_MS = 5 * 60000;
+
+// The wait before attempt ``n`` (0, 1, ...) after a refusal for too many: exponential,
+// capped, and with "equal jitter" (half fixed, half random) so that many tabs refused at
+// once do not come back at once.
+export function backoffDelay(n, random = Math.random) {
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** n);
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+export function signInUrl() {
+  const login = $('meta[name="login-url"]')?.content || "/accounts/login/";
+  return `${login}?${new URLSearchParams({ next: location.pathname + location.search + location.hash })}`;
+}
+
 // Reconnects by itself, pings as a heartbeat, hands events to onEvent. While it is closed the
-// page shows the banner saying that what it shows may be out of date.
+// page shows the banner saying that what it shows may be out of date. What the server's close
+// code says is followed: signed out (4401) goes to the sign-in page, a changed access (4403)
+// reloads the page once, too many (4429) waits longer and longer before trying again.
 export function connectLive(onEvent, { onState = () => {} } = {}) {
   let socket = null;
   let retry = 500;
+  let refusals = 0; // 4429s in a row
   let pinger = null;
+  let refusalTicker = null; // counts the 4429 wait down in the banner
   let everOpen = false;
+  let stopped = false;
   const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/inbox/`;
   const banner = $('[data-testid="connection-banner"]');
+  const title = banner && $('[data-testid="connection-title"]', banner);
+  const detail = banner && $('[data-testid="connection-detail"]', banner);
+  const defaults = { title: title?.textContent || "", detail: detail?.textContent || "" };
+
+  function say(kind, heading, text) {
+    if (!banner) return;
+    banner.dataset.kind = kind;
+    if (title) title.textContent = heading;
+    if (detail) detail.textContent = text;
+  }
 
   function showState(open) {
     if (banner) banner.hidden = open;
     document.body.classList.toggle("offline-socket", !open);
   }
 
+  function stop(state) {
+    stopped = true;
+    showState(false);
+    onState(state);
+  }
+
+  function signedOut() {
+    say("signed-out", t("session_ended"), t("session_ended_detail"));
+    stop("signed-out");
+    setTimeout(() => location.assign(signInUrl()), SIGN_IN_DELAY_MS);
+  }
+
+  function accessChanged() {
+    let last = 0;
+    try {
+      last = Number(sessionStorage.getItem(RELOADED_KEY)) || 0;
+    } catch (error) {
+      last = 0;
+    }
+    if (Date.now() - last < RELOAD_MEMORY_MS) {
+      // Reloaded for this a moment ago and refused again: do not loop.
+      say("forbidden", t("access_changed"), t("access_changed_again"));
+      stop("forbidden");
+      return;
+    }
+    say("forbidden", t("access_changed"), t("access_changed_detail"));
+    stop("forbidden");
+    try {
+      sessionStorage.setItem(RELOADED_KEY, String(Date.now()));
+    } catch (error) {
+      // No storage: reload all the same (once: the page goes away).
+    }
+    setTimeout(() => location.reload(), SIGN_IN_DELAY_MS);
+  }
+
+  function tooMany() {
+    const wait = backoffDelay(refusals);
+    refusals += 1;
+    const due = Date.now() + wait;
+    const tell = () => say("too-many", t("too_many_connections"), t("too_many_connections_detail", {
+      n: Math.max(0, Math.ceil((due - Date.now()) / 1000)),
+    }));
+    tell();
+    clearInterval(refusalTicker);
+    refusalTicker = setInterval(tell, 1000);
+    showState(false);
+    onState("refused");
+    setTimeout(() => {
+      clearInterval(refusalTicker);
+      open();
+    }, wait);
+  }
+
+  // A socket refused at the handshake gets no code of ours (the server refuses a socket
+  // without a person before accepting it): ask the API whether the session is still there.
+  async function stillSignedIn() {
+    const answer = await api("me/");
+    if (answer.status === 401 && !stopped) signedOut();
+  }
+
   function open() {
+    if (stopped) return;
+    let opened = false;
     socket = new WebSocket(url);
     socket.addEventListener("open", () => {
+      opened = true;
       retry = 500;
+      refusals = 0;
       everOpen = true;
+      say("", defaults.title, defaults.detail);
       showState(true);
       onState("open");
       pinger = setInterval(() => send({ type: "ping" }), 25000);
@@ -117,11 +221,19 @@ export function connectLive(onEvent, { onState = () => {} } = {}) {
       } catch (error) {
         return;
       }
+      // Refused for too many sockets: the banner says it in the page's language.
+      if (event.type === "error" && event.code === "too_many_sockets") return;
       onEvent(event);
     });
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (event) => {
       clearInterval(pinger);
+      if (stopped) return;
+      if (event.code === CLOSE_SIGNED_OUT) return signedOut();
+      if (event.code === CLOSE_FORBIDDEN) return accessChanged();
+      if (event.code === CLOSE_TOO_MANY) return tooMany();
+      if (!opened) stillSignedIn();
       // The first attempt failing is also a lost connection: say so.
+      say("", defaults.title, defaults.detail);
       showState(false);
       onState(everOpen ? "closed" : "connecting");
       setTimeout(open, retry);
@@ -197,6 +309,15 @@ const dayFormat = new Intl.DateTimeFormat(LANG, { weekday: "long", day: "numeric
 const shortDayFormat = new Intl.DateTimeFormat(LANG, { day: "numeric", month: "short", year: "numeric" });
 const fullFormat = new Intl.DateTimeFormat(LANG, { dateStyle: "medium", timeStyle: "medium" });
 
+// When a closed team opens: "Mon 08:00" within the week, "12 Jan, 08:00" beyond it, in the
+// browser's time zone and the page's language.
+const weekdayTimeFormat = new Intl.DateTimeFormat(LANG, { weekday: "short", hour: "2-digit", minute: "2-digit" });
+const dateTimeFormat = new Intl.DateTimeFormat(LANG, { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+export function whenText(iso, now = Date.now()) {
+  const at = new Date(iso);
+  return (at.getTime() - now < 6 * 86400000 ? weekdayTimeFormat : dateTimeFormat).format(at);
+}
+
 export const timeOf = (iso) => timeFormat.format(new Date(iso));
 export const dayOf = (iso) => dayFormat.format(new Date(iso));
 export const shortDayOf = (iso) => shortDayFormat.format(new Date(iso));
@@ -208,7 +329,12 @@ export const dayKey = (iso) => {
 
 // How long since ``iso``, compactly: "45 s", "12 min", "1 h 05 min", "2 d 3 h".
 export function waitedText(iso, now = Date.now()) {
-  const seconds = Math.max(0, Math.floor((now - new Date(iso).getTime()) / 1000));
+  return durationText(Math.floor((now - new Date(iso).getTime()) / 1000));
+}
+
+// A number of seconds, compactly, as waitedText writes it.
+export function durationText(total) {
+  const seconds = Math.max(0, Math.floor(total));
   if (seconds < 60) return t("wait_seconds", { n: seconds });
   const minutes = Math.floor(seconds / 60);
   if (minutes < 60) return t("wait_minutes", { n: minutes });
@@ -217,10 +343,38 @@ export function waitedText(iso, now = Date.now()) {
   return t("wait_days", { d: Math.floor(hours / 24), h: hours % 24 });
 }
 
-// Every [data-since] element shows how long ago its time was, updated each second.
+// A countdown as a clock: "2:31", "1:05:09"; never below "0:00".
+export function clockText(total) {
+  const seconds = Math.max(0, Math.ceil(total));
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = String(seconds % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+}
+
+// A countdown to ``iso``: an element whose text is the string ``key`` with %(time)s left,
+// ticking with the others; with ``warnUnder`` (seconds) it takes the class "soon" when less
+// is left.
+export function countdown(iso, key, { warnUnder = null, ...attrs } = {}) {
+  const node = el("span", { ...attrs, "data-until": iso, "data-text": key, "data-warn": warnUnder });
+  tickCountdown(node, Date.now());
+  return node;
+}
+
+function tickCountdown(node, now) {
+  const left = (Date.parse(node.dataset.until) - now) / 1000;
+  node.textContent = t(node.dataset.text, { time: clockText(left) });
+  const warn = node.dataset.warn ? Number(node.dataset.warn) : null;
+  node.classList.toggle("soon", warn !== null && left < warn);
+  node.classList.toggle("over", left <= 0);
+}
+
+// Every [data-since] element shows how long ago its time was and every [data-until] one how
+// long is left, updated each second.
 export function tickWaits(root = document) {
   const now = Date.now();
   for (const node of $$("[data-since]", root)) node.textContent = waitedText(node.dataset.since, now);
+  for (const node of $$("[data-until]", root)) tickCountdown(node, now);
 }
 export function startTicking() {
   tickWaits();

@@ -2,8 +2,8 @@
 // page by page as it scrolls); one conversation with its thread, history and contact; work
 // that arrives for the agent announced by a toast, a chime, a desktop notice and the title.
 import {
-  $, $$, agentName, agentWarning, api, channelLabel, confirmDialog, connectLive, data, el, isPhone, presenceSwitch,
-  presenceText, query, results, startTicking, t, tickWaits, toast,
+  $, $$, agentName, agentWarning, api, channelLabel, confirmDialog, connectLive, countdown, data, durationText, el,
+  isPhone, presenceSwitch, presenceText, query, results, startTicking, t, tickWaits, toast, whenText,
 } from "./common.js";
 import { ContactPanel } from "./contact.js";
 import { chime, desktopNotice, setUpAlerts, titleCount } from "./notify.js";
@@ -168,6 +168,11 @@ async function chooseQueue(queue, { reveal = true } = {}) {
   state.generation += 1;
   $$(".queue").forEach((b) => b.classList.toggle("active", b.dataset.queue === queue));
   $('[data-testid="list-title"]').textContent = queueTitle(queue);
+  renderTeamState();
+  if (queue.startsWith("team:")) {
+    // As the team is now (its hours may have changed in the admin).
+    api(`teams/${queue.split(":")[1]}/`).then((answer) => answer.ok && rememberTeams([answer.data]));
+  }
   if (reveal) inbox.dataset.view = "list";
   state.rows.clear();
   state.more = true;
@@ -242,8 +247,75 @@ function row(c) {
       el("span", { class: "channel", "data-testid": "channel", text: channelLabel(c.channel) }),
       state.queue === "search" ? el("span", { class: "muted", text: t(`status_${c.status}`) }) : null,
       when),
+    deadlineLine(c),
     el("p", { class: "muted preview", text: c.last_message?.body || "" }),
   );
+}
+
+// ------------------------------------------------------------------ time rules (routing.md 8)
+
+const REPLY_WARN_SECONDS = 30;
+
+// A reserved conversation's remaining wait (to anyone who sees it), an automatic
+// assignment's reply due time (to its assignee only): ticking countdowns, or null.
+function deadlineNodes(c) {
+  if (c.status === "reserved" && c.reserved_until) {
+    return [countdown(c.reserved_until, "time_left", { class: "deadline reserved-left", "data-testid": "reserved-left", title: t("reserved_title") })];
+  }
+  if (c.status === "assigned" && c.reply_due_at && c.assignee === me.id) {
+    return [countdown(c.reply_due_at, "reply_within", {
+      class: "deadline reply-due", "data-testid": "reply-due", title: t("reply_due_title"), warnUnder: REPLY_WARN_SECONDS,
+    })];
+  }
+  return [];
+}
+
+function deadlineLine(c) {
+  const nodes = deadlineNodes(c);
+  if (!nodes.length) return null;
+  const who = c.status === "reserved" ? whereText(c) : null;
+  return el("p", { class: "row-deadline" }, who, who ? " · " : null, ...nodes);
+}
+
+// Whether the team of the list is open, and when that changes: "Closed · opens Mon 08:00".
+function teamStateText(team) {
+  if (!team || team.open_now !== false) return "";
+  return team.opens_at ? t("team_closed_opens", { when: whenText(team.opens_at) }) : t("team_closed");
+}
+
+function renderTeamState() {
+  const box = $('[data-testid="team-state"]');
+  const team = state.queue.startsWith("team:") ? state.teams.get(Number(state.queue.split(":")[1])) : null;
+  const text = teamStateText(team);
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+function rememberTeams(teams) {
+  teams.forEach((team) => state.teams.set(team.id, { ...(state.teams.get(team.id) || {}), ...team }));
+  renderTeamState();
+  if (state.open) renderPane();
+  scheduleTeamRefresh();
+}
+
+// The teams' open state again when one of them opens or closes (and once an hour).
+let teamTimer = null;
+function scheduleTeamRefresh() {
+  clearTimeout(teamTimer);
+  const now = Date.now();
+  const changes = [...state.teams.values()]
+    .flatMap((team) => [team.opens_at, team.closes_at])
+    .filter(Boolean)
+    .map(Date.parse)
+    .filter((at) => at > now - 5000);
+  const next = Math.min(now + 3600000, ...changes.map((at) => Math.max(at + 1000, now + 1000)));
+  teamTimer = setTimeout(refreshTeams, next - now);
+}
+
+async function refreshTeams() {
+  const answer = await api("teams/");
+  if (answer.ok) rememberTeams(results(answer.data));
+  else scheduleTeamRefresh();
 }
 
 function renderList() {
@@ -301,7 +373,12 @@ function renderPane() {
   const c = state.open;
   if (!c) return;
   $('[data-testid="pane-title"]').textContent = c.contact_name || `#${c.id}`;
-  $('[data-testid="conversation-status"]').textContent = whereText(c);
+  const deadlines = deadlineNodes(c);
+  const closed = c.status === "queued" ? teamStateText(state.teams.get(c.team)) : "";
+  if (closed) deadlines.push(el("span", { class: "team-closed", "data-testid": "conversation-team-state", text: closed }));
+  $('[data-testid="conversation-status"]').replaceChildren(
+    whereText(c), ...deadlines.map((node) => el("span", { class: "nowrap" }, " · ", node)),
+  );
   $('[data-testid="claim"]').hidden = !mayClaim(c);
   $('[data-testid="contact-toggle"]').hidden = false;
   const acting = mayAct(c);
@@ -422,7 +499,7 @@ function renderTransferTargets() {
 async function refreshTargets() {
   const [agents, teams] = await Promise.all([api("agents/"), api("teams/")]);
   if (agents.ok) agents.data.forEach((a) => state.agents.set(a.id, a));
-  if (teams.ok) teams.data.forEach((team) => state.teams.set(team.id, team));
+  if (teams.ok) rememberTeams(results(teams.data));
   renderTransferTargets();
 }
 
@@ -543,6 +620,11 @@ const live = connectLive(
         if (moved) thread.reloadEvents();
       }
     } else if (event.type === "message.created") addMessage(event.conversation, event.message);
+    else if (event.type === "conversation.handed_over") {
+      toast(t("handed_over", {
+        contact: event.contact_name || `#${event.conversation}`, team: event.team_name || "", time: durationText(event.reply_seconds),
+      }), { kind: "error" });
+    }
     else if (event.type === "presence.changed") {
       me.presence = event.status;
       presence.show(event.status);
@@ -556,6 +638,7 @@ const live = connectLive(
       const answer = await api("me/presence");
       if (answer.ok) presence.show(answer.data.status);
       if (!firstOpen) {
+        refreshTeams();
         await loadMine();
         chooseQueue(state.queue, { reveal: false });
         if (state.openId) thread.load(state.open || { id: state.openId });
@@ -589,6 +672,7 @@ document.addEventListener("visibilitychange", () => {
 setUpAlerts();
 startTicking();
 showCounts(data("counts-data"));
+scheduleTeamRefresh();
 loadMine();
 // A search sent before this script ran arrives as ?q= (the form works without it too).
 const asked = new URLSearchParams(location.search).get("q")?.trim();

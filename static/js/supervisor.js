@@ -1,22 +1,28 @@
-// The supervisor's floor: one store (teams, agents, open conversations, Waiting) fed by the
-// API and the live socket, and panels that show it. Each panel keeps one DOM row per item
-// and updates it in place, so a half-made choice (an agent picked, not yet assigned)
-// survives any event; a new panel (per-team statistics, a floor map) is one more object in
-// PANELS that reads the store and reacts to `changed(kind, ids)`.
+// The supervisor's floor: one store (teams with their figures, agents, open conversations,
+// Waiting) fed by the API and the live socket, and panels that show it. Each panel keeps one
+// DOM row per item and updates it in place, so a half-made choice (an agent picked, not yet
+// assigned) survives any event. The team cards (floor.js) show GET stats/teams, fetched
+// again, at most once a second, whenever an event says the floor moved; picking a team
+// narrows the open conversations to it, and any of them can be read before reassigning it.
 import {
   $, agentName, agentWarning, api, channelLabel, confirmDialog, connectLive, data, el, presenceSwitch,
-  presenceText, query, results, startTicking, t, tickWaits, toast,
+  presenceText, query, results, startTicking, t, tickWaits, timeOf, toast,
 } from "./common.js";
+import { createFloor, statsFetcher, tickCountdowns } from "./floor.js";
+import { createReader } from "./reader.js";
 
 const me = data("me-data");
 const PAGE_SIZE = 100;
 const DIRECTORY_REFRESH_MS = 60000;
+const STATS_REFRESH_MS = 30000; // the last hour's figures and the chart move with time too
 
 // ------------------------------------------------------------------ the store
 
 const store = {
   waiting: data("counts-data")?.waiting ?? 0,
+  waitingSince: null,
   teams: new Map((data("counts-data")?.teams || []).map((team) => [team.id, { ...team }])),
+  teamFilter: null, // the team picked on the floor: the open conversations are its own
   agents: new Map((data("agents-data") || []).map((agent) => [agent.id, agent])),
   conversations: new Map(), // open ones, in queue order, loaded page by page
   moreConversations: true,
@@ -36,6 +42,20 @@ function putTeams(teams) {
   }
   changed("teams", teams.map((team) => team.id));
   return fresh;
+}
+
+// The figures of GET stats/teams: every team there is, with its counts as of that moment.
+function putStats(stats) {
+  const ids = new Set(stats.teams.map((team) => team.id));
+  for (const id of [...store.teams.keys()]) if (!ids.has(id)) store.teams.delete(id);
+  for (const team of stats.teams) {
+    store.teams.set(team.id, { ...(store.teams.get(team.id) || {}), ...team, stats: true });
+  }
+  store.waiting = stats.waiting;
+  store.waitingSince = stats.oldest_waiting_at;
+  store.statsAt = stats.at;
+  changed("waiting");
+  changed("teams");
 }
 
 function putAgents(agents, { fromDirectory = false } = {}) {
@@ -81,7 +101,7 @@ async function loadConversations({ restart = false } = {}) {
   if (store.loadingConversations || !store.moreConversations) return;
   const generation = store.generation;
   const rows = sortedConversations();
-  const params = { open: "true", ordering: "queue", page_size: PAGE_SIZE };
+  const params = { open: "true", ordering: "queue", page_size: PAGE_SIZE, team: store.teamFilter };
   if (rows.length) params.after = rows[rows.length - 1].id;
   store.loadingConversations = true;
   const { ok, status, data: payload } = await api(`conversations/?${query(params)}`);
@@ -99,57 +119,45 @@ async function loadConversations({ restart = false } = {}) {
 }
 
 function putConversation(c) {
+  reader.update(c);
   const rows = sortedConversations();
   const last = rows[rows.length - 1];
   const inRange = !store.moreConversations || !last || queueOrder(c, last) <= 0;
-  if (c.status === "closed") store.conversations.delete(c.id);
+  const elsewhere = store.teamFilter !== null && c.team !== store.teamFilter;
+  if (c.status === "closed" || elsewhere) store.conversations.delete(c.id);
   else if (store.conversations.has(c.id) || inRange) store.conversations.set(c.id, c);
   changed("conversations", [c.id]);
 }
 
 // ------------------------------------------------------------------ panels
 
-const teamsPanel = {
-  body: $('[data-testid="teams"] tbody'),
-
-  row(team) {
-    let tr = this.body.querySelector(`tr[data-team="${team.id}"]`);
-    if (!tr) {
-      tr = el("tr", { "data-team": team.id, "data-testid": `team-row-${team.id}` },
-        el("td", { class: "team-name", "data-label": t("team") }),
-        el("td", { "data-label": t("in_queue"), "data-testid": `backlog-${team.id}` }),
-        el("td", {},
-          el("button", { type: "button", "data-testid": `distribute-${team.id}`, "data-distribute": team.id, text: t("distribute") }),
-          " ",
-          el("span", { class: "muted", "data-testid": `distributed-${team.id}`, "aria-live": "polite" })));
-      const after = [...this.body.rows].find((r) => store.teams.get(Number(r.dataset.team))?.name.localeCompare(team.name) > 0);
-      this.body.insertBefore(tr, after || null);
-    }
-    return tr;
-  },
-
-  changed(kind, ids) {
-    if (kind === "waiting") $('[data-testid="count-waiting"]').textContent = store.waiting;
-    if (kind !== "teams") return;
-    for (const id of ids || store.teams.keys()) {
-      const team = store.teams.get(id);
-      const tr = this.row(team);
-      tr.querySelector(".team-name").textContent = team.name;
-      tr.querySelector(`[data-testid="backlog-${id}"]`).textContent = team.queued ?? 0;
-    }
-    $('[data-testid="no-teams"]').hidden = store.teams.size > 0;
-  },
-
-  mount() {
-    this.body.addEventListener("click", async (event) => {
-      const teamId = event.target.closest("[data-distribute]")?.dataset.distribute;
-      if (!teamId) return;
-      const button = event.target.closest("button");
+const floorPanel = {
+  floor: createFloor({
+    onPick: (id) => pickTeam(id),
+    onDistribute: async (teamId, button) => {
       button.disabled = true;
       const { ok, data: payload } = await api(`teams/${teamId}/distribute`, { method: "POST", body: {} });
       button.disabled = false;
       $(`[data-testid="distributed-${teamId}"]`).textContent = ok ? t("distributed", { n: payload.assigned }) : payload?.detail || t("error");
-    });
+    },
+  }),
+
+  changed(kind, ids) {
+    if (kind === "waiting") {
+      $('[data-testid="count-waiting"]').textContent = store.waiting;
+      const oldest = $('[data-testid="floor-waiting-oldest"]');
+      if (store.waiting > 0 && store.waitingSince) {
+        const since = oldest.querySelector("[data-since]");
+        if (since) since.dataset.since = store.waitingSince;
+        else oldest.replaceChildren(t("floor_oldest"), " ", el("strong", { "data-since": store.waitingSince }));
+        tickWaits(oldest);
+      } else oldest.replaceChildren(t("floor_nobody"));
+      if (store.statsAt) $('[data-testid="floor-updated"]').textContent = t("floor_updated", { time: timeOf(store.statsAt) });
+    }
+    if (kind !== "teams") return;
+    this.floor.show(store.teams, ids);
+    this.floor.selected(store.teamFilter);
+    tickWaits($('[data-testid="teams"]'));
   },
 };
 
@@ -225,8 +233,13 @@ const conversationsPanel = {
     const button = el("button", { type: "button", "data-testid": `assign-${c.id}`, disabled: true, text: t("assign") });
     select.addEventListener("change", () => (button.disabled = !select.value));
     button.addEventListener("click", () => this.assign(c.id, select, button));
+    const read = el("button", {
+      type: "button", class: "read", "data-testid": `read-${c.id}`, text: t("read"),
+      "aria-label": t("read_label", { contact: c.contact_name || `#${c.id}` }),
+    });
+    read.addEventListener("click", () => reader.open(store.conversations.get(c.id) || c));
     tr = el("tr", { "data-conversation": c.id, "data-testid": `open-conversation-${c.id}` },
-      el("td", { "data-label": "#", text: `#${c.id}` }),
+      el("td", { "data-label": "#" }, el("span", { text: `#${c.id} ` }), read),
       el("td", { "data-label": t("contact"), class: "contact-cell" }),
       el("td", { "data-label": t("channel"), class: "channel-cell" }),
       el("td", { "data-label": t("where"), class: "where-cell" }),
@@ -255,7 +268,12 @@ const conversationsPanel = {
     contact.replaceChildren(el("span", { text: c.contact_name || "" }),
       c.preferred_agent ? el("span", { class: "star", "data-testid": "star", text: ` ★ ${c.preferred_agent_name}` }) : "");
     tr.querySelector(".channel-cell").textContent = channelLabel(c.channel);
-    tr.querySelector(".where-cell").textContent = where(c);
+    const whereCell = tr.querySelector(".where-cell");
+    whereCell.replaceChildren(where(c));
+    if (c.status === "reserved" && c.reserved_until) {
+      whereCell.append(el("span", { class: "muted" }, " · ", t("floor_released_in"), " ",
+        el("span", { "data-until": c.reserved_until })));
+    }
     const since = ["waiting", "queued", "reserved"].includes(c.status) ? c.queued_at : null;
     tr.querySelector(".waited-cell").replaceChildren(since ? el("span", { "data-since": since }) : el("span", { class: "muted", text: "—" }));
   },
@@ -287,6 +305,7 @@ const conversationsPanel = {
     $('[data-testid="open-count"]').textContent = store.moreConversations
       ? t("showing_n_more", { n: order.length }) : t("showing_n", { n: order.length });
     tickWaits(this.body);
+    tickCountdowns(this.body);
     this.fillViewport();
   },
 
@@ -302,10 +321,36 @@ const conversationsPanel = {
   },
 };
 
-const PANELS = [teamsPanel, agentsPanel, conversationsPanel];
+// ------------------------------------------------------------------ picking a team, reading
+
+function pickTeam(id) {
+  store.teamFilter = store.teamFilter === id ? null : id;
+  const team = store.teams.get(store.teamFilter);
+  $('[data-testid="open-title"]').textContent = team ? t("floor_team_title", { team: team.name }) : openTitle;
+  $('[data-testid="show-all-teams"]').hidden = !team;
+  floorPanel.floor.selected(store.teamFilter);
+  loadConversations({ restart: true });
+  if (team) $('[data-panel="conversations"]').scrollIntoView({ block: "start", behavior: "smooth" });
+}
+const openTitle = $('[data-testid="open-title"]').textContent;
+$('[data-testid="show-all-teams"]').addEventListener("click", () => pickTeam(store.teamFilter));
+
+const reader = createReader({
+  where,
+  options: (select) => conversationsPanel.options(select),
+  assign: (id, select, button) => conversationsPanel.assign(id, select, button),
+});
+const readerPanel = {
+  changed(kind) {
+    if (kind === "agents" || kind === "agents-removed") reader.agentsChanged();
+  },
+};
+
+const PANELS = [floorPanel, agentsPanel, conversationsPanel, readerPanel];
 
 // ------------------------------------------------------------------ live events
 
+const stats = statsFetcher(putStats);
 let firstOpen = true;
 const live = connectLive(
   (event) => {
@@ -314,11 +359,15 @@ const live = connectLive(
       changed("waiting");
       const fresh = putTeams(event.counts.teams);
       if (fresh.length) refreshDirectory();
+      stats.soon();
     } else if (event.type === "agents.updated") {
       putAgents(event.agents);
+      stats.soon();
     } else if (event.type === "conversation.updated") {
       putConversation(event.conversation);
-    } else if (event.type === "presence.changed") presence.show(event.status);
+      stats.soon();
+    } else if (event.type === "message.created") reader.message(event.conversation, event.message);
+    else if (event.type === "presence.changed") presence.show(event.status);
     else if (event.type === "error") toast(event.detail, { kind: "error" });
   },
   {
@@ -329,6 +378,7 @@ const live = connectLive(
       if (answer.ok) presence.show(answer.data.status);
       if (!firstOpen) loadConversations({ restart: true });
       refreshDirectory();
+      stats.soon();
       firstOpen = false;
     },
   },
@@ -336,10 +386,11 @@ const live = connectLive(
 const presence = presenceSwitch(live, me.presence);
 
 PANELS.forEach((panel) => panel.mount?.());
-changed("teams");
+putStats(data("stats-data"));
 changed("agents");
 loadConversations();
 startTicking();
 setInterval(() => !document.hidden && refreshDirectory(), DIRECTORY_REFRESH_MS);
+setInterval(() => !document.hidden && stats.soon(), STATS_REFRESH_MS);
 document.addEventListener("visibilitychange", () => !document.hidden && refreshDirectory());
 document.body.dataset.ready = "true";

@@ -49,6 +49,7 @@ ENDPOINTS = [
      lambda w: {"distribution_mode": "sequential"}, admin_only(200)),
     ("team delete", "delete", lambda w: f"teams/{w.empty_team.pk}/", None, admin_only(204)),
     ("team distribute", "post", lambda w: f"teams/{w.team.pk}/distribute", None, SUPERVISORS),
+    ("floor stats", "get", lambda w: "stats/teams", None, SUPERVISORS),
     ("organizations list", "get", lambda w: "organizations/", None, PEOPLE),
     ("organizations create", "post", lambda w: "organizations/",
      lambda w: {"name": "Globex", "parent": w.organization.pk}, admin_only(201)),

@@ -2,9 +2,10 @@
 demo data (``seed_demo``), at desktop (1280x800) and phone (390x844) sizes, in Brazilian
 Portuguese and English. Run from the repository's root:
 
-    python -m tests.browser.screenshots
+    python -m tests.browser.screenshots [supervisor]
 
-It starts its own embedded server on a fresh SQLite file, and stops it when done.
+(with ``supervisor``: only the supervisor's floor). It starts its own embedded server on
+a fresh SQLite file, and stops it when done.
 """
 
 import json
@@ -38,6 +39,33 @@ print(json.dumps({"carla_conversation": mine.pk if mine else None}))
 """
 
 
+# The floor's last hour, made up: the demo is seeded in a moment, so its queues get an hour
+# of per-minute depth behind them and their conversations a wait of some minutes.
+FLOOR_HISTORY = """
+import math
+from datetime import timedelta
+from django.utils import timezone
+from apps.conversations.models import Conversation
+from apps.floor.models import QueueSnapshot
+from apps.floor.snapshots import minute_of
+from apps.teams.models import Team
+now = timezone.now()
+for n, c in enumerate(Conversation.objects.filter(status__in=["queued", "waiting"]).order_by("id")):
+    Conversation.objects.filter(pk=c.pk).update(queued_at=now - timedelta(seconds=95 + 170 * n))
+for n, c in enumerate(Conversation.objects.filter(assigned_at__isnull=False).order_by("id")):
+    wait = timedelta(seconds=(25, 140, 45, 70, 20, 95, 35)[n % 7])
+    Conversation.objects.filter(pk=c.pk).update(queued_at=c.assigned_at - wait)
+rows = []
+for t, team in enumerate(Team.objects.order_by("id")):
+    for m in range(1, 61):
+        depth = max(0, round(2.5 + 2.5 * math.sin((m + 9 * t) / 7) - (t % 2)))
+        rows.append(QueueSnapshot(team=team, taken_at=minute_of(now - timedelta(minutes=m)),
+                                  queued=depth, reserved=0))
+QueueSnapshot.objects.bulk_create(rows, ignore_conflicts=True)
+print("{}")
+"""
+
+
 def sign_in(page, base, username):
     page.goto(f"{base}/accounts/login/")
     page.get_by_test_id("username").fill(username)
@@ -61,7 +89,29 @@ def shoot(page, name, size, lang, *, full=False):
     print(path.relative_to(ROOT))
 
 
+def floor(browser, base, lang, code, size, viewport):
+    """The supervisor's floor; on a phone also a team picked and a conversation read."""
+    context = browser.new_context(locale=lang, viewport=viewport)
+    context.add_cookies([{"name": "django_language", "value": code, "url": base}])
+    page = context.new_page()
+    sign_in(page, base, "sofia")
+    page.goto(f"{base}/supervisor/")
+    expect(page.locator('[data-testid^="open-conversation-"]').first).to_be_visible()
+    expect(page.locator(".depth-chart").first).to_be_visible()
+    shoot(page, "supervisor", size, lang, full=size == "desktop")
+    if size == "phone":
+        busiest = page.locator(".team-card.has-queue [data-pick]").first
+        busiest.click()
+        expect(page.get_by_test_id("show-all-teams")).to_be_visible()
+        page.locator('[data-testid^="read-"]').first.click()
+        expect(page.locator('[data-testid="reader-messages"] li').first).to_be_visible()
+        shoot(page, "supervisor-reader", size, lang)
+        page.get_by_test_id("reader-close").click()
+    return page
+
+
 def main() -> int:
+    only_floor = sys.argv[1:] == ["supervisor"]
     require_chromium()
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -70,6 +120,7 @@ def main() -> int:
         manage("migrate", "--noinput", env=env)
         manage("seed_demo", env=env)
         facts = json.loads(manage("shell", env=env, input_text=FACTS).strip().splitlines()[-1])
+        manage("shell", env=env, input_text=FLOOR_HISTORY)
         port = free_port()
         with serving(env, port, Path(tmp) / "uvicorn.log") as base, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -87,6 +138,9 @@ def main() -> int:
             try:
                 for lang, code in LANGS.items():
                     for size, viewport in SIZES.items():
+                        if only_floor:
+                            floor(browser, base, lang, code, size, viewport).context.close()
+                            continue
                         context = browser.new_context(locale=lang, viewport=viewport)
                         context.add_cookies([{"name": "django_language", "value": code,
                                               "url": base}])
@@ -111,15 +165,7 @@ def main() -> int:
                             shoot(page, "inbox-contact", size, lang)
                         context.close()
 
-                        context = browser.new_context(locale=lang, viewport=viewport)
-                        context.add_cookies([{"name": "django_language", "value": code,
-                                              "url": base}])
-                        page = context.new_page()
-                        sign_in(page, base, "sofia")
-                        page.goto(f"{base}/supervisor/")
-                        expect(page.locator('[data-testid^="open-conversation-"]').first
-                               ).to_be_visible()
-                        shoot(page, "supervisor", size, lang, full=True)
+                        page = floor(browser, base, lang, code, size, viewport)
                         admin_sign_in(page, base)
                         shoot(page, "admin-index", size, lang)
                         page.goto(f"{base}/admin/organizations/organization/")
@@ -127,7 +173,7 @@ def main() -> int:
                         page.goto(f"{base}/admin/conversations/conversation/"
                                   f"{facts['carla_conversation']}/change/")
                         shoot(page, "admin-conversation", size, lang, full=True)
-                        context.close()
+                        page.context.close()
             finally:
                 browser.close()
     return 0

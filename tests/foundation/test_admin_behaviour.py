@@ -270,7 +270,7 @@ def test_adding_an_online_member_to_a_capacity_team_drains_its_queue(
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(url, {
             "name": team.name, "distribution_mode": DistributionMode.CAPACITY,
-            "timezone": "UTC",
+            "timezone": "UTC", "answer_target_seconds": "60",
             "memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "0",
             "memberships-MIN_NUM_FORMS": "0", "memberships-MAX_NUM_FORMS": "1000",
             "memberships-0-agent": agent.pk, "memberships-0-team": team.pk,

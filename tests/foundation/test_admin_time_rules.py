@@ -30,7 +30,8 @@ def inline(prefix: str, rows: list[dict], initial: int = 0) -> dict:
 def team_form(team: Team, *, hours=(), dates=(), **fields) -> dict:
     return {
         "name": team.name, "distribution_mode": team.distribution_mode,
-        "timezone": "America/Sao_Paulo", **fields,
+        "timezone": "America/Sao_Paulo",
+        "answer_target_seconds": str(team.answer_target_seconds), **fields,
         **inline("memberships", []),
         **inline("opening_hours", [{"team": team.pk, **h} for h in hours]),
         **inline("closed_dates", [{"team": team.pk, "date": d} for d in dates]),

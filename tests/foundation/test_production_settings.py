@@ -1,5 +1,5 @@
 """Production mode refuses what is unsafe: no SECRET_KEY of its own, demo logins; and with
-the README's production settings ``check --deploy`` has nothing to say."""
+the production settings docs/operations.md documents ``check --deploy`` has nothing to say."""
 
 import os
 import re
@@ -18,7 +18,8 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://atende:secret@db.example:5432/atende",
     "REDIS_URL": "redis://cache.example:6379/0",
 }
-# The README's production section, variable by variable (the test below checks they match).
+# docs/operations.md's production settings, variable by variable (a test below checks they
+# match, and that deploy/atende.env.example sets them too).
 DOCUMENTED = {
     **PRODUCTION,
     "SECRET_KEY": "Kq3vN8mZ2xR7pL4tW9yB6cF1hJ5dS0gA-uE_iO3nM8bV2zX7qP4wT9rY6kL1jH5f",
@@ -60,13 +61,28 @@ def test_check_deploy_is_clean_with_the_documented_production_settings():
     assert "no issues" in done.stdout
 
 
-def test_the_readme_documents_those_settings():
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Running in production", 1)[1].split("\n## ", 1)[0]
+def test_the_operations_guide_documents_those_settings():
+    guide = (ROOT / "docs" / "operations.md").read_text()
+    section = guide.split("## From an empty machine", 1)[1].split("\n## ", 1)[0]
+    example = (ROOT / "deploy" / "atende.env.example").read_text()
     for name in DOCUMENTED:
-        assert re.search(rf"\b{name}=", section), f"{name} is not in the production section"
-    for topic in ("celery -A config beat", "ws-ticket", "--proxy-headers"):
-        assert topic in section, topic
+        assert re.search(rf"\b{name}=", section), f"{name} is not in the guide"
+        assert re.search(rf"^{name}=", example, re.MULTILINE), f"{name} is not in the example"
+    for topic in ("check --deploy", "atende-beat", "--proxy-headers", "FORWARDED_ALLOW_IPS"):
+        assert topic in guide, topic
+    readme = (ROOT / "README.md").read_text()
+    assert "(docs/operations.md)" in readme.split("## Production", 1)[1]
+
+
+def test_check_deploy_is_clean_with_the_example_environment_file():
+    example = dict(
+        line.split("=", 1) for line in (ROOT / "deploy" / "atende.env.example").read_text()
+        .splitlines() if line and not line.startswith("#")
+    )
+    example["SECRET_KEY"] = DOCUMENTED["SECRET_KEY"]  # the example's placeholder is short
+    done = run("manage.py", "check", "--deploy", "--fail-level", "WARNING", **example)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "no issues" in done.stdout
 
 
 @pytest.mark.django_db

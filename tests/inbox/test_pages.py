@@ -1,8 +1,16 @@
 """The pages: login, the inbox, the supervisor view, in English and Brazilian Portuguese."""
 
+import json
+import re
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from apps.teams.services import set_business_hours
 from tests.factories import AgentFactory, SupervisorFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
@@ -61,3 +69,41 @@ def test_language_follows_the_browser(client):
     assert "Reserved for me" in english and '<html lang="en">' in english
     assert "Reservados para mim" in portuguese and '<html lang="pt-br">' in portuguese
     assert "Atendido por %(name)s" in portuguese  # the script's texts are translated too
+
+
+def test_the_inbox_gives_each_teams_open_state_in_constant_queries(
+    client, django_assert_num_queries
+):
+    """The page starts with whether each team is open and when it opens (the list's
+    "Closed · opens Mon 08:00"), the same as ``teams/`` says, at a cost that does not grow
+    with the number of teams."""
+    agent = AgentFactory()
+    client.force_login(agent)
+    monday_night = datetime(2026, 3, 2, 23, 0, tzinfo=UTC)  # a Monday, 20:00 in São Paulo
+
+    def teams_on_page():
+        html = client.get(reverse("inbox")).content.decode()
+        found = re.search(r'<script id="teams-data"[^>]*>(.*?)</script>', html, re.S)
+        return json.loads(found.group(1))
+
+    def add_team(n):
+        team = TeamFactory(name=f"Team {n:02d}", agents=[agent], timezone="America/Sao_Paulo")
+        set_business_hours(team=team, hours=[(day, 8 * 60, 18 * 60) for day in range(5)])
+        return team
+
+    closed = add_team(0)
+    always = TeamFactory(name="Z always open", agents=[agent])
+    with time_machine.travel(monday_night, tick=False):
+        teams_on_page()  # warm what is cached per process (sessions, content types)
+        with CaptureQueriesContext(connection) as few:
+            rows = teams_on_page()
+        for n in range(1, 6):
+            add_team(n)
+        with django_assert_num_queries(len(few)):
+            teams_on_page()
+    by_id = {row["id"]: row for row in rows}
+    assert by_id[closed.pk] == {
+        "id": closed.pk, "name": "Team 00", "open_now": False,
+        "opens_at": "2026-03-03T11:00:00Z", "closes_at": None,  # 08:00 in São Paulo
+    }
+    assert by_id[always.pk]["open_now"] is True and by_id[always.pk]["opens_at"] is None

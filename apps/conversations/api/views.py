@@ -231,5 +231,5 @@ class QueueView(ApiView):
     def get(self, request, pk):
         conversation = selectors.conversation_for_queue(request.user, pk)
         if conversation is None:
-            raise NotFound("There is no such conversation, or you cannot see it.")
+            raise NotFound(_("There is no such conversation, or you cannot see it."))
         return Response(waits.queue_answer(conversation))

@@ -2,6 +2,7 @@
 ``?limit`` rows from ``?offset``, with the next rows linked in a ``Link: <...>; rel="next"``
 header (RFC 8288). No count query: one row more than asked tells whether there are more."""
 
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
@@ -17,7 +18,9 @@ def bounded_int(request, name: str, *, default: int, minimum: int, maximum: int 
     if raw is None:
         return default
     if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:
-        raise ValidationError({name: [f"Must be a whole number from {minimum}."]})
+        raise ValidationError(
+            {name: [_("Must be a whole number from %(minimum)d.") % {"minimum": minimum}]}
+        )
     value = int(raw)
     return min(value, maximum) if maximum is not None else value
 

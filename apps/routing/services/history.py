@@ -5,7 +5,13 @@ placement before and after, the actor and the reason (codes and parameters, see
 apps.conversations.reasons), and announces the change after commit. The same write records
 the change's webhook event for the integration the conversation belongs to, if any
 (``record_history``; bulk writers call it once per batch, see apps.webhooks.outbox).
+Every event, bulk ones included, is built by ``event_row``, which logs the decision (INFO on
+"atende.routing", with the conversation and agent ids) once its transaction commits.
 """
+
+import logging
+
+from django.db import transaction
 
 from apps.accounts.models import IntegrationClient, Role, User
 from apps.conversations.events import ConversationsChanged, Placement
@@ -15,6 +21,7 @@ from apps.core.announce import announce
 from apps.webhooks.outbox import record_history
 
 Actor = User | IntegrationClient | None
+logger = logging.getLogger("atende.routing")
 
 
 def actor_kind_of(actor: Actor, default: str = ActorKind.SYSTEM) -> str:
@@ -46,7 +53,7 @@ def event_row(
     data: dict | None = None,
 ) -> ConversationEvent:
     """An unsaved event (for bulk writes; ``record_event`` saves one)."""
-    return ConversationEvent(
+    event = ConversationEvent(
         conversation_id=conversation_id,
         kind=kind,
         actor_kind=actor_kind or actor_kind_of(actor),
@@ -60,6 +67,30 @@ def event_row(
         to_assignee_id=after.assignee_id,
         reason_parts=list(reason),
         data=data or {},
+    )
+    if logger.isEnabledFor(logging.INFO):
+        transaction.on_commit(lambda: log_decision(event))
+    return event
+
+
+def log_decision(event: ConversationEvent) -> None:
+    logger.info(
+        "routing decision: %s", event.kind,
+        extra={
+            "event": "routing.decision",
+            "kind": event.kind,
+            "conversation_id": event.conversation_id,
+            "agent_id": event.to_assignee_id,
+            "from_agent_id": event.from_assignee_id,
+            "team_id": event.to_team_id,
+            "from_team_id": event.from_team_id,
+            "status": event.to_status,
+            "from_status": event.from_status,
+            "actor_kind": event.actor_kind,
+            "actor_id": event.actor_id,
+            "integration_id": event.actor_integration_id,
+            "event_id": event.pk,
+        },
     )
 
 

@@ -1,5 +1,6 @@
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import serializers
 
 from apps.accounts.models import User
@@ -15,11 +16,11 @@ def seconds_field(*, minimum: int, help_text: str) -> serializers.IntegerField:
     """A time rule's seconds: a whole number from ``minimum`` to 30 days, or null."""
     messages = {
         "min_value": (
-            "A wait cannot be negative: give 0 (no wait) or more seconds, or null."
+            _lazy("A wait cannot be negative: give 0 (no wait) or more seconds, or null.")
             if minimum == 0
-            else "Give a number of seconds of at least 1, or null to switch the rule off."
+            else _lazy("Give a number of seconds of at least 1, or null to switch the rule off.")
         ),
-        "max_value": f"At most {MAX_WAIT_SECONDS} seconds (30 days).",
+        "max_value": _lazy("At most {max_value} seconds (30 days)."),
     }
     return serializers.IntegerField(
         min_value=minimum, max_value=MAX_WAIT_SECONDS, allow_null=True, required=False,
@@ -32,8 +33,8 @@ class OpeningHoursSerializer(Serializer):
 
     weekday = serializers.IntegerField(
         min_value=0, max_value=6, help_text="0 is Monday, 6 is Sunday.",
-        error_messages={"min_value": "A weekday is 0 (Monday) to 6 (Sunday).",
-                        "max_value": "A weekday is 0 (Monday) to 6 (Sunday)."},
+        error_messages={"min_value": _lazy("A weekday is 0 (Monday) to 6 (Sunday)."),
+                        "max_value": _lazy("A weekday is 0 (Monday) to 6 (Sunday).")},
     )
     opens = serializers.CharField(max_length=5, help_text="HH:MM.")
     closes = serializers.CharField(
@@ -55,8 +56,8 @@ class OpeningHoursSerializer(Serializer):
     def validate(self, attrs):
         if attrs["closes"] <= attrs["opens"]:
             raise serializers.ValidationError({"closes": [
-                "It closes before it opens: the closing time must be after the opening time "
-                "(for a shift past midnight close at 24:00 and go on the next day from 00:00)."
+                _("It closes before it opens: the closing time must be after the opening time "
+                  "(for a shift past midnight close at 24:00 and go on the next day from 00:00).")
             ]})
         return attrs
 
@@ -113,7 +114,8 @@ class TeamSerializer(ModelSerializer):
     def validate_timezone(self, value):
         if not is_time_zone(value):
             raise serializers.ValidationError(
-                f"“{value}” is not a time zone. Use an IANA name such as America/Sao_Paulo."
+                _("“%(value)s” is not a time zone. Use an IANA name such as America/Sao_Paulo.")
+                % {"value": value}
             )
         return value
 
@@ -122,14 +124,16 @@ class TeamSerializer(ModelSerializer):
         if clash is not None:
             weekday, opens, closes = clash
             raise serializers.ValidationError(
-                f"Two opening hours of {Weekday(weekday).label} overlap ({clock(opens)}-"
-                f"{clock(closes)} and another): merge them into one."
+                _("Two opening hours of %(weekday)s overlap (%(opens)s-%(closes)s and another): "
+                  "merge them into one.")
+                % {"weekday": Weekday(weekday).label, "opens": clock(opens),
+                   "closes": clock(closes)}
             )
         return value
 
     def validate_after_hours_team(self, team):
         if team is not None and self.instance is not None and team.pk == self.instance.pk:
-            raise serializers.ValidationError("A team cannot be its own after-hours team.")
+            raise serializers.ValidationError(_("A team cannot be its own after-hours team."))
         return team
 
     def validate_name(self, value):

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -22,6 +23,6 @@ class DeliveryListView(ApiView):
         filters = DeliveryFilterSerializer(data=request.query_params.dict())
         filters.is_valid(raise_exception=True)
         if not IntegrationClient.objects.filter(pk=pk).exists():
-            raise NotFound("There is no such integration.")
+            raise NotFound(_("There is no such integration."))
         rows = selectors.latest_deliveries(pk, **filters.validated_data)
         return Response(DeliverySerializer(rows, many=True).data)

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from apps.floor.api import views
+
+urlpatterns = [
+    path("stats/teams", views.TeamStatsView.as_view(), name="api-stats-teams"),
+]

@@ -1,0 +1,163 @@
+"""``GET stats/teams``: the floor at a glance, per team and for Waiting (docs/floor.md).
+
+Every figure comes from an aggregate query over all teams at once, so the answer costs the
+same seven queries for one team or a hundred: the teams (with their opening hours and
+closed dates, for ``open_now``), the open conversations counted by team and status, the
+members counted by team and presence, the last hour's assignments, and the last hour's
+queue snapshots.
+
+Waits are measured from entering the queue (``queued_at``, set whenever a conversation is
+placed in a team or in Waiting) to being assigned (``assigned_at``), over the conversations
+assigned in the last hour, wherever they are now. A hand-over from one agent to another
+(a transfer or a supervisor's reassignment of an assigned conversation) is not an answer
+from the queue: such a conversation counts only if it was taken from a queue again since.
+The median is worked out here from the hour's waits (one row per assignment: bounded, and
+the same on SQLite and PostgreSQL).
+"""
+
+from datetime import datetime, timedelta
+from statistics import median
+
+from django.db.models import (
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Sum,
+)
+from django.utils import timezone
+
+from apps.accounts.models import Presence
+from apps.conversations.models import Conversation, ConversationEvent, EventKind, Status
+from apps.conversations.payloads import iso
+from apps.floor.snapshots import depth_series
+from apps.teams.hours import team_state
+from apps.teams.models import Membership, Team
+
+LAST_HOUR = timedelta(hours=1)
+OPEN_STATUSES = (Status.WAITING, Status.QUEUED, Status.RESERVED, Status.ASSIGNED)
+
+
+def _age(since: datetime | None, now: datetime) -> int | None:
+    return None if since is None else max(0, int((now - since).total_seconds()))
+
+
+def _places() -> dict[tuple[int | None, str], dict]:
+    """Open conversations by (team, status): how many, the oldest queue entry and the
+    first reservation to end."""
+    return {
+        (row["team_id"], row["status"]): row
+        for row in Conversation.objects.filter(status__in=OPEN_STATUSES)
+        .values("team_id", "status")
+        .annotate(n=Count("id"), oldest=Min("queued_at"), next_release=Min("reserved_until"))
+        .order_by()
+    }
+
+
+def _members() -> dict[int, dict]:
+    """Active members by team and presence; the load and capacity of the online ones."""
+    teams: dict[int, dict] = {}
+    rows = (
+        Membership.objects.filter(agent__is_active=True)
+        .values("team_id", "agent__presence")
+        .annotate(n=Count("agent_id"), load=Sum("agent__open_count"),
+                  capacity=Sum("agent__capacity"))
+        .order_by()
+    )
+    for row in rows:
+        team = teams.setdefault(row["team_id"], {
+            "agents": {value: 0 for value in Presence.values}, "load": 0, "capacity": 0,
+        })
+        presence = row["agent__presence"]
+        team["agents"][presence] = team["agents"].get(presence, 0) + row["n"]
+        if presence == Presence.ONLINE:
+            team["load"] += row["load"] or 0
+            team["capacity"] += row["capacity"] or 0
+    return teams
+
+
+def _waits_last_hour(now: datetime) -> dict[int, list[float]]:
+    """Each team's waits (seconds) of the conversations assigned from its queue in the last
+    hour."""
+    handed_between_agents = ConversationEvent.objects.filter(
+        conversation_id=OuterRef("pk"), at__gte=OuterRef("assigned_at"),
+        kind__in=(EventKind.TRANSFERRED, EventKind.ASSIGNED),
+        from_status=Status.ASSIGNED, to_status=Status.ASSIGNED,
+    )
+    rows = (
+        Conversation.objects.filter(
+            team__isnull=False, assigned_at__gte=now - LAST_HOUR, assigned_at__lte=now,
+            queued_at__isnull=False,
+        )
+        .exclude(Exists(handed_between_agents))
+        .order_by()
+        .values_list("team_id", ExpressionWrapper(
+            F("assigned_at") - F("queued_at"), output_field=DurationField()))
+    )
+    waits: dict[int, list[float]] = {}
+    for team_id, wait in rows:
+        waits.setdefault(team_id, []).append(max(0.0, wait.total_seconds()))
+    return waits
+
+
+def _hour_figures(waits: list[float], target: int) -> dict:
+    if not waits:
+        return {"assigned_last_hour": 0, "median_wait_seconds_last_hour": None,
+                "answered_within_target_pct": None}
+    within = sum(1 for wait in waits if wait <= target)
+    return {
+        "assigned_last_hour": len(waits),
+        "median_wait_seconds_last_hour": round(median(waits)),
+        "answered_within_target_pct": round(100 * within / len(waits), 1),
+    }
+
+
+def floor_stats(*, now: datetime | None = None) -> dict:
+    """The answer of ``GET stats/teams`` (seven queries)."""
+    now = now or timezone.now()
+    teams = list(
+        Team.objects.prefetch_related("opening_hours", "closed_dates").order_by("name", "id")
+    )
+    places = _places()
+    members = _members()
+    waits = _waits_last_hour(now)
+    depth = depth_series(now=now)
+    empty_members = {"agents": {value: 0 for value in Presence.values}, "load": 0, "capacity": 0}
+
+    def place(team_id, status) -> dict:
+        return places.get((team_id, status), {})
+
+    rows = []
+    for team in teams:
+        queued, reserved = place(team.pk, Status.QUEUED), place(team.pk, Status.RESERVED)
+        state = team_state(team, now)
+        crew = members.get(team.pk, empty_members)
+        rows.append({
+            "id": team.pk,
+            "name": team.name,
+            "queued": queued.get("n", 0),
+            "reserved": reserved.get("n", 0),
+            "assigned": place(team.pk, Status.ASSIGNED).get("n", 0),
+            "oldest_queued_seconds": _age(queued.get("oldest"), now),
+            "oldest_queued_at": iso(queued.get("oldest")),
+            "next_release_at": iso(reserved.get("next_release")),
+            "agents": dict(crew["agents"]),
+            "load": crew["load"],
+            "capacity": crew["capacity"],
+            **_hour_figures(waits.get(team.pk, []), team.answer_target_seconds),
+            "answer_target_seconds": team.answer_target_seconds,
+            "open_now": state.open,
+            "opens_at": iso(state.opens_at),
+            "depth_last_hour": depth.get(team.pk, []),
+        })
+    waiting = place(None, Status.WAITING)
+    return {
+        "at": iso(now),
+        "teams": rows,
+        "waiting": waiting.get("n", 0),
+        "oldest_waiting_seconds": _age(waiting.get("oldest"), now),
+        "oldest_waiting_at": iso(waiting.get("oldest")),
+    }
