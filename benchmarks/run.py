@@ -34,8 +34,29 @@ def routing(tps: float) -> None:
     print(f"  {routed['per_second']:.0f} conversations/s "
           f"({routed['per_second'] / tps:.2f} x pgbench -N TPS; target 0.25)")
     print(f"  latency {common.describe_ms(routed['latencies'])}")
-    print(f"  {routed['queries']} SQL queries per routing decision "
-          f"(contact, conversation, rule, team, agent load, event, message)\n")
+    print(f"  {routed['queries']} SQL statements per routing decision, BEGIN and COMMIT "
+          f"included (contact with its open conversation and rule, online members, capacity "
+          f"take with rotation touch, contact + conversation + event + message; target 6)\n")
+
+
+def inbound() -> None:
+    """Issue 14: statements per path and the Python per inbound request, in-process."""
+    from benchmarks import inbound_bench
+
+    try:
+        counts = inbound_bench.statements_per_path()
+        cpu = inbound_bench.cpu_per_request()
+    finally:
+        inbound_bench.restore_settings()
+    print("SQL statements per path (CaptureQueriesContext, BEGIN/COMMIT included):")
+    for path, count in counts.items():
+        print(f"  {path}: {count}")
+    print(f"POST /api/v1/inbound in-process (Django test client, whole stack, "
+          f"{cpu['requests']} new conversations routed and assigned):")
+    print(f"  CPU of this process {cpu['own_cpu_ms']:.1f} ms per request "
+          f"(wall {cpu['own_wall_ms']:.1f} ms); with the live inbox flushed inline after "
+          f"each commit, as a process with no server loop does: {cpu['cpu_ms']:.1f} ms "
+          f"(wall {cpu['wall_ms']:.1f} ms)\n")
 
 
 def claim_storm() -> None:
@@ -47,13 +68,14 @@ def claim_storm() -> None:
     print(f"  each claim {common.describe_ms(storm['claims'])}; exactly one winner each round\n")
 
 
-def backlog() -> None:
+def backlog(tps: float) -> None:
     from benchmarks import routing_bench
 
     result = routing_bench.bench_backlog()
     print("Backlog of 10,000 conversations in a capacity team, 200 agents coming online:")
     print(f"  {result['assigned']} assigned in {result['seconds']:.2f} s: "
-          f"{result['per_second']:.0f} assignments/s (target 2,000)\n")
+          f"{result['per_second']:.0f} assignments/s "
+          f"({result['per_second'] / tps:.2f} x pgbench -N TPS; target 2,000/s)\n")
 
 
 def time_rules(url: str) -> None:
@@ -135,8 +157,9 @@ def main() -> int:
         common.fresh_database(url)
         common.setup_django(url)
     step("routing", routing, tps)
+    step("inbound in-process", inbound)
     step("claim storm", claim_storm)
-    step("backlog", backlog)
+    step("backlog", backlog, tps)
     step("time rules", time_rules, url)
     step("floor", floor)
 

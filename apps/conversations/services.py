@@ -3,6 +3,7 @@
 import zlib
 
 from django.db import IntegrityError, transaction
+from django.db.models import FilteredRelation, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +19,7 @@ from apps.conversations.models import (
 from apps.core.announce import announce
 from apps.core.db import advisory_xact_lock, retry_on_deadlock
 from apps.core.errors import InvalidInput
+from apps.core.inserts import Ref, Update, write_together
 from apps.core.limits import MAX_BODY_LENGTH
 from apps.organizations.models import Contact, Organization
 from apps.routing import selectors
@@ -40,47 +42,97 @@ def _clean_body(body) -> str:
     return body
 
 
-def _find_or_create_contact(
-    *, external_id: str, details: dict, organization
-) -> tuple[Contact, bool]:
+_CONTACTS: dict = {}  # the query below, built once per process (building it costs more
+# Python than running it; each call clones it with its own filter)
+
+
+def _contacts_query():
+    query = _CONTACTS.get("query")
+    if query is None:
+        open_ones = FilteredRelation(
+            "conversations", condition=~Q(conversations__status=Status.CLOSED)
+        )
+        query = _CONTACTS["query"] = (
+            selectors.with_applicable_rule(Contact.objects.all())
+            .annotate(open_conversation=open_ones)
+            .select_related(
+                "organization", "open_conversation", "open_conversation__team",
+                "open_conversation__assignee",
+            )
+            .order_by()
+        )
+    return query
+
+
+def _contact_and_open_conversation(external_id: str) -> Contact | None:
+    """The contact with, in one query, its organization, its open conversation
+    (``contact.open_conversation``, with team and assignee, or None) and which preferential
+    rule applies to it (``applicable_rule_id``)."""
+    contact = next(iter(_contacts_query().filter(external_id=external_id)[:1]), None)
+    if contact is not None:
+        # select_related leaves the attribute unset when the join found no row.
+        contact.open_conversation = getattr(contact, "open_conversation", None)
+        if contact.open_conversation is not None:
+            contact.open_conversation.contact = contact
+    return contact
+
+
+def _contact_for(*, external_id: str, details: dict, organization) -> Contact:
+    """The contact, or a new one (unsaved: it is written with its first conversation)."""
     defaults = {k: v for k, v in details.items() if k in CONTACT_FIELDS and v}
     if organization is not None:
         defaults["organization"] = organization
-    contact, created = Contact.objects.select_related("organization").get_or_create(
-        external_id=external_id, defaults=defaults
+    contact = _contact_and_open_conversation(external_id)
+    if contact is None:
+        contact = Contact(external_id=external_id, **defaults)
+        contact.open_conversation = None
+        return contact
+    # Fill what the contact did not have yet; never overwrite what an admin set.
+    missing = {k: v for k, v in defaults.items() if not getattr(contact, k, None)}
+    if missing:
+        for key, value in missing.items():
+            setattr(contact, key, value)
+        contact.save(update_fields=list(missing))
+        if "organization" in missing:
+            del contact.applicable_rule_id  # the organization's rule: looked up again
+    return contact
+
+
+def _receipt_row(contact: Contact, receipt: tuple[str, str] | None) -> InboundReceipt | None:
+    """The channel's receipt of a contact's message, unsaved (None without a message id)."""
+    if receipt is None:
+        return None
+    channel, channel_message_id = receipt
+    return InboundReceipt(
+        contact_id=contact.pk, channel=channel, channel_message_id=channel_message_id
     )
-    if not created:
-        # Fill what the contact did not have yet; never overwrite what an admin set.
-        missing = {k: v for k, v in defaults.items() if not getattr(contact, k, None)}
-        if missing:
-            for key, value in missing.items():
-                setattr(contact, key, value)
-            contact.save(update_fields=list(missing))
-    return contact, created
 
 
 def _append(
     conversation: Conversation, *, sender_kind: str, author, body: str,
-    receipt: tuple[str, str] | None = None,
+    receipt: InboundReceipt | None = None,
 ) -> Message:
-    """Add a message; ``receipt`` (channel, the channel's message id) records a contact's
-    message so that the same delivery made again is recognised."""
+    """Add a message (and the receipt of a contact's message, so that the same delivery
+    made again is recognised): one statement on PostgreSQL with the conversation's update."""
     now = timezone.now()
-    message = Message.objects.create(
-        conversation=conversation, sender_kind=sender_kind, author=author, body=body
-    )
+    message = Message(conversation=conversation, sender_kind=sender_kind, author=author,
+                      body=body)
+    rows, refs = [message], []
     if receipt is not None:
-        channel, channel_message_id = receipt
-        InboundReceipt.objects.create(
-            contact_id=conversation.contact_id, channel=channel,
-            channel_message_id=channel_message_id, message=message,
-        )
-    Conversation.objects.filter(pk=conversation.pk).update(
-        last_message=message, last_activity_at=now, updated_at=now
-    )
+        rows.append(receipt)
+        refs.append(Ref(receipt, "message_id", message))
+    write_together(rows, refs, Update(
+        Conversation, conversation.pk,
+        {"last_message": message, "last_activity_at": now, "updated_at": now},
+    ))
     conversation.last_message = message
     conversation.last_activity_at = now
     conversation.updated_at = now
+    _announce_message(conversation, message)
+    return message
+
+
+def _announce_message(conversation: Conversation, message: Message) -> None:
     announce(
         MessageCreated(
             conversation_id=conversation.pk,
@@ -88,7 +140,23 @@ def _append(
             placement=conversation.placement,
         )
     )
-    return message
+
+
+# The unique constraints a concurrent first message of the same contact can hit: the
+# contact created twice, or two open conversations. The whole intake runs again and finds
+# what the other one wrote.
+RACED_CONSTRAINTS = (
+    "organizations_contact_external_id_key",
+    "organizations_contact.external_id",
+    "conv_one_open_per_contact",
+    "conversations_conversation.contact_id",
+)
+
+
+def _raced(error: IntegrityError) -> bool:
+    cause = error.__cause__
+    name = getattr(getattr(cause, "diag", None), "constraint_name", None) or str(error)
+    return any(constraint in name for constraint in RACED_CONSTRAINTS)
 
 
 @retry_on_deadlock
@@ -113,54 +181,44 @@ def receive_inbound_message(
     if not isinstance(external_id, str) or not external_id.strip():
         raise InvalidInput(_("The contact needs an external_id."), field="contact")
     receipt = None if message_id is None else (channel, message_id)
-    with transaction.atomic():
-        if receipt is not None:
-            # Concurrent deliveries of one message wait for each other here, so the second
-            # finds the first's receipt (the unique constraint is the backstop).
-            advisory_xact_lock(_delivery_key(external_id, *receipt))
-            repeated = _already_received(external_id, *receipt)
-            if repeated is not None:
-                return repeated
-        contact, new_contact = _find_or_create_contact(
-            external_id=external_id, details=contact_details or {}, organization=organization
-        )
-        if new_contact:
-            # Nobody else can see this contact before we commit: no open conversation, no race.
-            conversation = routing.open_conversation(
-                contact=contact, channel=channel, team=team, actor=actor
-            )
-            message = _append(
-                conversation, sender_kind=SenderKind.CONTACT, author=None, body=body,
-                receipt=receipt,
-            )
-            return conversation, message, True
-        for _attempt in range(2):
-            conversation = (
-                Conversation.objects.filter(contact=contact)
-                .exclude(status=Status.CLOSED)
-                .select_related("contact")
-                .first()
-            )
-            if conversation is not None:
-                message = _append(
-                    conversation, sender_kind=SenderKind.CONTACT, author=None, body=body,
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                return _receive(
+                    external_id=external_id, body=body, details=contact_details or {},
+                    organization=organization, team=team, channel=channel, actor=actor,
                     receipt=receipt,
                 )
-                return conversation, message, False
-            try:
-                with transaction.atomic():
-                    conversation = routing.open_conversation(
-                        contact=contact, channel=channel, team=team, actor=actor
-                    )
-            except IntegrityError:
-                # A concurrent message of the same contact opened it first: append to it.
-                continue
-            message = _append(
-                conversation, sender_kind=SenderKind.CONTACT, author=None, body=body,
-                receipt=receipt,
-            )
-            return conversation, message, True
-    raise AssertionError("the open conversation vanished twice")  # pragma: no cover
+        except IntegrityError as error:
+            # A concurrent first message of the same contact won: run again, append to it.
+            if attempt == 2 or not _raced(error):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _receive(*, external_id, body, details, organization, team, channel, actor, receipt):
+    if receipt is not None:
+        # Concurrent deliveries of one message wait for each other here, so the second
+        # finds the first's receipt (the unique constraint is the backstop).
+        advisory_xact_lock(_delivery_key(external_id, *receipt))
+        repeated = _already_received(external_id, *receipt)
+        if repeated is not None:
+            return repeated
+    contact = _contact_for(external_id=external_id, details=details, organization=organization)
+    conversation = contact.open_conversation
+    if conversation is not None:
+        message = _append(
+            conversation, sender_kind=SenderKind.CONTACT, author=None, body=body,
+            receipt=_receipt_row(contact, receipt),
+        )
+        return conversation, message, False
+    message = Message(sender_kind=SenderKind.CONTACT, author=None, body=body)
+    conversation = routing.open_conversation(
+        contact=contact, channel=channel, team=team, actor=actor, message=message,
+        receipt=_receipt_row(contact, receipt),
+    )
+    _announce_message(conversation, message)
+    return conversation, message, True
 
 
 def _delivery_key(external_id: str, channel: str, message_id: str) -> int:

@@ -5,6 +5,7 @@ from django.db.models import (
     Count,
     F,
     IntegerField,
+    OuterRef,
     Q,
     QuerySet,
     Subquery,
@@ -20,20 +21,34 @@ from apps.conversations.models import Conversation, ConversationEvent, Message, 
 from apps.organizations.models import Contact, PreferentialRule
 from apps.routing.decisions import Candidate
 from apps.routing.models import PeriodicRun
-from apps.teams.models import Membership, RoutingSettings, Team
+from apps.teams import config_cache
+from apps.teams.models import Membership, Team
 
 
 def preferential_rule_for(contact: Contact) -> PreferentialRule | None:
     """The active rule on the contact, else on the nearest organization node going up to the
-    root: one query over the MPTT ancestors (tree_id, lft <= node.lft, rght >= node.rght)."""
-    target = Q(contact_id=contact.pk)
+    root: one query over the MPTT ancestors (tree_id, lft <= node.lft, rght >= node.rght).
+    A contact read with ``with_applicable_rule`` already knows which rule it is: no query
+    when there is none. An unsaved contact can only inherit its organization's."""
+    if hasattr(contact, "applicable_rule_id"):
+        if contact.applicable_rule_id is None:
+            return None
+        return (
+            PreferentialRule.objects.filter(pk=contact.applicable_rule_id)
+            .select_related("agent", "organization", "contact")
+            .first()
+        )
     org = contact.organization
+    if contact.pk is None and org is None:
+        return None
+    target = Q(contact_id=contact.pk) if contact.pk is not None else Q()
     if org is not None:
-        target |= Q(
+        node = Q(
             organization__tree_id=org.tree_id,
             organization__lft__lte=org.lft,
             organization__rght__gte=org.rght,
         )
+        target = target | node if contact.pk is not None else node
     return (
         PreferentialRule.objects.filter(target, active=True, agent__is_active=True)
         .select_related("agent", "organization", "contact")
@@ -49,11 +64,37 @@ def preferential_rule_for(contact: Contact) -> PreferentialRule | None:
     )
 
 
+def with_applicable_rule(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
+    """Contacts annotated with ``applicable_rule_id``: ``preferential_rule_for`` as a
+    subquery of the query that reads them (same rule, same order)."""
+    rules = (
+        PreferentialRule.objects.filter(
+            Q(contact_id=OuterRef("pk"))
+            | Q(
+                organization__tree_id=OuterRef("organization__tree_id"),
+                organization__lft__lte=OuterRef("organization__lft"),
+                organization__rght__gte=OuterRef("organization__rght"),
+            ),
+            active=True,
+            agent__is_active=True,
+        )
+        .annotate(
+            # A rule has exactly one target: one with a contact here is on this contact.
+            on_contact=Case(
+                When(contact__isnull=False, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("-on_contact", "-organization__level")
+        .values("pk")[:1]
+    )
+    return contacts.annotate(applicable_rule_id=Subquery(rules))
+
+
 def default_team() -> Team | None:
-    settings = RoutingSettings.objects.select_related("default_team").filter(
-        id=RoutingSettings.SINGLETON_ID
-    ).first()
-    return settings.default_team if settings else None
+    """The routing settings' default team: read once per process until it changes."""
+    return config_cache.default_team()
 
 
 def online_candidates(team_id: int, *, exclude_agent_id: int | None = None) -> list[Candidate]:

@@ -41,7 +41,8 @@ from django.utils import timezone
 from apps.accounts.models import Presence
 from apps.conversations.models import Conversation, Status
 from apps.conversations.payloads import iso
-from apps.teams.hours import team_state
+from apps.teams import config_cache
+from apps.teams.hours import state_of
 from apps.teams.models import DistributionMode, Membership
 
 PACE_WINDOW = timedelta(minutes=15)
@@ -220,10 +221,10 @@ def queue_of(conversation: Conversation) -> dict | None:
 def team_open_fields(team, *, now: datetime | None = None) -> dict:
     """``{"team_open", "team_opens_at"}`` for what a channel tells the customer: a closed
     team says when it opens next (null when open, with no team, or with no opening ahead).
-    Two queries (the team's hours and closed dates) unless they were prefetched."""
+    The team's schedule is read once per process until the configuration changes."""
     if team is None:
         return {"team_open": True, "team_opens_at": None}
-    state = team_state(team, now or timezone.now())
+    state = state_of(config_cache.schedule(team), now or timezone.now())
     return {"team_open": state.open, "team_opens_at": iso(state.opens_at)}
 
 

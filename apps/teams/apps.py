@@ -6,3 +6,8 @@ class TeamsConfig(AppConfig):
     name = "apps.teams"
     verbose_name = _("Teams and routing")
     label = "teams"
+
+    def ready(self):
+        from apps.teams import config_cache
+
+        config_cache.connect()

@@ -13,6 +13,7 @@ from apps.core.queue import enqueue_on_commit
 from apps.routing.services import first_reply_rule_off
 from apps.routing.services.time_rules import DeadlineKind
 from apps.routing.tasks import act_on_deadlines, distribute_team
+from apps.teams import config_cache
 from apps.teams.events import MembershipsChanged
 from apps.teams.hours import is_time_zone
 from apps.teams.models import ClosedDate, DistributionMode, Membership, OpeningHours, Team
@@ -94,11 +95,13 @@ def set_business_hours(*, team: Team, hours: Hours) -> None:
         OpeningHours(team=team, weekday=weekday, opens=opens, closes=closes)
         for weekday, opens, closes in sorted(set(hours))
     )
+    config_cache.configuration_changed()  # bulk_create sends no signal
 
 
 def set_closed_dates(*, team: Team, dates: list[date]) -> None:
     ClosedDate.objects.filter(team=team).delete()
     ClosedDate.objects.bulk_create(ClosedDate(team=team, date=day) for day in sorted(set(dates)))
+    config_cache.configuration_changed()
 
 
 def time_rules_changed(*, team: Team, before: dict) -> None:

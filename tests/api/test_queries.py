@@ -91,3 +91,38 @@ def test_the_admin_token_is_one_query(world):
     with CaptureQueriesContext(connection) as queries:
         client.get(f"{V1}me/")
     assert len(queries) == 1
+
+
+# POST inbound from an integration: its token (1), the routing decision
+# (tests/routing/test_statements.py: 6 for a new conversation, 4 for an appended message on
+# PostgreSQL), the webhook snapshot of the new conversation's event (1: it belongs to the
+# integration). The answer reads nothing more: the assignee comes back from the capacity
+# take, the team's hours from the process's configuration cache.
+INBOUND_NEW = 8 if connection.vendor == "postgresql" else 13
+INBOUND_APPENDED = 5 if connection.vendor == "postgresql" else 6
+
+
+def test_inbound_statements(db, django_assert_num_queries, django_capture_on_commit_callbacks):
+    from apps.accounts.models import Presence
+    from apps.teams.models import DistributionMode, RoutingSettings
+
+    agent = AgentFactory(presence=Presence.ONLINE)
+    team = TeamFactory(agents=[agent], distribution_mode=DistributionMode.CAPACITY)
+    with django_capture_on_commit_callbacks(execute=True):  # as the change's commit does
+        RoutingSettings.objects.update_or_create(id=1, defaults={"default_team": team})
+    client = client_for(IntegrationFactory())
+    client.post(f"{V1}inbound", {"contact": {"external_id": "warm"}, "body": "Oi"},
+                format="json")
+    with django_assert_num_queries(INBOUND_NEW):
+        new = client.post(f"{V1}inbound", {"contact": {"external_id": "c1"}, "body": "Oi"},
+                          format="json")
+    assert new.status_code == 201
+    assert (new.json()["status"], new.json()["assignee_name"]) == ("assigned",
+                                                                   agent.display_name)
+    assert new.json()["team_open"] is True
+    with django_assert_num_queries(INBOUND_APPENDED):
+        again = client.post(f"{V1}inbound", {"contact": {"external_id": "c1"}, "body": "E aí?"},
+                            format="json")
+    assert again.status_code == 200
+    assert again.json()["id"] == new.json()["id"]
+    assert again.json()["last_message"]["body"] == "E aí?"

@@ -11,15 +11,24 @@ from datetime import timedelta
 from django.utils import timezone
 
 from apps.accounts.models import IntegrationClient, Presence, User
-from apps.conversations.models import ActorKind, Conversation, EventKind, Status
+from apps.conversations.models import (
+    ActorKind,
+    Conversation,
+    EventKind,
+    InboundReceipt,
+    Message,
+    Status,
+)
 from apps.conversations.reasons import Part, part
+from apps.core.inserts import Ref, write_together
 from apps.organizations.models import Contact, PreferentialRule, RuleType
 from apps.routing import selectors
 from apps.routing.services.history import Actor, record_event
-from apps.routing.services.load import take_capacity, touch_rotation
+from apps.routing.services.load import take_and_touch
 from apps.routing.services.placing import place_in_team
 from apps.routing.services.time_rules import DeadlineKind, expect, reply_due, reservation_limit
-from apps.teams.hours import schedule_of, state_of
+from apps.teams import config_cache
+from apps.teams.hours import state_of
 from apps.teams.models import Team
 
 ARRIVAL_KINDS = {
@@ -37,11 +46,16 @@ class RuleOutcome:
 
 
 def open_conversation(
-    *, contact: Contact, channel: str, team: Team | None = None, actor: Actor = None
+    *, contact: Contact, channel: str, team: Team | None = None, actor: Actor = None,
+    message: Message | None = None, receipt: InboundReceipt | None = None,
 ) -> Conversation:
     """Open and route a new conversation. Runs inside the caller's transaction (intake);
     raises IntegrityError if the contact already has an open one. Opened by an integration,
-    it belongs to that integration (which may read it and receives its webhooks)."""
+    it belongs to that integration (which may read it and receives its webhooks).
+
+    The intake hands over the first ``message`` (and its channel ``receipt``) unsaved, and
+    the contact unsaved when it is new: they are written with the conversation and its
+    first event in one statement (``write_together``)."""
     now = timezone.now()
     conversation = Conversation(
         contact=contact, channel=channel, status=Status.WAITING, queued_at=now,
@@ -77,10 +91,25 @@ def open_conversation(
             decided_by = ActorKind.DISTRIBUTION
     elif after_hours is not None:
         reasons.append(after_hours)  # where a reservation goes if it is released
-    conversation.save(force_insert=True)
+    def write(event):
+        rows, refs = [conversation, event], [Ref(event, "conversation_id", conversation)]
+        if contact.pk is None:
+            rows.insert(0, contact)
+            refs.append(Ref(conversation, "contact_id", contact))
+        if message is not None:
+            rows.append(message)
+            refs += [Ref(message, "conversation_id", conversation),
+                     Ref(conversation, "last_message_id", message)]
+            if receipt is not None:
+                rows.append(receipt)
+                refs.append(Ref(receipt, "message_id", message))
+                if contact.pk is None:
+                    refs.append(Ref(receipt, "contact_id", contact))
+        write_together(rows, refs)
+
     record_event(
         conversation, kind=ARRIVAL_KINDS[conversation.status], before=None, actor=actor,
-        reason=reasons, actor_kind=decided_by, data=data,
+        reason=reasons, actor_kind=decided_by, data=data, write=write,
     )
     return conversation
 
@@ -91,7 +120,7 @@ def after_hours_target(team: Team | None, *, now) -> tuple[Team | None, Part | N
     hours). Returns the team to use and why, if it changed."""
     if team is None or team.after_hours_team_id is None:
         return team, None
-    schedule = schedule_of(team)
+    schedule = config_cache.schedule(team)
     state = state_of(schedule, now)
     if state.open:
         return team, None
@@ -140,17 +169,16 @@ def apply_preferential_rule(
         return RuleOutcome(
             part("queue_rule_starred", source=source, agent=agent.display_name), decided=False
         )
-    if take_capacity(agent.pk):
+    taken = take_and_touch(agent.pk, team.pk if team is not None else None, now)
+    if taken is not None:
         conversation.status = Status.ASSIGNED
         conversation.team = team
-        conversation.assignee = agent
+        conversation.assignee = taken
         conversation.auto_assigned = True
-        conversation.assigned_limit = agent.capacity
+        conversation.assigned_limit = taken.capacity
         conversation.assigned_at = now
         conversation.reply_due_at = reply_due(team, now)
         expect(DeadlineKind.REPLY, conversation.reply_due_at)
-        if team is not None:
-            touch_rotation(team.pk, agent.pk, now)
         return RuleOutcome(
             part("auto_rule_assigned", source=source, agent=agent.display_name), decided=True
         )

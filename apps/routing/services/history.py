@@ -103,15 +103,20 @@ def record_event(
     reason: list[Part],
     actor_kind: str | None = None,
     data: dict | None = None,
+    write=None,
 ) -> ConversationEvent:
     """Write the event of one change of ``conversation`` (as it stands now) and announce
-    the change after commit."""
+    the change after commit. ``write(event)``, if given, saves the event (with the rows
+    written in the same statement: a new conversation's)."""
     after = conversation.placement
     event = event_row(
         conversation.pk, kind=kind, before=before, after=after, actor=actor, reason=reason,
         actor_kind=actor_kind, data=data,
     )
-    event.save(force_insert=True)
+    if write is None:
+        event.save(force_insert=True)
+    else:
+        write(event)
     if conversation.integration_id is not None:
         record_history([event])
     announce_changes([(conversation.pk, before, after)])

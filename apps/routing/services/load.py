@@ -37,6 +37,46 @@ def take_capacity(agent_id: int, *, skip_locked: bool = False) -> bool:
     )
 
 
+def take_and_touch(
+    agent_id: int, team_id: int | None, now, *, skip_locked: bool = False
+) -> User | None:
+    """``take_capacity`` and, when it succeeds, ``touch_rotation``: on PostgreSQL one
+    statement (the conditional UPDATE of the agent's load, the membership's rotation
+    touched only for a row it raised), so the guarantee is ``take_capacity``'s own. Returns
+    the agent as the UPDATE left them (their limit is the one it checked), or None."""
+    users, members = User._meta.db_table, Membership._meta.db_table
+    quote = connection.ops.quote_name
+    fields = [f.attname for f in User._meta.concrete_fields]
+    columns = ", ".join(quote(f.column) for f in User._meta.concrete_fields)
+    take = (
+        f"UPDATE {users} SET open_count = open_count + 1 WHERE id = %s AND presence = %s"
+        " AND is_active AND open_count < capacity"
+    )
+    params: list = [agent_id, Presence.ONLINE]
+    if connection.vendor != "postgresql":  # SQLite: one writer at a time, two statements
+        with connection.cursor() as cursor:
+            cursor.execute(f"{take} RETURNING {columns}", params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        touch_rotation(team_id, agent_id, now)
+        return User.from_db(connection.alias, fields, row)
+    if skip_locked:
+        take += f" AND id IN (SELECT id FROM {users} WHERE id = %s FOR UPDATE SKIP LOCKED)"
+        params.append(agent_id)
+    sql = f"WITH taken AS ({take} RETURNING {columns})"
+    if team_id:
+        sql += (
+            f", touched AS (UPDATE {members} SET last_assigned_at = %s"
+            " WHERE team_id = %s AND agent_id IN (SELECT id FROM taken))"
+        )
+        params += [now, team_id]
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} SELECT {columns} FROM taken", params)
+        row = cursor.fetchone()
+    return None if row is None else User.from_db(connection.alias, fields, row)
+
+
 def shift_loads(deltas: dict[int, int]) -> None:
     """Apply load changes (manual assignments may go above the limit), rows in id order."""
     for agent_id in sorted(deltas):

@@ -10,7 +10,7 @@ from apps.routing import selectors
 from apps.routing.decisions import choose_by_capacity, choose_by_rotation, describe_loads
 from apps.routing.services.load import (
     shift_loads,
-    take_capacity,
+    take_and_touch,
     take_rotation_slot,
     touch_rotation,
 )
@@ -48,11 +48,10 @@ def distribute_one(
                     choice = choose_by_capacity(remaining, preferred_agent_id=preferred_id)
                     if choice is None:
                         break
-                    if take_capacity(choice.agent_id, skip_locked=skip_locked):
-                        touch_rotation(team.pk, choice.agent_id, now)
-                        conversation.assigned_limit = next(
-                            c.capacity for c in remaining if c.agent_id == choice.agent_id
-                        )
+                    taken = take_and_touch(choice.agent_id, team.pk, now, skip_locked=skip_locked)
+                    if taken is not None:
+                        conversation.assignee = taken  # the answer shows their name
+                        conversation.assigned_limit = taken.capacity
                         return choice.agent_id, choice.reason
                     remaining = [c for c in remaining if c.agent_id != choice.agent_id]
             return None, part("team_all_full", team=team.name, loads=describe_loads(candidates))

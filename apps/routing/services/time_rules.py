@@ -24,6 +24,7 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from apps.accounts.models import Presence
 from apps.conversations.models import Conversation, Status
+from apps.teams import config_cache
 from apps.teams.models import RoutingSettings, Team
 
 logger = logging.getLogger(__name__)
@@ -54,12 +55,7 @@ def reservation_limit(rule) -> int | None:
     limit, else the routing settings' (None: no limit)."""
     if rule.max_wait_seconds is not None:
         return rule.max_wait_seconds
-    stored = list(
-        RoutingSettings.objects.filter(id=RoutingSettings.SINGLETON_ID).values_list(
-            "preferred_max_wait_seconds", flat=True
-        )
-    )
-    return stored[0] if stored else DEFAULT_PREFERRED_MAX_WAIT
+    return config_cache.preferred_max_wait_seconds(DEFAULT_PREFERRED_MAX_WAIT)
 
 
 def reply_due(team: Team | None, assigned_at: datetime) -> datetime | None:

@@ -22,6 +22,7 @@ from apps.organizations.models import (
 )
 from apps.routing import services as routing
 from apps.routing.invariants import check_invariants
+from apps.teams.config_cache import configuration_changed
 from apps.teams.models import DistributionMode, Membership, RoutingSettings, Team
 from apps.webhooks import crypto
 from apps.webhooks import services as webhooks
@@ -260,11 +261,13 @@ class Command(BaseCommand):
         settings = RoutingSettings.load()
         default_team_id = settings.default_team_id
         RoutingSettings.objects.filter(pk=settings.pk).update(default_team=None)
+        configuration_changed()
         write("tiago", "Olá, alguém pode me ajudar com um pedido?")
         write("vera", "Bom dia! Preciso de uma segunda via do boleto.")
         RoutingSettings.objects.filter(pk=settings.pk).update(
             default_team_id=default_team_id or teams[DEFAULT_TEAM].pk
         )
+        configuration_changed()
 
         # Queued: Financeiro distributes by manual claim. Fábio takes one (ATENDER).
         write("bianca", "Minha nota fiscal veio com o valor errado.", team=teams["Financeiro"])
