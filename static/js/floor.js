@@ -4,21 +4,15 @@
 // depth of the last hour as an inline SVG chart), and Waiting's count and oldest wait.
 // Cards are made once and updated in place; waits tick every second ([data-since] through
 // common.js, countdowns through [data-until] here).
-import { $, $$, LANG, api, el, shortDayOf, t, timeOf } from "./common.js";
+import {
+  $, $$, LANG, api, durationText as compactDuration, el, shortDayOf, t, timeOf,
+} from "./common.js";
 
 const CHART = { width: 120, height: 34, minutes: 60 };
 const percent = new Intl.NumberFormat(LANG, { style: "percent", maximumFractionDigits: 0 });
 
-// A number of seconds compactly, with the page's wait texts ("45 s", "12 min", "1 h 05 min").
-export function durationText(seconds) {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return t("wait_seconds", { n: s });
-  const minutes = Math.floor(s / 60);
-  if (minutes < 60) return t("wait_minutes", { n: minutes });
-  const hours = Math.floor(minutes / 60);
-  if (hours < 24) return t("wait_hours", { h: hours, m: String(minutes % 60).padStart(2, "0") });
-  return t("wait_days", { d: Math.floor(hours / 24), h: hours % 24 });
-}
+// A number of seconds compactly, rounded to the nearest second, as common.js writes waits.
+export const durationText = (seconds) => compactDuration(Math.round(seconds));
 
 // Every bare [data-until] element (no data-text: common.js ticks the labelled countdowns)
 // shows how long until its time (0 once passed).
