@@ -1,5 +1,6 @@
-"""From committed changes to websocket pushes: the announcement subscriber, the coalescer
-and the one payload builder of every event type.
+"""From committed changes to websocket pushes: the announcement subscriber and the
+coalescer. The event payloads are built in ``apps.inbox.events``, the shared pending list is
+``apps.inbox.pending``, publishing from sync code is ``apps.inbox.publish``.
 
 The subscriber (``on_announcement``, run after commit in whatever process made the change:
 an ASGI worker, a Celery worker, a management command) only records what changed in a
@@ -24,10 +25,8 @@ Celery prefork pool, the benchmarks) and exit at any time.
 
 import asyncio
 import contextvars
-import json
 import logging
 import os
-import threading
 import time
 import uuid
 from collections import defaultdict
@@ -42,6 +41,21 @@ from apps.conversations.events import ConversationsChanged, MessageCreated
 from apps.conversations.models import Conversation, Message, Status
 from apps.conversations.payloads import conversation_payload, message_payload
 from apps.inbox import groups
+from apps.inbox.events import (  # noqa: F401  (the payload builders, used through realtime)
+    ACCESS_TYPE,
+    access_notice,
+    agent_row_payload,
+    agents_updated_event,
+    conversation_updated_event,
+    error_event,
+    handed_over_event,
+    message_created_event,
+    pong_event,
+    presence_changed_event,
+    queue_counts_event,
+)
+from apps.inbox.pending import pending_store
+from apps.inbox.publish import sync_publisher
 from apps.routing.events import HandedOver, Handover, PresenceChanged
 from apps.routing.waits import attach_queue_info
 from apps.teams.events import MembershipsChanged
@@ -50,149 +64,6 @@ from apps.teams.models import Team
 logger = logging.getLogger(__name__)
 
 BATCH_TYPE = "inbox.batch"  # handled by InboxConsumer.inbox_batch
-ACCESS_TYPE = "inbox.access"  # handled by InboxConsumer.inbox_access (apps.inbox.access)
-PENDING_KEY = "atende:inbox:pending"
-ARMED_KEY = "atende:inbox:flush-armed"
-LAST_FLUSH_KEY = "atende:inbox:last-flush"
-
-
-# --------------------------------------------------------------------------- payloads
-
-
-def agent_row_payload(row: dict) -> dict:
-    """One agent of the supervisor view: presence and load."""
-    return {
-        "id": row["id"],
-        "username": row["username"],
-        "name": row["name"] or row["username"],
-        "presence": row["presence"],
-        "open_count": row["open_count"],
-        "capacity": row["capacity"],
-    }
-
-
-def queue_counts_event(counts: dict) -> dict:
-    return {"type": "queue.counts", "counts": counts}
-
-
-def conversation_updated_event(conversation: dict) -> dict:
-    return {"type": "conversation.updated", "conversation": conversation}
-
-
-def message_created_event(conversation_id: int, message: dict) -> dict:
-    return {"type": "message.created", "conversation": conversation_id, "message": message}
-
-
-def presence_changed_event(status: str) -> dict:
-    """The person's own presence changed (another tab, the API, the sweep)."""
-    return {"type": "presence.changed", "status": status}
-
-
-def agents_updated_event(agents: list[dict]) -> dict:
-    """Supervisors only: agents whose presence or load changed."""
-    return {"type": "agents.updated", "agents": agents}
-
-
-def handed_over_event(handover: dict) -> dict:
-    """To the agent a conversation was taken from because they did not reply in time
-    (routing.md 8.2): which one, with whom, where it went and after how long."""
-    return {"type": "conversation.handed_over", **handover}
-
-
-def pong_event() -> dict:
-    return {"type": "pong"}
-
-
-def error_event(detail: str, **extra) -> dict:
-    return {"type": "error", "detail": detail, **extra}
-
-
-def access_notice(*, session_hash: str | None, token_ids) -> dict:
-    """To a person's own group: check again who you are (close if your session or token is
-    named here)."""
-    return {"type": ACCESS_TYPE, "session": session_hash, "tokens": list(token_ids)}
-
-
-# --------------------------------------------------------------------------- pending store
-
-
-class _LocalStore:
-    """Embedded mode: one process, so the pending list lives in memory."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._entries: list[dict] = []
-        self._armed_until = 0.0
-        self._last_flush = 0.0
-
-    def push(self, entries: list[dict]) -> None:
-        with self._lock:
-            self._entries.extend(entries)
-
-    def arm(self, ttl: float) -> bool:
-        with self._lock:
-            now = time.monotonic()
-            if self._armed_until > now:
-                return False
-            self._armed_until = now + ttl
-            return True
-
-    def disarm(self) -> None:
-        with self._lock:
-            self._armed_until = 0.0
-            self._last_flush = time.time()
-
-    def last_flush(self) -> float:
-        return self._last_flush
-
-    def take(self) -> list[dict]:
-        with self._lock:
-            entries, self._entries = self._entries, []
-        return entries
-
-
-class _RedisStore:
-    """Production: every process pushes to one Redis list and shares one armed flag."""
-
-    def __init__(self, url: str):
-        import redis
-
-        self._redis = redis.Redis.from_url(url)
-
-    def push(self, entries: list[dict]) -> None:
-        self._redis.rpush(PENDING_KEY, *(json.dumps(e) for e in entries))
-
-    def arm(self, ttl: float) -> bool:
-        return bool(self._redis.set(ARMED_KEY, "1", nx=True, px=int(ttl * 1000)))
-
-    def disarm(self) -> None:
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.delete(ARMED_KEY)
-        pipe.set(LAST_FLUSH_KEY, repr(time.time()), ex=60)
-        pipe.execute()
-
-    def last_flush(self) -> float:
-        raw = self._redis.get(LAST_FLUSH_KEY)
-        return float(raw) if raw else 0.0
-
-    def take(self) -> list[dict]:
-        pipe = self._redis.pipeline(transaction=True)
-        pipe.lrange(PENDING_KEY, 0, -1)
-        pipe.delete(PENDING_KEY)
-        raw, _deleted = pipe.execute()
-        return [json.loads(item) for item in raw]
-
-
-_store = None
-_store_lock = threading.Lock()
-
-
-def pending_store():
-    global _store
-    with _store_lock:
-        if _store is None:
-            _store = _RedisStore(settings.REDIS_URL) if settings.REDIS_URL else _LocalStore()
-        return _store
 
 
 # --------------------------------------------------------------------------- subscriber
@@ -290,7 +161,7 @@ def schedule_flush() -> None:
     COUNTS_COALESCE_SECONDS. Without a server loop it runs now, in this thread."""
     loop = _running_server_loop()
     if loop is None:
-        if _sync_publisher() is None:
+        if sync_publisher() is None:
             # The in-memory layer and no server loop here: no socket anywhere to tell.
             pending_store().take()
         elif pending_store().arm(_armed_ttl()):
@@ -322,89 +193,10 @@ async def _logged(flush) -> None:
         logger.exception("inbox flush failed")
 
 
-# --------------------------------------------------------------------------- sync publishing
-
-
-class _SyncGroupPublisher:
-    """``group_send`` of channels_redis' RedisPubSubChannelLayer from sync code: the same
-    channel names, shards and serializer (the layer's own helpers), published with a plain
-    synchronous Redis client per shard, opened on first use."""
-
-    def __init__(self, layer):
-        from channels_redis.pubsub import RedisPubSubLoopLayer
-
-        self._layer = layer
-        # Built only for its naming and sharding: it opens nothing until used on a loop.
-        self._naming = RedisPubSubLoopLayer(*layer._args, **layer._kwargs, channel_layer=layer)
-        self._clients: dict[int, object] = {}
-
-    def _client(self, shard):
-        key = id(shard)
-        if key not in self._clients:
-            self._clients[key] = _sync_redis_client(shard.host)
-        return self._clients[key]
-
-    def group_send_many(self, messages: dict[str, dict]) -> None:
-        """Publish each group's message; one round trip per shard."""
-        pipelines = {}
-        for group, message in messages.items():
-            channel = self._naming._get_group_channel_name(group)
-            shard = self._naming._get_shard(channel)
-            if id(shard) not in pipelines:
-                pipelines[id(shard)] = self._client(shard).pipeline(transaction=False)
-            pipelines[id(shard)].publish(channel, self._layer.serialize(message))
-        for pipe in pipelines.values():
-            pipe.execute()
-
-
-def _sync_redis_client(host: dict):
-    """A synchronous twin of channels_redis.utils.create_pool for one host entry."""
-    import redis
-
-    host = dict(host)
-    if "address" in host:
-        return redis.Redis.from_url(host.pop("address"), **host)
-    master_name = host.pop("master_name", None)
-    if master_name is not None:
-        from redis.sentinel import Sentinel
-
-        sentinels = host.pop("sentinels")
-        sentinel = Sentinel(sentinels, sentinel_kwargs=host.pop("sentinel_kwargs", None))
-        return sentinel.master_for(master_name, **host)
-    return redis.Redis(**host)
-
-
-_publisher = None
-_publisher_lock = threading.Lock()
-
-
-def _sync_publisher() -> _SyncGroupPublisher | None:
-    """This process's publisher for the configured layer, or None for the in-memory layer
-    (it only reaches sockets of this process, on its server loop)."""
-    global _publisher
-    from channels.layers import InMemoryChannelLayer
-    from channels_redis.pubsub import RedisPubSubChannelLayer
-
-    with _publisher_lock:
-        if _publisher is None:
-            layer = get_channel_layer()
-            if isinstance(layer, InMemoryChannelLayer):
-                return None
-            if not isinstance(layer, RedisPubSubChannelLayer):
-                raise TypeError(
-                    f"the live inbox publishes from sync code through "
-                    f"RedisPubSubChannelLayer or InMemoryChannelLayer, not {type(layer)!r}"
-                )
-            _publisher = _SyncGroupPublisher(layer)
-        return _publisher
-
-
 def _forget_process_state() -> None:
     """In a forked child: nothing of the parent's is ours (its Redis sockets, its loop, a
     lock another of its threads may have held at fork time, what it had pending)."""
-    global _store, _store_lock, _publisher, _publisher_lock, _server_loop
-    _store, _store_lock = None, threading.Lock()
-    _publisher, _publisher_lock = None, threading.Lock()
+    global _server_loop
     _server_loop = None
     _tasks.clear()
 
@@ -425,7 +217,7 @@ def _collect() -> dict[str, dict]:
 def flush_now() -> int:
     """Flush the pending changes at once from sync code (never on the server loop's own
     thread); returns group messages sent."""
-    publisher = _sync_publisher()
+    publisher = sync_publisher()
     loop = _running_server_loop()
     if publisher is None and loop is None:
         pending_store().take()  # the in-memory layer with no server here: nobody to tell
