@@ -178,3 +178,9 @@ def machine_busy() -> tuple[float, float]:
 
 def load_average() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def process_cpu_seconds(pids) -> float:
+    """CPU seconds used so far by the given processes (those still running)."""
+    table = _proc_table()
+    return sum(table[pid][1] for pid in pids if pid in table)
