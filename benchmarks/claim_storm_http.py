@@ -203,6 +203,9 @@ def main() -> None:
           f"per claim; PostgreSQL's {result['postgres_cpu']:.2f} s; machine "
           f"{result['machine_busy'] * 100:.0f} % busy during the rounds "
           f"(load average after: {common.load_average()})")
+    print(f"  if the server's CPU is the bound: {CLIENTS} x {per_claim:.1f} ms / {WORKERS} "
+          f"workers = {CLIENTS * per_claim / int(WORKERS):.0f} ms for the last claim of a "
+          f"storm (measured: p50 {common.percentile(storms, 50) * 1000:.0f} ms)")
     rate = CLIENTS / common.percentile(storms, 50)
     tps = float(os.environ.get("BENCH_PGBENCH_TPS") or "nan")
     if tps == tps:
