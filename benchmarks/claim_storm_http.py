@@ -137,6 +137,7 @@ def storm(address: str, tokens: list[str], conversation_ids: list[int]) -> dict:
         rounds = []
         server_before = common.server_cpu_seconds()
         postgres_before = common.postgres_cpu_seconds()
+        clients_before = common.process_cpu_seconds(p.pid for p in processes)
         busy_before, total_before = common.machine_busy()
         for round_ in range(len(conversation_ids)):
             barrier.wait()  # the 51st party: the clients fire as this returns
@@ -151,6 +152,7 @@ def storm(address: str, tokens: list[str], conversation_ids: list[int]) -> dict:
             time.sleep(0.3)  # the previous storm's after-commit work settles
         server_cpu = common.server_cpu_seconds() - server_before
         postgres_cpu = common.postgres_cpu_seconds() - postgres_before
+        clients_cpu = common.process_cpu_seconds(p.pid for p in processes) - clients_before
         busy_after, total_after = common.machine_busy()
         for process in processes:
             process.join(timeout=WAIT_SECONDS)
@@ -161,6 +163,7 @@ def storm(address: str, tokens: list[str], conversation_ids: list[int]) -> dict:
                 process.kill()
                 process.join()
     return {"rounds": rounds, "server_cpu": server_cpu, "postgres_cpu": postgres_cpu,
+            "clients_cpu": clients_cpu,
             "machine_busy": (busy_after - busy_before) / ((total_after - total_before) or 1)}
 
 
@@ -200,7 +203,8 @@ def main() -> None:
           f"assigned to a storm agent in the database")
     per_claim = result["server_cpu"] / len(claims) * 1000
     print(f"  uvicorn's CPU (all workers) {result['server_cpu']:.2f} s: {per_claim:.1f} ms "
-          f"per claim; PostgreSQL's {result['postgres_cpu']:.2f} s; machine "
+          f"per claim; PostgreSQL's {result['postgres_cpu']:.2f} s; the client processes' "
+          f"{result['clients_cpu']:.2f} s; machine "
           f"{result['machine_busy'] * 100:.0f} % busy during the rounds "
           f"(load average after: {common.load_average()})")
     print(f"  if the server's CPU is the bound: {CLIENTS} x {per_claim:.1f} ms / {WORKERS} "
