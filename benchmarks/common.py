@@ -118,3 +118,69 @@ def describe_ms(values: list[float]) -> str:
     ms = [v * 1000 for v in values]
     return (f"p50 {percentile(ms, 50):.1f} ms, p99 {percentile(ms, 99):.1f} ms, "
             f"mean {statistics.fmean(ms):.1f} ms")
+
+
+# ---------------------------------------------------------------- CPU of processes (/proc)
+
+def _proc_table() -> dict[int, tuple[int, float, str]]:
+    """pid -> (parent pid, CPU seconds so far, command line) of every readable process."""
+    tick = os.sysconf("SC_CLK_TCK")
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                stat = handle.read()
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                cmdline = handle.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
+        table[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick, cmdline)
+    return table
+
+
+def server_cpu_seconds(root: int | None = None, marker: str = "uvicorn") -> float:
+    """CPU seconds used so far by the server this process started: the first descendant
+    of ``root`` (default: this process) whose command line names ``marker``, with all of its
+    own descendants (uvicorn's workers are spawned children with another command line)."""
+    table = _proc_table()
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _cpu, _cmd) in table.items():
+        children.setdefault(ppid, []).append(pid)
+
+    def descendants(pid):
+        for child in children.get(pid, []):
+            yield child
+            yield from descendants(child)
+
+    top = next((pid for pid in descendants(root or os.getpid()) if marker in table[pid][2]),
+               None)
+    if top is None:
+        return float("nan")
+    return table[top][1] + sum(table[pid][1] for pid in descendants(top))
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU seconds of every PostgreSQL process on the machine (other sessions' too)."""
+    return sum(cpu for _ppid, cpu, cmd in _proc_table().values() if cmd.startswith("postgres"))
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
+    tick = os.sysconf("SC_CLK_TCK")
+    with open("/proc/stat") as handle:
+        values = [int(v) for v in handle.readline().split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return (sum(values) - idle) / tick, sum(values) / tick
+
+
+def load_average() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def process_cpu_seconds(pids) -> float:
+    """CPU seconds used so far by the given processes (those still running)."""
+    table = _proc_table()
+    return sum(table[pid][1] for pid in pids if pid in table)

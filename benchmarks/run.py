@@ -63,7 +63,8 @@ def claim_storm() -> None:
     from benchmarks import routing_bench
 
     storm = routing_bench.bench_claim_storm()
-    print("Claim storm, 50 agents clicking ATENDER on one conversation at once (5 rounds):")
+    print("Claim storm in-process, 50 threads calling the service on one conversation at once "
+          "(5 rounds; over HTTP from 50 processes: claim_storm_http.py below):")
     print(f"  whole storm {common.describe_ms(storm['storms'])}")
     print(f"  each claim {common.describe_ms(storm['claims'])}; exactly one winner each round\n")
 
@@ -166,7 +167,8 @@ def main() -> int:
     from django.db import connections
 
     connections.close_all()
-    for script in ("api_bench.py", "ws_fanout.py", "webhook_bench.py", "metrics_bench.py"):
+    for script in ("api_bench.py", "claim_storm_http.py", "ws_fanout.py", "webhook_bench.py",
+                   "metrics_bench.py"):
         path = Path(__file__).with_name(script)
         env = {**os.environ, "DATABASE_URL": url, "BENCH_DATABASE_URL": url,
                "BENCH_WEBHOOK_KEEP_DB": "1", "BENCH_PGBENCH_TPS": f"{tps:.0f}"}
