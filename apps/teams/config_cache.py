@@ -14,6 +14,7 @@ that transaction may be rolled back). Bulk writes send no signal: call
 ``configuration_changed()`` after one (the teams' services and seed_demo do).
 """
 
+import os
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -40,6 +41,17 @@ class Snapshot:
 
 _lock = threading.Lock()
 _state: dict = {"snapshot": None, "unsafe_version": None}
+
+
+def _forget_process_state() -> None:
+    """In a forked child: a lock another thread of the parent held at fork time would never
+    be released; the child reads the configuration afresh."""
+    global _lock
+    _lock = threading.Lock()
+    _state.update(snapshot=None, unsafe_version=None)
+
+
+os.register_at_fork(after_in_child=_forget_process_state)
 
 
 def _version() -> str:
