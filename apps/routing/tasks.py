@@ -8,19 +8,9 @@ worker dies mid-task; database errors retry with backoff.
 
 from celery import shared_task
 from django.conf import settings
-from django.db import DatabaseError
 
+from apps.core.queue import TASK_OPTIONS
 from apps.routing import services
-
-TASK_OPTIONS = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    "autoretry_for": (DatabaseError,),
-    "retry_backoff": 0.5,
-    "retry_backoff_max": 30,
-    "retry_jitter": True,
-    "max_retries": 8,
-}
 
 
 @shared_task(name="apps.routing.tasks.agent_available", **TASK_OPTIONS)

@@ -7,19 +7,9 @@ expires and the delivery is sent again with the same id.
 """
 
 from celery import shared_task
-from django.db import DatabaseError
 
+from apps.core.queue import TASK_OPTIONS
 from apps.webhooks import delivery
-
-TASK_OPTIONS = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    "autoretry_for": (DatabaseError,),
-    "retry_backoff": 0.5,
-    "retry_backoff_max": 30,
-    "retry_jitter": True,
-    "max_retries": 8,
-}
 
 
 @shared_task(name="apps.webhooks.tasks.deliver", **TASK_OPTIONS)
