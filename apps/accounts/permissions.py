@@ -66,6 +66,13 @@ class IsSupervisorOrIntegration(BasePermission):
         return is_integration(user) or (is_person(user) and user.is_supervisor)
 
 
+class IsIntegration(BasePermission):
+    message = "Only an integration client can do this."
+
+    def has_permission(self, request, view):
+        return is_integration(request.user)
+
+
 class ReadPersonOrIntegration(BasePermission):
     """Every person; an integration only reads (what it may see is the selectors' rule)."""
 

@@ -92,6 +92,10 @@ class Conversation(models.Model):
         null=True, blank=True,
         help_text=_("When an automatic assignment without a reply from the agent is handed over."),
     )
+    # The customer's rating (reports.md): once, after it is closed.
+    rating_score = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
+    rating_comment = models.TextField(_("rating comment"), blank=True, default="")
+    rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
     handed_over_from = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",
@@ -153,6 +157,12 @@ class Conversation(models.Model):
                 condition=Q(handed_over_from__isnull=True) | Q(status=Status.QUEUED),
                 name="conv_handed_over_only_queued",
             ),
+            models.CheckConstraint(
+                condition=Q(rated_at__isnull=True, rating_score__isnull=True, rating_comment="")
+                | Q(rated_at__isnull=False, rating_score__gte=1, rating_score__lte=5,
+                    status=Status.CLOSED),
+                name="conv_rating_complete_and_closed",
+            ),
         ]
         indexes = [
             # Team queue, oldest first (distribution and lists).
@@ -193,10 +203,22 @@ class Conversation(models.Model):
                 fields=["team", "closed_at"], condition=Q(status=Status.CLOSED),
                 name="conv_team_closed_at_idx",
             ),
+            # Ratings of a period (reports).
+            models.Index(
+                fields=["rated_at"], condition=Q(rated_at__isnull=False),
+                name="conv_rated_at_idx",
+            ),
         ]
 
     def __str__(self):
         return f"#{self.pk} {self.contact} ({self.get_status_display()})"
+
+    @property
+    def rating(self) -> dict | None:
+        """The customer's rating as the API shows it, or None."""
+        if self.rated_at is None:
+            return None
+        return {"score": self.rating_score, "comment": self.rating_comment, "at": self.rated_at}
 
     @property
     def placement(self) -> Placement:
@@ -249,6 +271,7 @@ class EventKind(models.TextChoices):
     CLOSED = "closed", _("Closed")
     HANDED_OVER = "handed_over", _("Taken back: no reply")
     REQUEUED = "requeued", _("Requeued: agent offline")
+    RATED = "rated", _("Rated by the customer")
 
 
 class ActorKind(models.TextChoices):
@@ -260,6 +283,7 @@ class ActorKind(models.TextChoices):
     PREFERENTIAL_RULE = "preferential_rule", _("Preferential rule")
     TIME_RULE = "time_rule", _("Time rule")
     SYSTEM = "system", _("System")
+    CUSTOMER = "customer", _("Customer")
 
 
 class ConversationEvent(models.Model):

@@ -40,6 +40,12 @@ def message_payload(message: Message) -> dict:
     return {**last_message_payload(message), "author": agent_summary(message.author)}
 
 
+def rating_payload(conversation: Conversation) -> dict | None:
+    """``{score, comment, at}`` once the customer rated it, else None."""
+    rating = conversation.rating
+    return None if rating is None else {**rating, "at": iso(rating["at"])}
+
+
 def conversation_payload(conversation: Conversation) -> dict:
     """The conversation object of api.md plus display names and the last activity. Expects
     contact, team, assignee, preferred_agent and last_message selected, and for lists the
@@ -63,6 +69,7 @@ def conversation_payload(conversation: Conversation) -> dict:
         "reserved_until": iso(conversation.reserved_until),
         "reply_due_at": iso(conversation.reply_due_at),
         "queue": queue_of(conversation),
+        "rating": rating_payload(conversation),
         "last_activity_at": iso(conversation.last_activity_at),
         "integration": conversation.integration_id,
         "queued_at": iso(conversation.queued_at),

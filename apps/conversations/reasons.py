@@ -95,6 +95,7 @@ SENTENCES: dict[str, str] = {
     "transferred_to_agent": N_("%(actor)s transferred it to %(agent)s."),
     "transferred_to_team": N_("%(actor)s transferred it to team %(team)s."),
     "closed_by": N_("%(actor)s closed it."),
+    "rated": N_("The customer rated it %(score)s of 5."),
     # Time rules (docs/time-rules.md). %(limit)s is a number of seconds, read as a duration.
     "reservation_limit": N_("It waits for them at most %(limit)s."),
     "auto_rule_busy_no_wait": N_(

@@ -4,6 +4,7 @@ import json
 
 MAX_TEXT_LENGTH = 255  # names, usernames, emails, phones, external ids
 MAX_BODY_LENGTH = 10_000  # a message body, in characters
+MAX_RATING_COMMENT_LENGTH = 2_000  # a customer's comment on their rating
 MAX_CAPACITY = 10_000  # an agent's limit of open conversations
 MAX_ID = 2**63 - 1  # a 64-bit primary key
 MAX_PATH_ID = 10**18 - 1  # the longest id a URL may carry (18 digits)

@@ -7,6 +7,7 @@ import pytest
 from apps.accounts.models import IntegrationClient, PersonToken, User
 from apps.conversations.models import Conversation, ConversationEvent, Message
 from apps.organizations.models import Contact, Organization, PreferentialRule
+from apps.routing import services as routing
 from apps.teams.models import Membership, RoutingSettings, Team
 from apps.webhooks.models import Delivery
 from tests.api.conftest import ROLES, arrive
@@ -121,6 +122,10 @@ ENDPOINTS = [
     ("queue", "get", lambda w: f"conversations/{w.waiting.pk}/queue", None,
      {**PEOPLE, "integration": 404}),
     ("contact card", "get", lambda w: f"conversations/{w.mine.pk}/contact", None, PEOPLE),
+    # Only the integration relays its customer's rating.
+    ("rating", "post", lambda w: f"conversations/{w.owned_closed.pk}/rating",
+     lambda w: {"score": 5}, {**PEOPLE, "agent": 403, "supervisor": 403, "admin": 403,
+                              "integration": 201}),
 ]
 # Allowed, yet nothing in the database changes: a ticket lives in the cache for 30 s.
 CACHE_ONLY = {"ws ticket"}
@@ -160,6 +165,9 @@ def world(world):
     """The API world plus a conversation the integration's inbound opened (queued in the
     agent's team, not assigned: the agent may see it but not reply)."""
     world.owned = arrive("wa:owned", team=world.team, actor=world.integration)
+    world.owned_closed = arrive("wa:owned-closed", team=world.team, actor=world.integration)
+    routing.claim_conversation(conversation_id=world.owned_closed.pk, agent=world.supervisor)
+    routing.close_conversation(conversation_id=world.owned_closed.pk, actor=world.supervisor)
     return world
 
 

@@ -8,7 +8,12 @@ from apps.core.api import (
     IdRelatedField,
     Serializer,
 )
-from apps.core.limits import MAX_BODY_LENGTH, MAX_ID, MAX_TEXT_LENGTH
+from apps.core.limits import (
+    MAX_BODY_LENGTH,
+    MAX_ID,
+    MAX_RATING_COMMENT_LENGTH,
+    MAX_TEXT_LENGTH,
+)
 from apps.organizations.models import Organization, RuleType
 from apps.routing.selectors import MESSAGES_DEFAULT_LIMIT, MESSAGES_MAX_LIMIT, ListOrder
 from apps.teams.models import Team
@@ -60,6 +65,16 @@ class QueuePositionSerializer(Serializer):
     estimated_wait_seconds = serializers.IntegerField(min_value=0, allow_null=True)
 
 
+class RatingSerializer(Serializer):
+    """The customer's rating: a score from 1 to 5 and an optional comment."""
+
+    score = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(
+        required=False, allow_blank=True, max_length=MAX_RATING_COMMENT_LENGTH, default=""
+    )
+    at = serializers.DateTimeField(read_only=True)
+
+
 class ConversationSerializer(Serializer):
     """The conversation object of api.md, plus display names (``*_name``) and times.
     ``reserved_until``: when a conversation reserved for its busy preferred agent goes to
@@ -93,6 +108,7 @@ class ConversationSerializer(Serializer):
     reserved_until = serializers.DateTimeField(allow_null=True)
     reply_due_at = serializers.DateTimeField(allow_null=True)
     queue = QueuePositionSerializer(allow_null=True)
+    rating = RatingSerializer(allow_null=True)
 
     def to_representation(self, conversation):
         return conversation_payload(conversation)

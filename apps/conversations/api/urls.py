@@ -22,4 +22,7 @@ urlpatterns = [
         "conversations/<id:pk>/events", views.EventsView.as_view(), name="api-conversation-events"
     ),
     path("conversations/<id:pk>/queue", views.QueueView.as_view(), name="api-conversation-queue"),
+    path(
+        "conversations/<id:pk>/rating", views.RatingView.as_view(), name="api-conversation-rating"
+    ),
 ]

@@ -5,7 +5,12 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from apps.accounts.permissions import IsAdminOrIntegration, IsPerson, ReadPersonOrIntegration
+from apps.accounts.permissions import (
+    IsAdminOrIntegration,
+    IsIntegration,
+    IsPerson,
+    ReadPersonOrIntegration,
+)
 from apps.conversations import services as conversations
 from apps.conversations.api.serializers import (
     ContactCardSerializer,
@@ -18,10 +23,12 @@ from apps.conversations.api.serializers import (
     MessagePageSerializer,
     MessageSerializer,
     QueueAnswerSerializer,
+    RatingSerializer,
     ReplySerializer,
 )
 from apps.conversations.models import Status
-from apps.core.api import ApiView, ApiViewMixin, error
+from apps.conversations.ratings import rate_conversation
+from apps.core.api import ApiView, ApiViewMixin, ConflictSerializer, error
 from apps.routing import selectors, waits
 
 
@@ -233,3 +240,28 @@ class QueueView(ApiView):
         if conversation is None:
             raise NotFound(_("There is no such conversation, or you cannot see it."))
         return Response(waits.queue_answer(conversation))
+
+
+class RatingView(ApiView):
+    """The customer's rating, relayed by the integration the conversation belongs to:
+    ``{"score": 1-5, "comment"?}``, once, after it is closed (409 before that or a second
+    time). Another integration's conversation is a 404."""
+
+    permission_classes = [IsIntegration]
+
+    @extend_schema(
+        request=RatingSerializer,
+        responses={
+            201: ConversationSerializer, 400: error(400), 404: error(404),
+            409: error(409, "Not closed yet, or rated already.", ConflictSerializer),
+        },
+    )
+    def post(self, request, pk):
+        data = RatingSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = visible_conversation(request.user, pk)
+        rated = rate_conversation(
+            conversation_id=conversation.pk, score=data.validated_data["score"],
+            comment=data.validated_data["comment"], actor=request.user,
+        )
+        return Response(ConversationSerializer(rated).data, status=status.HTTP_201_CREATED)
