@@ -1,0 +1,220 @@
+"""The figures of the reports and of the floor's last hour, defined once (docs/reports.md).
+
+Every figure is counted at the moment its measurement completes, under the conversation's
+team (for moves: the team it left), in that team's time zone:
+
+| figure | rows | moment | value |
+| --- | --- | --- | --- |
+| conversations | every conversation | ``created_at`` (arrival) | |
+| wait | conversations whose latest assignment took them from a queue (a team's, a reservation or Waiting): a hand-over between agents since then is not a wait | ``assigned_at`` | ``assigned_at - queued_at`` |
+| served, first response | conversations an agent replied to | ``first_reply_at`` | ``first_reply_at - created_at`` |
+| within target | served whose first response was at most the team's ``answer_target_seconds`` | ``first_reply_at`` | |
+| abandoned | closed before any agent replied | ``closed_at`` | |
+| resolution | closed conversations | ``closed_at`` | ``closed_at - created_at`` |
+| transfers, handovers, requeues, overflowed | history events ``transferred``, ``handed_over``, ``requeued``, ``overflowed`` | the event's ``at`` (team: the one it left) | |
+| rating | rated conversations (team and agent: where it closed) | ``rated_at`` | ``rating_score`` |
+
+The querysets below are those definitions; ``apps.reports.selectors`` groups them by team
+and period, ``apps.floor.stats`` by team over the last hour. Percentiles are continuous
+(``percentile_cont``), seconds whole (``apps.reports.percentiles``).
+"""
+
+from datetime import datetime
+
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Count,
+    DateField,
+    DateTimeField,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Greatest
+
+from apps.conversations.models import (
+    MOVEMENT_KINDS,
+    Conversation,
+    ConversationEvent,
+    EventKind,
+    Status,
+)
+
+OVERFLOWED = "overflowed"  # the ladder's event kind (routing.md section 9)
+MOVE_FIGURES = {
+    EventKind.TRANSFERRED.value: "transfers",
+    EventKind.HANDED_OVER.value: "handovers",
+    EventKind.REQUEUED.value: "requeues",
+    OVERFLOWED: "overflowed",
+}
+assert set(MOVE_FIGURES) == set(MOVEMENT_KINDS)
+
+
+# ----------------------------------------------------------------- expressions (both databases)
+
+
+class Seconds(Func):
+    """Seconds from ``start`` to ``end`` (a float)."""
+
+    output_field = FloatField()
+
+    def __init__(self, end, start):
+        super().__init__(end, start)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="EXTRACT(EPOCH FROM (%(expressions)s))",
+            arg_joiner=" - ", **extra,
+        )
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, function="atende_seconds", **extra)
+
+
+class LocalDay(Func):
+    """The date of ``moment`` in the time zone named by ``zone`` (a column)."""
+
+    output_field = DateField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="((%(expressions)s)::date)", arg_joiner=" AT TIME ZONE ",
+            **extra,
+        )
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, function="atende_local_day", **extra)
+
+
+class LocalHour(Func):
+    """The instant at which the local hour of ``moment`` began in ``zone``: two hours with
+    the same clock time on the night clocks go back stay two."""
+
+    output_field = DateTimeField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        zone_sql, zone_params = compiler.compile(self.source_expressions[1])
+        local = f"({sql} AT TIME ZONE {zone_sql})"
+        return (
+            f"({sql} - ({local} - date_trunc('hour', {local})))",
+            (*params, *params, *zone_params, *params, *zone_params),
+        )
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, function="atende_local_hour", **extra)
+
+
+class Percentile(Aggregate):
+    """The continuous percentile of the rows' values (``fraction`` from 0 to 1)."""
+
+    output_field = FloatField()
+    allow_distinct = False
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, Value(fraction), **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        value_sql, value_params = compiler.compile(self.source_expressions[0])
+        fraction = float(self.source_expressions[1].value)
+        sql = f"percentile_cont({fraction!r}) WITHIN GROUP (ORDER BY {value_sql})"
+        if self.filter is not None:
+            filter_sql, filter_params = compiler.compile(self.filter)
+            return f"{sql} FILTER (WHERE {filter_sql})", (*value_params, *filter_params)
+        return sql, value_params
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, function="atende_percentile", **extra)
+
+
+# ----------------------------------------------------------------- the rows of each figure
+
+
+def in_window(moment: str, start: datetime, end: datetime) -> Q:
+    return Q(**{f"{moment}__gte": start, f"{moment}__lt": end})
+
+
+def opened(start: datetime, end: datetime) -> QuerySet:
+    """Conversations: arrived in [start, end)."""
+    return Conversation.objects.filter(in_window("created_at", start, end))
+
+
+def agent_to_agent_since_assignment():
+    """A hand-over between agents (a transfer to an agent, a supervisor's reassignment)
+    after the conversation's latest assignment: that assignment was no answer from a
+    queue."""
+    return ConversationEvent.objects.filter(
+        conversation_id=OuterRef("pk"), at__gte=OuterRef("assigned_at"),
+        from_status=Status.ASSIGNED, to_status=Status.ASSIGNED,
+    )
+
+
+def waits(start: datetime, end: datetime) -> QuerySet:
+    """Assignments from a queue in [start, end), with ``wait`` (seconds)."""
+    return (
+        Conversation.objects.filter(in_window("assigned_at", start, end), queued_at__isnull=False)
+        .exclude(Exists(agent_to_agent_since_assignment()))
+        .annotate(wait=Greatest(Seconds(F("assigned_at"), F("queued_at")), Value(0.0)))
+    )
+
+
+def served(start: datetime, end: datetime) -> QuerySet:
+    """First agent replies in [start, end), with ``first_response`` (seconds)."""
+    return Conversation.objects.filter(in_window("first_reply_at", start, end)).annotate(
+        first_response=Greatest(Seconds(F("first_reply_at"), F("created_at")), Value(0.0))
+    )
+
+
+def closed(start: datetime, end: datetime) -> QuerySet:
+    """Closes in [start, end), with ``resolution`` (seconds)."""
+    return Conversation.objects.filter(
+        in_window("closed_at", start, end), status=Status.CLOSED
+    ).annotate(resolution=Greatest(Seconds(F("closed_at"), F("created_at")), Value(0.0)))
+
+
+def moves(start: datetime, end: datetime) -> QuerySet:
+    """Transfers, handovers, requeues and overflows in [start, end), by the team left."""
+    return ConversationEvent.objects.filter(
+        in_window("at", start, end), kind__in=MOVEMENT_KINDS, from_team__isnull=False
+    )
+
+
+def rated(start: datetime, end: datetime) -> QuerySet:
+    return Conversation.objects.filter(in_window("rated_at", start, end))
+
+
+# ----------------------------------------------------------------- what is summed over the rows
+
+WAIT_FIGURES = {
+    "waits": Count("id"),
+    "wait_p50": Percentile("wait", 0.5),
+    "wait_p90": Percentile("wait", 0.9),
+    "waits_within_target": Count("id", filter=Q(wait__lte=F("team__answer_target_seconds"))),
+}
+SERVED_FIGURES = {
+    "served": Count("id"),
+    "first_response_p50": Percentile("first_response", 0.5),
+    "first_response_p90": Percentile("first_response", 0.9),
+    "within_target": Count(
+        "id", filter=Q(first_response__lte=F("team__answer_target_seconds"))
+    ),
+}
+CLOSED_FIGURES = {
+    "closed": Count("id"),
+    "abandoned": Count("id", filter=Q(first_reply_at__isnull=True)),
+    "resolution_p50": Percentile("resolution", 0.5),
+}
+MOVE_COUNTS = {
+    name: Count("id", filter=Q(kind=kind)) for kind, name in MOVE_FIGURES.items()
+}
+RATING_FIGURES = {
+    "ratings": Count("id"),
+    "rating_avg": Avg("rating_score"),
+    **{f"rating_{score}": Count("id", filter=Q(rating_score=score)) for score in range(1, 6)},
+}
