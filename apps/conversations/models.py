@@ -98,6 +98,9 @@ class Conversation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+", verbose_name=_("first reply by"),
     )
+    # The latest hand-over between agents (a transfer to an agent, a supervisor reassigning
+    # an assigned conversation): an assignment at or before it was no answer from a queue.
+    handed_at = models.DateTimeField(_("handed between agents at"), null=True, blank=True)
     # The customer's rating (reports.md): once, after it is closed.
     rating_score = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     rating_comment = models.TextField(_("rating comment"), blank=True, default="")
@@ -359,12 +362,6 @@ class ConversationEvent(models.Model):
             # Reports: the moves of a period (transfers, handovers, requeues, overflows).
             models.Index(
                 fields=["at"], condition=Q(kind__in=MOVEMENT_KINDS), name="event_moves_at_idx",
-            ),
-            # Hand-overs between agents (not an answer from a queue: docs/reports.md).
-            models.Index(
-                fields=["conversation", "at"],
-                condition=Q(from_status=Status.ASSIGNED, to_status=Status.ASSIGNED),
-                name="event_agent_to_agent_idx",
             ),
         ]
 

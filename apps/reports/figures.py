@@ -27,11 +27,9 @@ from django.db.models import (
     Count,
     DateField,
     DateTimeField,
-    Exists,
     F,
     FloatField,
     Func,
-    OuterRef,
     Q,
     QuerySet,
     Value,
@@ -145,21 +143,14 @@ def opened(start: datetime, end: datetime) -> QuerySet:
     return Conversation.objects.filter(in_window("created_at", start, end))
 
 
-def agent_to_agent_since_assignment():
-    """A hand-over between agents (a transfer to an agent, a supervisor's reassignment)
-    after the conversation's latest assignment: that assignment was no answer from a
-    queue."""
-    return ConversationEvent.objects.filter(
-        conversation_id=OuterRef("pk"), at__gte=OuterRef("assigned_at"),
-        from_status=Status.ASSIGNED, to_status=Status.ASSIGNED,
-    )
-
-
 def waits(start: datetime, end: datetime) -> QuerySet:
-    """Assignments from a queue in [start, end), with ``wait`` (seconds)."""
+    """Assignments from a queue in [start, end), with ``wait`` (seconds): the latest
+    assignment, unless a hand-over between agents came at or after it (``handed_at``)."""
     return (
-        Conversation.objects.filter(in_window("assigned_at", start, end), queued_at__isnull=False)
-        .exclude(Exists(agent_to_agent_since_assignment()))
+        Conversation.objects.filter(
+            Q(handed_at__isnull=True) | Q(handed_at__lt=F("assigned_at")),
+            in_window("assigned_at", start, end), queued_at__isnull=False,
+        )
         .annotate(wait=Greatest(Seconds(F("assigned_at"), F("queued_at")), Value(0.0)))
     )
 
@@ -190,31 +181,61 @@ def rated(start: datetime, end: datetime) -> QuerySet:
 
 
 # ----------------------------------------------------------------- what is summed over the rows
+# Each sum is (name, operation, column, argument): "count" (rows), "percentile" (of the
+# column's values, argument = fraction), "within_target" (rows whose column is at most the
+# team's answer target), "null" (rows where the column is empty), "equals" (rows where the
+# column equals the argument), "avg" (of the column). ``orm_sums`` makes them Django
+# aggregates; apps.reports.selectors also writes them as SQL for PostgreSQL's grouping sets.
 
-WAIT_FIGURES = {
-    "waits": Count("id"),
-    "wait_p50": Percentile("wait", 0.5),
-    "wait_p90": Percentile("wait", 0.9),
-    "waits_within_target": Count("id", filter=Q(wait__lte=F("team__answer_target_seconds"))),
-}
-SERVED_FIGURES = {
-    "served": Count("id"),
-    "first_response_p50": Percentile("first_response", 0.5),
-    "first_response_p90": Percentile("first_response", 0.9),
-    "within_target": Count(
-        "id", filter=Q(first_response__lte=F("team__answer_target_seconds"))
-    ),
-}
-CLOSED_FIGURES = {
-    "closed": Count("id"),
-    "abandoned": Count("id", filter=Q(first_reply_at__isnull=True)),
-    "resolution_p50": Percentile("resolution", 0.5),
-}
-MOVE_COUNTS = {
-    name: Count("id", filter=Q(kind=kind)) for kind, name in MOVE_FIGURES.items()
-}
-RATING_FIGURES = {
-    "ratings": Count("id"),
-    "rating_avg": Avg("rating_score"),
-    **{f"rating_{score}": Count("id", filter=Q(rating_score=score)) for score in range(1, 6)},
-}
+Sums = list[tuple[str, str, str | None, object]]
+
+WAIT_SUMS: Sums = [
+    ("waits", "count", None, None),
+    ("wait_p50", "percentile", "wait", 0.5),
+    ("wait_p90", "percentile", "wait", 0.9),
+    ("waits_within_target", "within_target", "wait", None),
+]
+SERVED_SUMS: Sums = [
+    ("served", "count", None, None),
+    ("first_response_p50", "percentile", "first_response", 0.5),
+    ("first_response_p90", "percentile", "first_response", 0.9),
+    ("within_target", "within_target", "first_response", None),
+]
+CLOSED_SUMS: Sums = [
+    ("closed", "count", None, None),
+    ("abandoned", "null", "first_reply_at", None),
+    ("resolution_p50", "percentile", "resolution", 0.5),
+]
+OPENED_SUMS: Sums = [("conversations", "count", None, None)]
+MOVE_SUMS: Sums = [(name, "equals", "kind", kind) for kind, name in MOVE_FIGURES.items()]
+RATING_SUMS: Sums = [
+    ("ratings", "count", None, None),
+    ("rating_avg", "avg", "rating_score", None),
+    *[(f"rating_{score}", "equals", "rating_score", score) for score in range(1, 6)],
+]
+
+
+def orm_sums(sums: Sums, *, team: str = "team") -> dict:
+    """The sums as Django aggregates over a figure's rows (``team``: the team's relation)."""
+    out = {}
+    for name, operation, column, argument in sums:
+        if operation == "count":
+            out[name] = Count("id")
+        elif operation == "percentile":
+            out[name] = Percentile(column, argument)
+        elif operation == "within_target":
+            out[name] = Count(
+                "id", filter=Q(**{f"{column}__lte": F(f"{team}__answer_target_seconds")})
+            )
+        elif operation == "null":
+            out[name] = Count("id", filter=Q(**{f"{column}__isnull": True}))
+        elif operation == "equals":
+            out[name] = Count("id", filter=Q(**{column: argument}))
+        elif operation == "avg":
+            out[name] = Avg(column)
+        else:
+            raise ValueError(f"unknown operation {operation!r}")
+    return out
+
+
+WAIT_FIGURES = orm_sums(WAIT_SUMS)  # the floor's last hour

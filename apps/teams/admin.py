@@ -10,6 +10,7 @@ from django.utils.translation import ngettext_lazy
 from apps.core.admin_history import ReadOnlyHistoryAdmin
 from apps.core.admin_messages import AdminSentences, AgreeingMessagesMixin
 from apps.core.forms import SecondsField
+from apps.teams.history import record_configuration_changes, record_membership_changes
 from apps.teams.hours import clock, is_time_zone, parse_clock
 from apps.teams.models import (
     ClosedDate,
@@ -19,7 +20,6 @@ from apps.teams.models import (
     RoutingSettings,
     Team,
 )
-from apps.teams.history import record_configuration_changes, record_membership_changes
 from apps.teams.services import (
     business_hours_of,
     closed_dates_of,
