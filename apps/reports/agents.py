@@ -81,13 +81,14 @@ def holding(agent_ids, start: datetime, end: datetime, now: datetime) -> dict[in
     the last holder's from the conversation (its latest assignment to its close, or now),
     earlier holders' from the history event that took it from them."""
     intervals: dict[int, list] = {pk: [] for pk in agent_ids}
+    epoch = figures.Epoch
     last = Conversation.objects.filter(
         Q(closed_at__gte=start) | Q(closed_at__isnull=True),
         assignee_id__in=agent_ids, status__in=(Status.ASSIGNED, Status.CLOSED),
         assigned_at__lt=end,
-    ).values_list("assignee_id", "assigned_at", "closed_at")
+    ).values_list("assignee_id", epoch(F("assigned_at")), epoch(F("closed_at")))
     for agent_id, since, until in last:
-        intervals[agent_id].append((since, until or now))
+        intervals[agent_id].append((since, until if until is not None else now.timestamp()))
     taken_since = ConversationEvent.objects.filter(
         conversation_id=OuterRef("conversation_id"), at__lte=OuterRef("at"),
         to_assignee_id=OuterRef("from_assignee_id"), to_status=Status.ASSIGNED,
@@ -100,7 +101,7 @@ def holding(agent_ids, start: datetime, end: datetime, now: datetime) -> dict[in
         .exclude(to_status=Status.ASSIGNED, to_assignee_id=F("from_assignee_id"))
         .annotate(since=Subquery(taken_since))
         .filter(since__lt=end)
-        .values_list("from_assignee_id", "since", "at")
+        .values_list("from_assignee_id", epoch(F("since")), epoch(F("at")))
     )
     for agent_id, since, until in earlier:
         intervals[agent_id].append((since, until))
@@ -108,18 +109,36 @@ def holding(agent_ids, start: datetime, end: datetime, now: datetime) -> dict[in
 
 
 def merge(spans):
+    """Intervals (seconds since the epoch, or datetimes) as sorted, disjoint pairs of
+    seconds."""
     merged = []
-    for since, until in sorted(spans):
+    for since, until in sorted(_seconds(a, b) for a, b in spans):
         if merged and since <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], until))
-        else:
+        elif until > since:
             merged.append((since, until))
     return merged
 
 
-def overlap(spans, start, end) -> float:
-    return sum(max(0.0, (min(until, end) - max(since, start)).total_seconds())
-               for since, until in spans)
+def _seconds(since, until) -> tuple[float, float]:
+    if isinstance(since, datetime):
+        return since.timestamp(), until.timestamp()
+    return float(since), float(until)
+
+
+def per_period(spans, bounds) -> list[float]:
+    """Seconds of the sorted, disjoint ``spans`` within each of the sorted ``bounds``
+    (start, end): one pass over both."""
+    out, first = [], 0
+    for start, end in bounds:
+        while first < len(spans) and spans[first][1] <= start:
+            first += 1
+        total, n = 0.0, first
+        while n < len(spans) and spans[n][0] < end:
+            total += max(0.0, min(spans[n][1], end) - max(spans[n][0], start))
+            n += 1
+        out.append(total)
+    return out
 
 
 def intersect(first, second):
@@ -162,26 +181,32 @@ def agents_report(question: Question, *, only: User | None = None) -> dict:
     horizon = min(end, now)
     timelines = people_over(start=start, end=max(horizon, start), agent_ids=ids)
     held = holding(ids, start, end, now)
+    bounds = [(since.timestamp(), until.timestamp()) for _k, _l, since, until in spans]
+    busy_bounds = [(since, min(until, now.timestamp())) for since, until in bounds]
+    whole = [(start.timestamp(), end.timestamp())]
     rows, totals = [], []
     for pk, name in people:
-        online_spans = [(s, u) for s, u, state in timelines[pk].segments()
-                        if state.presence == "online"]
-        away_spans = [(s, u) for s, u, state in timelines[pk].segments()
-                      if state.presence == "away"]
-        busy_online = intersect(held[pk], online_spans)
-        for key, label, since, until in spans:
+        segments = list(timelines[pk].segments())
+        online = merge([(s, u) for s, u, state in segments if state.presence == "online"])
+        away = merge([(s, u) for s, u, state in segments if state.presence == "away"])
+        busy_online = intersect(held[pk], online)
+        figures_by_period = zip(
+            per_period(online, bounds), per_period(away, bounds),
+            per_period(held[pk], busy_bounds), per_period(busy_online, bounds), strict=True,
+        )
+        for (key, label, _since, _until), (on, off, busy, both) in zip(
+            spans, figures_by_period, strict=True
+        ):
             rows.append(agent_row(
                 pk, name, label, served=served.get((pk, key), {}),
-                ratings=ratings.get((pk, key), {}),
-                online=overlap(online_spans, since, until), away=overlap(away_spans, since, until),
-                busy=overlap(held[pk], since, min(until, now)),
-                busy_online=overlap(busy_online, since, until),
+                ratings=ratings.get((pk, key), {}), online=on, away=off, busy=busy,
+                busy_online=both,
             ))
         total = agent_row(
             pk, name, None, served=served_totals.get(pk, {}), ratings=rating_totals.get(pk, {}),
-            online=overlap(online_spans, start, end), away=overlap(away_spans, start, end),
-            busy=overlap(held[pk], start, min(end, now)),
-            busy_online=overlap(busy_online, start, end),
+            online=per_period(online, whole)[0], away=per_period(away, whole)[0],
+            busy=per_period(held[pk], [(whole[0][0], min(whole[0][1], now.timestamp()))])[0],
+            busy_online=per_period(busy_online, whole)[0],
         )
         total.pop("period")
         totals.append(total)

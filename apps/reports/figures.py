@@ -3,16 +3,18 @@
 Every figure is counted at the moment its measurement completes, under the conversation's
 team (for moves: the team it left), in that team's time zone:
 
-| figure | rows | moment | value |
-| --- | --- | --- | --- |
-| conversations | every conversation | ``created_at`` (arrival) | |
-| wait | conversations whose latest assignment took them from a queue (a team's, a reservation or Waiting): a hand-over between agents since then is not a wait | ``assigned_at`` | ``assigned_at - queued_at`` |
-| served, first response | conversations an agent replied to | ``first_reply_at`` | ``first_reply_at - created_at`` |
-| within target | served whose first response was at most the team's ``answer_target_seconds`` | ``first_reply_at`` | |
-| abandoned | closed before any agent replied | ``closed_at`` | |
-| resolution | closed conversations | ``closed_at`` | ``closed_at - created_at`` |
-| transfers, handovers, requeues, overflowed | history events ``transferred``, ``handed_over``, ``requeued``, ``overflowed`` | the event's ``at`` (team: the one it left) | |
-| rating | rated conversations (team and agent: where it closed) | ``rated_at`` | ``rating_score`` |
+- conversations: every conversation, at its arrival (``created_at``);
+- wait: conversations whose latest assignment took them from a queue (a team's, a
+  reservation or Waiting; a hand-over between agents since is no wait), at the assignment,
+  ``assigned_at - queued_at``;
+- served, first response: conversations an agent replied to, at the first reply,
+  ``first_reply_at - created_at``; within target: those at most the team's
+  ``answer_target_seconds``;
+- abandoned: closed before any agent replied, at the close; resolution: closed ones,
+  ``closed_at - created_at``;
+- transfers, handovers, requeues, overflowed: history events ``transferred``,
+  ``handed_over``, ``requeued``, ``overflowed``, at the event, under the team it left;
+- rating: rated conversations (team and agent: where it closed), at ``rated_at``.
 
 The querysets below are those definitions; ``apps.reports.selectors`` groups them by team
 and period, ``apps.floor.stats`` by team over the last hour. Percentiles are continuous
@@ -73,6 +75,22 @@ class Seconds(Func):
 
     def as_sqlite(self, compiler, connection, **extra):
         return self.as_sql(compiler, connection, function="atende_seconds", **extra)
+
+
+class Epoch(Func):
+    """Seconds since 1970 of a moment (a float: cheaper to read than a datetime)."""
+
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)",
+                           **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection,
+            template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)", **extra,
+        )
 
 
 class LocalDay(Func):

@@ -119,7 +119,7 @@ def reserve_ids(model, count: int) -> int:
     return last + 1
 
 
-def make_crew(*, teams: int, agents: int, rng: random.Random) -> Crew:
+def make_crew(*, teams: int, agents: int) -> Crew:
     """The seed's teams and agents (found again when the history is extended)."""
     found = list(Team.objects.filter(name__startswith="Histórico ").order_by("id"))
     if len(found) < teams:
@@ -141,7 +141,8 @@ def make_crew(*, teams: int, agents: int, rng: random.Random) -> Crew:
     for n, person in enumerate(people):
         members[found[n % len(found)].pk].append(person.pk)
     Membership.objects.bulk_create(
-        [Membership(team_id=team, agent_id=agent) for team, ids in members.items() for agent in ids],
+        [Membership(team_id=team, agent_id=agent)
+         for team, ids in members.items() for agent in ids],
         ignore_conflicts=True,
     )
     return Crew(teams=[(team.pk, team.timezone) for team in found], members=members)
@@ -152,7 +153,7 @@ def seed_history(*, conversations: int, teams: int, agents: int, days: int, seed
     """Write ``conversations`` over the ``days`` days before ``end`` (exclusive)."""
     rng = random.Random(seed)
     with transaction.atomic():
-        crew = make_crew(teams=teams, agents=max(agents, teams), rng=rng)
+        crew = make_crew(teams=teams, agents=max(agents, teams))
     weights = [1 / (n + 1) ** 0.5 for n in range(len(crew.teams))]
     day_weights = [0.4 if (end - timedelta(days=d + 1)).weekday() >= 5 else 1.0
                    for d in range(days)]

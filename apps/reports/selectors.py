@@ -111,7 +111,7 @@ def _grouping_sets(rows, team: str, moment: str, sums, group: str, single: bool)
         selects.append(f"percentile_cont(ARRAY[{array}]) WITHIN GROUP (ORDER BY c_{column})"
                        f" AS p_{column}")
         splits.append((f"p_{column}", [name for name, _fraction in wanted]))
-    for name, operation, column, argument in sums:
+    for name, operation, column, _argument in sums:
         if operation == "count":
             selects.append(f"count(*) AS {name}")
         elif operation == "within_target":

@@ -42,8 +42,8 @@ class ReportView(ApiView):
             request.accepted_renderer = JSONRenderer()
             request.accepted_media_type = JSONRenderer.media_type
         response = super().finalize_response(request, response, *args, **kwargs)
-        if getattr(request, "accepted_renderer", None) and request.accepted_renderer.format == "csv" \
-                and response.status_code == 200:
+        renderer = getattr(request, "accepted_renderer", None)
+        if renderer is not None and renderer.format == "csv" and response.status_code == 200:
             response["Content-Disposition"] = f'attachment; filename="{self.filename}.csv"'
         return response
 
