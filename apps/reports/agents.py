@@ -1,5 +1,8 @@
 """The agents report and the list of ratings.
 
+Its rows are the asked teams' members and whoever served those teams in the period (with
+no team asked: every active person, and whoever served).
+
 An agent's periods are in one time zone: the asked teams' zone when they share one, else
 the server's (``TIME_ZONE``). Online and away seconds come from the history of people
 (apps.accounts.timeline); busy seconds are those with at least one open conversation
@@ -38,18 +41,21 @@ def _agents(question: Question, start, end, only: User | None) -> list[tuple[int
     if only is not None:
         return [(only.pk, only.display_name)]
     team_ids = [team.pk for team in question.teams]
-    members = Membership.objects.filter(team_id__in=team_ids).values("agent_id")
     servers = Conversation.objects.filter(
         figures.in_window("first_reply_at", start, end), team_id__in=team_ids
     ).values("first_reply_by_id")
-    people = User.objects.filter(Q(pk__in=members) | Q(pk__in=servers)).order_by("username")
+    if question.team_filter:  # the teams' members, and whoever served them
+        asked = Q(pk__in=Membership.objects.filter(team_id__in=team_ids).values("agent_id"))
+    else:  # every active person, and whoever served (deactivated since)
+        asked = Q(is_active=True)
+    people = User.objects.filter(asked | Q(pk__in=servers)).order_by("username")
     return [(person.pk, person.display_name) for person in people]
 
 
-def _served(agent_ids, start, end, zone, group):
+def _served(agent_ids, start, end, zone, group, teams):
     local = figures.LocalDay if group == DAY else figures.LocalHour
     rows = (
-        figures.served(start, end).filter(first_reply_by_id__in=agent_ids)
+        figures.served(start, end).filter(first_reply_by_id__in=agent_ids, **teams)
         .annotate(report_period=local(F("first_reply_at"), figures.Value(zone)))
     )
     out = {}
@@ -62,9 +68,9 @@ def _served(agent_ids, start, end, zone, group):
     return out, totals
 
 
-def _ratings(agent_ids, start, end, zone, group):
+def _ratings(agent_ids, start, end, zone, group, teams):
     local = figures.LocalDay if group == DAY else figures.LocalHour
-    rows = figures.rated(start, end).filter(assignee_id__in=agent_ids).annotate(
+    rows = figures.rated(start, end).filter(assignee_id__in=agent_ids, **teams).annotate(
         report_period=local(F("rated_at"), figures.Value(zone))
     )
     aggregates = {"ratings": figures.Count("id"), "rating_avg": figures.Avg("rating_score")}
@@ -176,8 +182,10 @@ def agents_report(question: Question, *, only: User | None = None) -> dict:
     now = timezone.now()
     people = _agents(question, start, end, only)
     ids = [pk for pk, _name in people]
-    served, served_totals = _served(ids, start, end, zone, question.group)
-    ratings, rating_totals = _ratings(ids, start, end, zone, question.group)
+    # With teams asked, their conversations only.
+    teams = {"team_id__in": [team.pk for team in question.teams]} if question.team_filter else {}
+    served, served_totals = _served(ids, start, end, zone, question.group, teams)
+    ratings, rating_totals = _ratings(ids, start, end, zone, question.group, teams)
     horizon = min(end, now)
     timelines = people_over(start=start, end=max(horizon, start), agent_ids=ids)
     held = holding(ids, start, end, now)
