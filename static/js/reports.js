@@ -94,19 +94,19 @@ const TEAM_COLUMNS = [
   ["conversations", number], ["served", number], ["abandoned", number],
   ["wait_p50", seconds], ["wait_p90", seconds], ["first_response_p50", seconds],
   ["first_response_p90", seconds], ["resolution_p50", seconds], ["within_target_pct", pct],
+  ["transfers", number], ["handovers", number], ["requeues", number], ["overflowed", number],
 ];
 
 const teamsPanel = {
   changed(kind) {
     if (kind !== "answers" || !store.teams) return;
     const table = $("[data-testid=report-table]");
-    headRow(table, [t("team"), t("period"), ...TEAM_COLUMNS.map(([key]) => t(key)), t("moves"), t("rating")]);
+    headRow(table, [t("team"), t("period"), ...TEAM_COLUMNS.map(([key]) => t(key)), t("rating")]);
     const group = store.teams.group;
     const line = (row, period) => el("tr", { "data-team": row.team, "data-period": period || "total", class: period ? "" : "total" },
       el("th", { scope: "row", text: row.team_name }),
       el("td", { text: periodLabel(period, group) }),
       ...TEAM_COLUMNS.map(([key, show]) => el("td", { text: show(row[key]), "data-figure": key })),
-      el("td", { text: `${row.transfers} / ${row.handovers} / ${row.requeues} / ${row.overflowed}` }),
       el("td", { text: row.ratings ? `${row.rating_avg.toFixed(1)} (${t("ratings_count", { n: row.ratings })})` : "–" }));
     const body = [];
     for (const total of store.teams.totals) {
