@@ -17,6 +17,7 @@ from apps.teams.models import Team
 DAY, HOUR = "day", "hour"
 MAX_DAYS = {DAY: 366, HOUR: 31}  # a year by day, a month by hour
 FORMATS = ("json", "csv")
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -66,12 +67,18 @@ def _date(params, name: str, default: date) -> date:
     if raw in (None, ""):
         return default
     try:
-        return date.fromisoformat(str(raw))
+        day = date.fromisoformat(str(raw))
     except ValueError:
         raise InvalidInput(
             _("“%(value)s” is not a date: use YYYY-MM-DD.") % {"value": str(raw)[:40]},
             field=name,
         ) from None
+    if not EARLIEST <= day <= LATEST:
+        raise InvalidInput(
+            _("Dates go from %(first)s to %(last)s.")
+            % {"first": EARLIEST.isoformat(), "last": LATEST.isoformat()}, field=name,
+        )
+    return day
 
 
 def read_question(params) -> Question:

@@ -262,6 +262,9 @@ def test_hours_follow_the_clock_across_daylight_saving():
     ({"from": "2026-01-01", "to": "2026-03-01", "group": "hour"}, "to"),
     ({"from": "2020-01-01", "to": "2026-03-01"}, "to"),
     ({"format": "xml"}, "format"),
+    ({"from": "0001-01-01", "to": "0001-01-02"}, "to"),
+    ({"from": "9999-12-30", "to": "9999-12-31"}, "to"),
+    ({"team": ""}, "team"),
 ])
 def test_bad_questions_are_a_400_with_a_reason(params, field):
     client = client_for(SupervisorFactory())
