@@ -63,9 +63,9 @@ def periods(question: Question, zone: str) -> list[tuple[object, str, datetime, 
 
 
 def _date(params, name: str, default: date) -> date:
-    raw = params.get(name)
-    if raw in (None, ""):
+    if name not in params:
         return default
+    raw = params.get(name)
     try:
         day = date.fromisoformat(str(raw))
     except ValueError:
@@ -89,7 +89,7 @@ def read_question(params) -> Question:
     start_date = _date(params, "from", end_date - timedelta(days=6))
     if start_date > end_date:
         raise InvalidInput(_("“from” must not be after “to”."), field="from")
-    group = params.get("group") or DAY
+    group = params.get("group", DAY)
     if group not in MAX_DAYS:
         raise InvalidInput(_("“group” must be day or hour."), field="group")
     days = (end_date - start_date).days + 1
@@ -101,7 +101,7 @@ def read_question(params) -> Question:
             message = _("A report covers at most %(days)s days; this one asks for %(asked)s. "
                         "Shorten the period.")
         raise InvalidInput(message % {"days": MAX_DAYS[group], "asked": days}, field="to")
-    fmt = params.get("format") or "json"
+    fmt = params.get("format", "json")
     if fmt not in FORMATS:
         raise InvalidInput(_("“format” must be json or csv."), field="format")
     raw_ids = params.getlist("team") if hasattr(params, "getlist") else params.get("team", [])

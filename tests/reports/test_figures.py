@@ -265,6 +265,9 @@ def test_hours_follow_the_clock_across_daylight_saving():
     ({"from": "0001-01-01", "to": "0001-01-02"}, "to"),
     ({"from": "9999-12-30", "to": "9999-12-31"}, "to"),
     ({"team": ""}, "team"),
+    ({"to": ""}, "to"),
+    ({"group": ""}, "group"),
+    ({"format": ""}, "format"),
 ])
 def test_bad_questions_are_a_400_with_a_reason(params, field):
     client = client_for(SupervisorFactory())

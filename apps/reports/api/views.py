@@ -33,7 +33,7 @@ class ReportView(ApiView):
 
     def perform_content_negotiation(self, request, force=False):
         fmt = request.query_params.get("format")
-        if fmt not in (None, "", *FORMATS):
+        if "format" in request.query_params and fmt not in FORMATS:
             raise InvalidInput(_("“format” must be json or csv."), field="format")
         return super().perform_content_negotiation(request, force=force)
 
