@@ -19,6 +19,7 @@ v1 = [
     path("", include("apps.routing.api.urls")),
     path("", include("apps.webhooks.api.urls")),
     path("", include("apps.floor.api.urls")),
+    path("", include("apps.reports.api.urls")),
 ]
 
 urlpatterns = [

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "apps.inbox",
     "apps.webhooks",
     "apps.floor",
+    "apps.reports",
     "apps.demo",
     "apps.operations",
 ]

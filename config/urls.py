@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("config.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switch
+    path("", include("apps.reports.urls")),
     path("", include("apps.inbox.urls")),
 ]
 

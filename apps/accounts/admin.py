@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
 from apps.accounts import services as accounts
-from apps.accounts.models import IntegrationClient, User
+from apps.accounts.models import AgentChange, IntegrationClient, Role, User
+from apps.core.admin_history import ReadOnlyHistoryAdmin
 from apps.core.admin_messages import AdminSentences, AgreeingMessagesMixin
 from apps.core.errors import InvalidInput
 from apps.core.limits import MAX_CAPACITY
@@ -18,7 +19,9 @@ from apps.webhooks import services as webhooks
 from apps.webhooks.targets import WebhookUrlInvalid, validate_webhook_url
 
 # Columns the routing services own: the admin form never writes them with a plain save.
-SERVICE_OWNED_FIELDS = {"capacity", "presence", "open_count", "last_heartbeat"}
+SERVICE_OWNED_FIELDS = {
+    "capacity", "presence", "open_count", "last_heartbeat", "role", "is_active",
+}
 
 
 class CapacityBoundsMixin:
@@ -115,9 +118,16 @@ class UserAdmin(AgreeingMessagesMixin, DjangoUserAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
+            obj.created_by = request.user  # the history of people names who created them
             super().save_model(request, obj, form, change)
             return
         changed = set(form.changed_data)
+        # Role and activation go through their services, which record the change.
+        if "role" in changed or ("is_superuser" in changed and obj.is_superuser):
+            accounts.set_role(
+                agent_id=obj.pk, role=Role.ADMIN if obj.is_superuser else obj.role,
+                actor=request.user,
+            )
         plain = [
             field.name
             for field in obj._meta.concrete_fields
@@ -131,12 +141,16 @@ class UserAdmin(AgreeingMessagesMixin, DjangoUserAdmin):
             routing.set_capacity(agent_id=obj.pk, capacity=obj.capacity, actor=request.user)
         if "presence" in changed:
             routing.set_presence(agent=obj, status=obj.presence, actor=request.user)
+        if "is_active" in changed and obj.is_active:
+            routing.activate_agent(agent_id=obj.pk, actor=request.user)
         if "is_active" in changed and not obj.is_active:
             routing.deactivate_agent(agent_id=obj.pk, actor=request.user)
-        elif {"role", "is_superuser", "is_staff"} & changed:
+        elif {"is_superuser", "is_staff"} & changed:
             # What the person may see changed: their open inboxes regroup at once.
             accounts.access_changed(agent_ids=(obj.pk,))
-        obj.refresh_from_db(fields=["open_count", "capacity", "presence", "last_heartbeat"])
+        obj.refresh_from_db(fields=[
+            "open_count", "capacity", "presence", "last_heartbeat", "role", "is_active",
+        ])
 
 
 class IntegrationClientForm(forms.ModelForm):
@@ -265,3 +279,16 @@ class IntegrationClientAdmin(AgreeingMessagesMixin, admin.ModelAdmin):
             ngettext("%d token revoked.", "%d tokens revoked.", count) % count,
             messages.SUCCESS,
         )
+
+
+@admin.register(AgentChange)
+class AgentChangeAdmin(ReadOnlyHistoryAdmin):
+    """The history of people: every change to an agent, read-only."""
+
+    list_display = ("at", "agent", "kind", "before", "after", "actor", "cause")
+    list_filter = ("kind", "cause", ("at", admin.DateFieldListFilter), "agent")
+    list_select_related = ("agent", "actor")
+    search_fields = ("agent__username", "agent__name")
+    date_hierarchy = "at"
+    fields = ("at", "agent", "kind", "before", "after", "actor", "cause")
+    readonly_fields = fields

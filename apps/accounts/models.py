@@ -23,6 +23,31 @@ class Presence(models.TextChoices):
     OFFLINE = "offline", _("Offline")
 
 
+class AgentChangeKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    PRESENCE = "presence", _("Presence")
+    CAPACITY = "capacity", _("Capacity")
+    SKILLS = "skills", _("Skills")
+    TEAM_JOINED = "team_joined", _("Joined a team")
+    TEAM_LEFT = "team_left", _("Left a team")
+    ROLE = "role", _("Role")
+    ACTIVATED = "activated", _("Activated")
+    DEACTIVATED = "deactivated", _("Deactivated")
+
+
+class ChangeCause(models.TextChoices):
+    """Why an agent changed."""
+
+    CHOSE = "chose", _("The agent chose it")
+    CONNECTED = "connected", _("A connection opened")
+    DISCONNECTED = "disconnected", _("The last connection closed")
+    SWEPT = "swept", _("No heartbeat: swept as stale")
+    DEACTIVATED = "deactivated", _("The account was deactivated")
+    EDITED = "edited", _("Changed by a person")
+    CREATED = "created", _("The account was created")
+    SYSTEM = "system", _("The system")
+
+
 class PersonManager(UserManager):
     def create_superuser(self, username, email=None, password=None, **extra_fields):
         """``createsuperuser --noinput`` (DJANGO_SUPERUSER_PASSWORD) skips Django's password
@@ -89,7 +114,8 @@ class User(AbstractUser):
     def save(self, *args, **kwargs):
         if self.is_superuser:
             self.role = Role.ADMIN
-        password_changed = self._password is not None and not self._state.adding
+        adding = self._state.adding
+        password_changed = self._password is not None and not adding
         # Presence changes go through routing's set_presence, which keeps offline_since;
         # this covers people created (or edited) offline.
         if self.presence == Presence.OFFLINE and self.offline_since is None:
@@ -97,12 +123,32 @@ class User(AbstractUser):
         elif self.presence != Presence.OFFLINE:
             self.offline_since = None
         super().save(*args, **kwargs)
+        if adding:
+            self._record_creation()
         if password_changed:
             # Whoever held the old password may hold a token too: every token goes, and
             # open websockets check again who they are (sessions fail Django's hash check).
             from apps.accounts.services import revoke_person_tokens
 
             revoke_person_tokens(user=self)
+
+    def _record_creation(self) -> None:
+        """A new person's first rows of history: created, and the presence they start in."""
+        now = timezone.now()
+        by = getattr(self, "created_by", None)
+        rows = [AgentChange(
+            agent=self, at=now, kind=AgentChangeKind.CREATED, cause=ChangeCause.CREATED,
+            actor=by if isinstance(by, User) else None,
+            after={"role": self.role, "capacity": self.capacity, "presence": self.presence,
+                   "is_active": self.is_active},
+        )]
+        if self.presence != Presence.OFFLINE:
+            rows.append(AgentChange(
+                agent=self, at=now, kind=AgentChangeKind.PRESENCE, cause=ChangeCause.CREATED,
+                actor=rows[0].actor,
+                before=Presence.OFFLINE, after=self.presence,
+            ))
+        AgentChange.objects.bulk_create(rows)
 
     def __str__(self):
         return self.name or self.username
@@ -123,6 +169,46 @@ class User(AbstractUser):
     @property
     def is_integration(self) -> bool:
         return False
+
+
+class AgentChange(models.Model):
+    """One change to an agent: when, what, from, to, who did it and why
+    (apps.accounts.history writes them; nothing edits or deletes them)."""
+
+    agent = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="changes", verbose_name=_("agent")
+    )
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    kind = models.CharField(_("what"), max_length=16, choices=AgentChangeKind.choices)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("done by"),
+    )
+    cause = models.CharField(_("why"), max_length=16, choices=ChangeCause.choices)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("agent change")
+        verbose_name_plural = _("history of people")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=AgentChangeKind.values), name="agent_change_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(cause__in=ChangeCause.values), name="agent_change_cause_valid"
+            ),
+        ]
+        indexes = [
+            # An agent's state at a moment: the latest row of a kind before it.
+            models.Index(fields=["agent", "kind", "at"], name="agent_change_state_idx"),
+            # A period's changes of every agent (reports, the simulator's replay).
+            models.Index(fields=["kind", "at"], name="agent_change_period_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.agent_id} {self.kind} {self.before!r} -> {self.after!r}"
 
 
 def is_person(principal) -> bool:

@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.events import AccessChanged
-from apps.accounts.models import PersonToken, Role, User, hash_token
+from apps.accounts.history import record_agent_change
+from apps.accounts.models import AgentChangeKind, PersonToken, Role, User, hash_token
 from apps.core.announce import announce
 from apps.core.errors import InvalidInput
 
@@ -119,9 +120,16 @@ def set_role(*, agent_id: int, role: str, actor) -> None:
             _("Role must be one of %(roles)s.") % {"roles": ", ".join(Role.values)}, field="role"
         )
     with transaction.atomic():
-        if User.objects.filter(pk=agent_id, is_superuser=False).exclude(role=role).update(
-            role=role
-        ):
+        before = (
+            User.objects.select_for_update().filter(pk=agent_id, is_superuser=False)
+            .values_list("role", flat=True).first()
+        )
+        if before is not None and before != role:
+            User.objects.filter(pk=agent_id).update(role=role)
+            record_agent_change(
+                agent_id=agent_id, kind=AgentChangeKind.ROLE, before=before, after=role,
+                actor=actor,
+            )
             announce(AccessChanged(agent_ids=(agent_id,)))
 
 

@@ -108,9 +108,9 @@ class ConversationAdmin(admin.ModelAdmin):
 
     list_display = (
         "id", "contact", "channel", "status", "team", "assignee", "preferred_agent",
-        "last_activity",
+        "rating_score", "last_activity",
     )
-    list_filter = ("status", "team", "channel")
+    list_filter = ("status", "team", "channel", "rating_score")
     list_select_related = ("contact", "team", "assignee", "preferred_agent")
     search_fields = ("contact__name", "contact__external_id")
     date_hierarchy = "created_at"
@@ -118,9 +118,18 @@ class ConversationAdmin(admin.ModelAdmin):
     actions = ("close_selected",)
     fields = (
         "contact", "channel", "status", "team", "assignee", "auto_assigned", "preferred_agent",
-        "preferred_type", "created", "queued", "assigned", "closed", "last_activity",
+        "preferred_type", "created", "queued", "assigned", "first_reply", "closed",
+        "last_activity", "rating_score", "rating_comment", "rated",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("first reply at"))
+    def first_reply(self, conversation):
+        return with_seconds(conversation.first_reply_at)
+
+    @admin.display(description=_("rated at"), ordering="rated_at")
+    def rated(self, conversation):
+        return with_seconds(conversation.rated_at)
 
     @admin.display(description=_("created at"))
     def created(self, conversation):

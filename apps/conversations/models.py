@@ -92,6 +92,15 @@ class Conversation(models.Model):
         null=True, blank=True,
         help_text=_("When an automatic assignment without a reply from the agent is handed over."),
     )
+    # The first agent message (docs/reports.md: served, first response), set with it.
+    first_reply_at = models.DateTimeField(_("first reply at"), null=True, blank=True)
+    first_reply_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("first reply by"),
+    )
+    # The latest hand-over between agents (a transfer to an agent, a supervisor reassigning
+    # an assigned conversation): an assignment at or before it was no answer from a queue.
+    handed_at = models.DateTimeField(_("handed between agents at"), null=True, blank=True)
     # The customer's rating (reports.md): once, after it is closed.
     rating_score = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     rating_comment = models.TextField(_("rating comment"), blank=True, default="")
@@ -208,6 +217,17 @@ class Conversation(models.Model):
                 fields=["rated_at"], condition=Q(rated_at__isnull=False),
                 name="conv_rated_at_idx",
             ),
+            # Reports: each figure reads the conversations of its moment in the period, by
+            # team (docs/performance.md).
+            models.Index(fields=["team", "created_at"], name="conv_team_created_idx"),
+            models.Index(
+                fields=["team", "first_reply_at"], condition=Q(first_reply_at__isnull=False),
+                name="conv_team_first_reply_idx",
+            ),
+            models.Index(
+                fields=["first_reply_by", "first_reply_at"],
+                condition=Q(first_reply_at__isnull=False), name="conv_agent_first_reply_idx",
+            ),
         ]
 
     def __str__(self):
@@ -274,6 +294,11 @@ class EventKind(models.TextChoices):
     RATED = "rated", _("Rated by the customer")
 
 
+# The kinds a report counts as moves (docs/reports.md). "overflowed" is the ladder's
+# (routing.md section 9): counted when such events exist.
+MOVEMENT_KINDS = ("transferred", "handed_over", "requeued", "overflowed")
+
+
 class ActorKind(models.TextChoices):
     AGENT = "agent", _("Agent")
     SUPERVISOR = "supervisor", _("Supervisor")
@@ -332,7 +357,13 @@ class ConversationEvent(models.Model):
         ordering = ["at", "id"]
         verbose_name = _("history event")
         verbose_name_plural = _("history events")
-        indexes = [models.Index(fields=["conversation", "at"], name="event_conv_idx")]
+        indexes = [
+            models.Index(fields=["conversation", "at"], name="event_conv_idx"),
+            # Reports: the moves of a period (transfers, handovers, requeues, overflows).
+            models.Index(
+                fields=["at"], condition=Q(kind__in=MOVEMENT_KINDS), name="event_moves_at_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.kind} #{self.conversation_id}: {self.reason[:60]}"

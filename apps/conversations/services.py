@@ -121,10 +121,12 @@ def _append(
     if receipt is not None:
         rows.append(receipt)
         refs.append(Ref(receipt, "message_id", message))
-    write_together(rows, refs, Update(
-        Conversation, conversation.pk,
-        {"last_message": message, "last_activity_at": now, "updated_at": now},
-    ))
+    changes = {"last_message": message, "last_activity_at": now, "updated_at": now}
+    if sender_kind == SenderKind.AGENT and conversation.first_reply_at is None:
+        # The first response (docs/reports.md): kept on the row, in the same statement.
+        changes |= {"first_reply_at": now, "first_reply_by_id": author.pk}
+        conversation.first_reply_at, conversation.first_reply_by = now, author
+    write_together(rows, refs, Update(Conversation, conversation.pk, changes))
     conversation.last_message = message
     conversation.last_activity_at = now
     conversation.updated_at = now

@@ -6,34 +6,24 @@ closed dates, for ``open_now``), the open conversations counted by team and stat
 members counted by team and presence, the last hour's assignments, and the last hour's
 queue snapshots.
 
-Waits are measured from entering the queue (``queued_at``, set whenever a conversation is
+The last hour's figures are the reports' wait (apps.reports.figures, docs/reports.md) over
+the hour before now: from entering the queue (``queued_at``, set whenever a conversation is
 placed in a team or in Waiting) to being assigned (``assigned_at``), over the conversations
-assigned in the last hour, wherever they are now. A hand-over from one agent to another
-(a transfer or a supervisor's reassignment of an assigned conversation) is not an answer
-from the queue: such a conversation counts only if it was taken from a queue again since.
-The median is worked out here from the hour's waits (one row per assignment: bounded, and
-the same on SQLite and PostgreSQL).
+whose latest assignment took them from a queue in the last hour, wherever they are now (a
+hand-over between agents since is not an answer from the queue), with the same median.
 """
 
 from datetime import datetime, timedelta
-from statistics import median
 
-from django.db.models import (
-    Count,
-    DurationField,
-    Exists,
-    ExpressionWrapper,
-    F,
-    Min,
-    OuterRef,
-    Sum,
-)
+from django.db.models import Count, Min, Sum
 from django.utils import timezone
 
 from apps.accounts.models import Presence
-from apps.conversations.models import Conversation, ConversationEvent, EventKind, Status
+from apps.conversations.models import Conversation, Status
 from apps.conversations.payloads import iso
 from apps.floor.snapshots import depth_series
+from apps.reports import figures
+from apps.reports.percentiles import share_pct, whole_seconds
 from apps.teams.hours import team_state
 from apps.teams.models import Membership, Team
 
@@ -79,39 +69,25 @@ def _members() -> dict[int, dict]:
     return teams
 
 
-def _waits_last_hour(now: datetime) -> dict[int, list[float]]:
-    """Each team's waits (seconds) of the conversations assigned from its queue in the last
-    hour."""
-    handed_between_agents = ConversationEvent.objects.filter(
-        conversation_id=OuterRef("pk"), at__gte=OuterRef("assigned_at"),
-        kind__in=(EventKind.TRANSFERRED, EventKind.ASSIGNED),
-        from_status=Status.ASSIGNED, to_status=Status.ASSIGNED,
-    )
+def _last_hour(now: datetime) -> dict[int, dict]:
+    """Each team's waits of the last hour, by the reports' definition of a wait
+    (apps.reports.figures): the count, the median and how many were within the target."""
     rows = (
-        Conversation.objects.filter(
-            team__isnull=False, assigned_at__gte=now - LAST_HOUR, assigned_at__lte=now,
-            queued_at__isnull=False,
-        )
-        .exclude(Exists(handed_between_agents))
+        figures.waits(now - LAST_HOUR, now + timedelta(microseconds=1))
+        .filter(team__isnull=False)
+        .values("team_id")
+        .annotate(**figures.WAIT_FIGURES)
         .order_by()
-        .values_list("team_id", ExpressionWrapper(
-            F("assigned_at") - F("queued_at"), output_field=DurationField()))
     )
-    waits: dict[int, list[float]] = {}
-    for team_id, wait in rows:
-        waits.setdefault(team_id, []).append(max(0.0, wait.total_seconds()))
-    return waits
+    return {row["team_id"]: row for row in rows}
 
 
-def _hour_figures(waits: list[float], target: int) -> dict:
-    if not waits:
-        return {"assigned_last_hour": 0, "median_wait_seconds_last_hour": None,
-                "answered_within_target_pct": None}
-    within = sum(1 for wait in waits if wait <= target)
+def _hour_figures(sums: dict) -> dict:
+    waits = sums.get("waits", 0)
     return {
-        "assigned_last_hour": len(waits),
-        "median_wait_seconds_last_hour": round(median(waits)),
-        "answered_within_target_pct": round(100 * within / len(waits), 1),
+        "assigned_last_hour": waits,
+        "median_wait_seconds_last_hour": whole_seconds(sums.get("wait_p50")),
+        "answered_within_target_pct": share_pct(sums.get("waits_within_target", 0), waits),
     }
 
 
@@ -123,7 +99,7 @@ def floor_stats(*, now: datetime | None = None) -> dict:
     )
     places = _places()
     members = _members()
-    waits = _waits_last_hour(now)
+    hour = _last_hour(now)
     depth = depth_series(now=now)
     empty_members = {"agents": {value: 0 for value in Presence.values}, "load": 0, "capacity": 0}
 
@@ -147,7 +123,7 @@ def floor_stats(*, now: datetime | None = None) -> dict:
             "agents": dict(crew["agents"]),
             "load": crew["load"],
             "capacity": crew["capacity"],
-            **_hour_figures(waits.get(team.pk, []), team.answer_target_seconds),
+            **_hour_figures(hour.get(team.pk, {})),
             "answer_target_seconds": team.answer_target_seconds,
             "open_now": state.open,
             "opens_at": iso(state.opens_at),

@@ -20,7 +20,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
-from apps.accounts.models import Presence, User
+from apps.accounts.models import ChangeCause, Presence, User
 from apps.routing import services
 
 _local_lock = threading.Lock()
@@ -128,7 +128,9 @@ def connection_opened(user: User, channel_name: str) -> None:
     current = User.objects.filter(pk=user.pk).values_list("presence", flat=True).first()
     if current == Presence.OFFLINE:
         wanted = Presence.AWAY if chose_away(user.pk) else Presence.ONLINE
-        services.set_presence(agent=user, status=wanted, actor=user)
+        services.set_presence(
+            agent=user, status=wanted, actor=user, cause=ChangeCause.CONNECTED
+        )
     else:
         user.presence = current
         services.record_heartbeat(agent=user)
@@ -141,7 +143,7 @@ def heartbeat(user: User, channel_name: str) -> None:
 
 def choose(user: User, status: str) -> None:
     """The person switched online/away: remembered, then applied through the service."""
-    services.set_presence(agent=user, status=status, actor=user)
+    services.set_presence(agent=user, status=status, actor=user, cause=ChangeCause.CHOSE)
     if status == Presence.AWAY:
         cache.set(_away_key(user.pk), True, timeout=None)
     else:
@@ -161,11 +163,15 @@ def settle_after_grace(agent_id: int) -> bool:
     agent = User.objects.filter(pk=agent_id).first()
     if agent is None or agent.presence == Presence.OFFLINE:
         return False
-    services.set_presence(agent=agent, status=Presence.OFFLINE)
+    services.set_presence(
+        agent=agent, status=Presence.OFFLINE, cause=ChangeCause.DISCONNECTED
+    )
     if connection_count(agent_id) > 0:
         # A connection opened while we were setting offline (and saw the agent still
         # online, so it left presence alone): it is here, so it is not offline.
         wanted = Presence.AWAY if chose_away(agent_id) else Presence.ONLINE
-        services.set_presence(agent=agent, status=wanted, actor=agent)
+        services.set_presence(
+            agent=agent, status=wanted, actor=agent, cause=ChangeCause.CONNECTED
+        )
         return False
     return True

@@ -7,11 +7,25 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from apps.core.admin_history import ReadOnlyHistoryAdmin
 from apps.core.admin_messages import AdminSentences, AgreeingMessagesMixin
 from apps.core.forms import SecondsField
+from apps.teams.history import record_configuration_changes, record_membership_changes
 from apps.teams.hours import clock, is_time_zone, parse_clock
-from apps.teams.models import ClosedDate, Membership, OpeningHours, RoutingSettings, Team
-from apps.teams.services import team_members_changed, time_rules_changed
+from apps.teams.models import (
+    ClosedDate,
+    ConfigurationChange,
+    Membership,
+    OpeningHours,
+    RoutingSettings,
+    Team,
+)
+from apps.teams.services import (
+    business_hours_of,
+    closed_dates_of,
+    team_members_changed,
+    time_rules_changed,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -176,6 +190,13 @@ class TeamAdmin(AgreeingMessagesMixin, admin.ModelAdmin):
             for field in ("first_reply_seconds", "offline_requeue_seconds")
         }
         super().save_model(request, obj, form, change)
+        fields = [name for name in form.changed_data if name in form.base_fields]
+        record_configuration_changes(
+            team=obj, actor=request.user,
+            changes={name: (form.initial.get(name) if change else None, getattr(obj, name))
+                     for name in fields} if change else {"created": (None, {
+                         name: getattr(obj, name) for name in fields})},
+        )
         time_rules_changed(team=obj, before=before)
 
     def get_queryset(self, request):
@@ -188,8 +209,16 @@ class TeamAdmin(AgreeingMessagesMixin, admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         team = form.instance
         before = set(team.memberships.values_list("agent_id", flat=True))
+        hours, dates = business_hours_of(team), closed_dates_of(team)
         super().save_related(request, form, formsets, change)
         after = set(team.memberships.values_list("agent_id", flat=True))
+        record_membership_changes(
+            team=team, joined=after - before, left=before - after, actor=request.user
+        )
+        record_configuration_changes(team=team, actor=request.user, changes={
+            "business_hours": (hours, business_hours_of(team)),
+            "closed_dates": (dates, closed_dates_of(team)),
+        })
         team_members_changed(team=team, agent_ids=before ^ after)
 
 
@@ -204,6 +233,12 @@ class RoutingSettingsAdmin(AgreeingMessagesMixin, admin.ModelAdmin):
 
     fields = ("default_team", "preferred_max_wait_seconds")
     autocomplete_fields = ("default_team",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        record_configuration_changes(team=None, actor=request.user, changes={
+            name: (form.initial.get(name), getattr(obj, name)) for name in form.changed_data
+        })
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "preferred_max_wait_seconds":
@@ -230,3 +265,16 @@ class RoutingSettingsAdmin(AgreeingMessagesMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ConfigurationChange)
+class ConfigurationChangeAdmin(ReadOnlyHistoryAdmin):
+    """The history of configuration: teams and routing settings, read-only."""
+
+    list_display = ("at", "subject", "team_name", "field", "before", "after", "actor")
+    list_filter = ("subject", "field", ("at", admin.DateFieldListFilter), "team")
+    list_select_related = ("actor",)
+    search_fields = ("team_name", "field")
+    date_hierarchy = "at"
+    fields = ("at", "subject", "team", "team_name", "field", "before", "after", "actor")
+    readonly_fields = fields

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.limits import MAX_TEXT_LENGTH, MAX_WAIT_SECONDS
@@ -244,3 +245,47 @@ class RoutingSettings(models.Model):
     def load(cls) -> "RoutingSettings":
         obj, _created = cls.objects.get_or_create(id=cls.SINGLETON_ID)
         return obj
+
+
+class ConfigurationSubject(models.TextChoices):
+    TEAM = "team", _("Team")
+    ROUTING_SETTINGS = "routing_settings", _("Routing settings")
+
+
+class ConfigurationChange(models.Model):
+    """One change of a team's configuration or of the routing settings: when, which field,
+    from, to, who (apps.teams.history writes them; nothing edits or deletes them). Members
+    joining and leaving are changes of people (accounts.AgentChange)."""
+
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    subject = models.CharField(_("subject"), max_length=16, choices=ConfigurationSubject.choices)
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("team"),
+    )
+    team_name = models.CharField(_("team name"), max_length=MAX_TEXT_LENGTH, blank=True)
+    field = models.CharField(_("what"), max_length=64)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("done by"),
+    )
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("configuration change")
+        verbose_name_plural = _("history of configuration")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(subject__in=ConfigurationSubject.values),
+                name="configuration_change_subject_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["team", "at"], name="configuration_change_team_idx"),
+            models.Index(fields=["at"], name="configuration_change_at_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} {self.team_name} {self.field}"

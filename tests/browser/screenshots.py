@@ -2,9 +2,10 @@
 demo data (``seed_demo``), at desktop (1280x800) and phone (390x844) sizes, in Brazilian
 Portuguese and English. Run from the repository's root:
 
-    python -m tests.browser.screenshots [supervisor]
+    python -m tests.browser.screenshots [supervisor | reports]
 
-(with ``supervisor``: only the supervisor's floor). It starts its own embedded server on
+(with ``supervisor``: only the supervisor's floor; ``reports``: only the Reports page, over
+a history made by ``seed_history``). It starts its own embedded server on
 a fresh SQLite file, and stops it when done.
 """
 
@@ -110,9 +111,42 @@ def floor(browser, base, lang, code, size, viewport):
     return page
 
 
+def reports(browser, base, lang, code, size, viewport):
+    """The Reports page: a supervisor's two teams over a week; an agent's own figures."""
+    context = browser.new_context(locale=lang, viewport=viewport)
+    context.add_cookies([{"name": "django_language", "value": code, "url": base}])
+    page = context.new_page()
+    sign_in(page, base, "sofia")
+    page.goto(f"{base}/reports/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    for name in ("Histórico 01", "Histórico 02"):
+        page.get_by_label(name).check()
+    page.get_by_test_id("report-show").click()
+    expect(page.locator("[data-testid=report-charts] figure")).to_have_count(3)
+    expect(page.locator("[data-testid=report-table] tr.total")).to_have_count(2)
+    shoot(page, "reports", size, lang, full=True)
+    page.context.clear_cookies()
+    context.add_cookies([{"name": "django_language", "value": code, "url": base}])
+    sign_in(page, base, "historico-0001")
+    page.goto(f"{base}/reports/")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    shoot(page, "reports-agent", size, lang, full=True)
+    context.close()
+
+
+HISTORY_LOGIN = """
+from apps.accounts.models import User
+agent = User.objects.get(username="historico-0001")
+agent.set_password("atende123")
+agent.save()
+print("{}")
+"""
+
+
 def main() -> int:
     expect.set_options(timeout=20_000)  # a loaded machine: pictures wait, they never assert speed
     only_floor = sys.argv[1:] == ["supervisor"]
+    only_reports = sys.argv[1:] == ["reports"]
     require_chromium()
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -122,6 +156,9 @@ def main() -> int:
         manage("seed_demo", env=env)
         facts = json.loads(manage("shell", env=env, input_text=FACTS).strip().splitlines()[-1])
         manage("shell", env=env, input_text=FLOOR_HISTORY)
+        manage("seed_history", "--conversations=6000", "--days=14", "--teams=4",
+               "--agents=12", env=env)
+        manage("shell", env=env, input_text=HISTORY_LOGIN)
         port = free_port()
         with serving(env, port, Path(tmp) / "uvicorn.log") as base, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -141,6 +178,9 @@ def main() -> int:
                     for size, viewport in SIZES.items():
                         if only_floor:
                             floor(browser, base, lang, code, size, viewport).context.close()
+                            continue
+                        reports(browser, base, lang, code, size, viewport)
+                        if only_reports:
                             continue
                         context = browser.new_context(locale=lang, viewport=viewport)
                         context.add_cookies([{"name": "django_language", "value": code,

@@ -12,11 +12,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from apps.accounts.models import IntegrationClient, Role, User
+from apps.accounts.models import AgentChange, IntegrationClient, Role, User
 from apps.conversations.models import Conversation
 from apps.organizations.models import Contact, Organization, PreferentialRule
 from apps.routing import services as routing
-from apps.teams.models import RoutingSettings, Team
+from apps.teams.models import ConfigurationChange, RoutingSettings, Team
 from apps.webhooks import services as webhooks
 from apps.webhooks.models import Delivery
 from tests.factories import (
@@ -68,7 +68,18 @@ BUILDERS = {
     RoutingSettings: lambda: RoutingSettings.load(),
     Conversation: _conversation,
     Delivery: _delivery,
+    AgentChange: lambda: routing.set_capacity(
+        agent_id=AgentFactory().pk, capacity=9, actor=None
+    ).changes.get(kind="capacity"),
+    ConfigurationChange: lambda: _configuration_change(),
 }
+
+
+def _configuration_change():
+    from apps.teams.services import update_team
+
+    update_team(team=TeamFactory(), first_reply_seconds=60)
+    return ConfigurationChange.objects.latest("id")
 
 
 def page_url(model, page, obj=None):

@@ -68,6 +68,8 @@ class AgentSerializer(ModelSerializer):
     def create(self, validated_data):
         password = validated_data.pop("password", None)
         user = User(**validated_data)
+        request = self.context.get("request")
+        user.created_by = getattr(request, "user", None)  # named in the history of people
         if password:
             user.set_password(password)
         else:

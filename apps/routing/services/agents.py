@@ -4,7 +4,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from apps.accounts.events import AccessChanged
-from apps.accounts.models import Presence, User
+from apps.accounts.history import record_agent_change
+from apps.accounts.models import AgentChangeKind, ChangeCause, Presence, User
 from apps.core.announce import announce
 from apps.core.errors import InvalidInput
 from apps.core.limits import MAX_CAPACITY
@@ -33,6 +34,11 @@ def set_capacity(*, agent_id: int, capacity: int, actor: Actor) -> User:
                 _("There is no agent with id %(id)s.") % {"id": agent_id}, field="agent"
             )
         raised = capacity > agent.capacity
+        if capacity != agent.capacity:
+            record_agent_change(
+                agent_id=agent_id, kind=AgentChangeKind.CAPACITY, before=agent.capacity,
+                after=capacity, actor=actor,
+            )
         User.objects.filter(pk=agent_id).update(capacity=capacity)
         agent.capacity = capacity
         if raised:
@@ -45,15 +51,23 @@ def deactivate_agent(*, agent_id: int, actor: Actor = None) -> User:
     reserved for them goes into normal routing. Their open conversations stay theirs until a
     supervisor transfers them; their history stays."""
     with transaction.atomic():
+        was_active = User.objects.filter(pk=agent_id).values_list("is_active", flat=True).first()
         if not User.objects.filter(pk=agent_id).update(is_active=False):
             raise UnknownTarget(
                 _("There is no agent with id %(id)s.") % {"id": agent_id}, field="agent"
+            )
+        if was_active:
+            record_agent_change(
+                agent_id=agent_id, kind=AgentChangeKind.DEACTIVATED, before=True, after=False,
+                actor=actor,
             )
         # First of this transaction's announcements: their sockets close before any push
         # that reflects the change (apps.inbox.access).
         announce(AccessChanged(agent_ids=(agent_id,)))
         agent = User.objects.get(pk=agent_id)
-        set_presence(agent=agent, status=Presence.OFFLINE, actor=actor)
+        set_presence(
+            agent=agent, status=Presence.OFFLINE, actor=actor, cause=ChangeCause.DEACTIVATED
+        )
     release_reservations(agent_id=agent_id)
     return agent
 
@@ -62,8 +76,14 @@ def activate_agent(*, agent_id: int, actor: Actor = None) -> User:
     """The person may sign in again. They come back offline: opening the inbox brings them
     online, as for anyone."""
     with transaction.atomic():
+        was_active = User.objects.filter(pk=agent_id).values_list("is_active", flat=True).first()
         if not User.objects.filter(pk=agent_id).update(is_active=True):
             raise UnknownTarget(
                 _("There is no agent with id %(id)s.") % {"id": agent_id}, field="agent"
+            )
+        if not was_active:
+            record_agent_change(
+                agent_id=agent_id, kind=AgentChangeKind.ACTIVATED, before=False, after=True,
+                actor=actor,
             )
         return User.objects.get(pk=agent_id)

@@ -9,7 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.accounts.models import Presence, User
+from apps.accounts.history import agent_change_row, record_agent_change, record_agent_changes
+from apps.accounts.models import AgentChangeKind, ChangeCause, Presence, User
 from apps.core.announce import announce
 from apps.core.errors import InvalidInput
 from apps.routing.errors import AccountDeactivated, UnknownTarget
@@ -22,8 +23,12 @@ from apps.routing.services.time_rules import expect_offline
 HEARTBEAT_EVERY_SECONDS = 15
 
 
-def set_presence(*, agent: User, status: str, actor: Actor = None) -> str:
-    """Change an agent's presence. Returns the presence before the change."""
+def set_presence(
+    *, agent: User, status: str, actor: Actor = None, cause: str | None = None
+) -> str:
+    """Change an agent's presence. Returns the presence before the change. A change is
+    recorded in the history of people with its ``cause`` (by default: the agent chose it,
+    a person changed it, or the system did, from ``actor``)."""
     if status not in Presence.values:
         raise InvalidInput(
             _("Presence must be one of %(values)s.") % {"values": ", ".join(Presence.values)},
@@ -54,6 +59,10 @@ def set_presence(*, agent: User, status: str, actor: Actor = None) -> str:
         for field, value in changes.items():
             setattr(agent, field, value)
         if before != status:
+            record_agent_change(
+                agent_id=agent.pk, kind=AgentChangeKind.PRESENCE, before=before, after=status,
+                actor=actor, cause=cause, at=now,
+            )
             announce(PresenceChanged(agent_id=agent.pk, presence=status))
             if status == Presence.ONLINE:
                 distribute_when_available(agent.pk)
@@ -96,6 +105,13 @@ def sweep_stale_presence(*, timeout_seconds: int) -> int:
         User.objects.filter(pk__in=ids).update(
             presence=Presence.OFFLINE, last_heartbeat=now, offline_since=now
         )
+        record_agent_changes([
+            agent_change_row(
+                agent_id=pk, kind=AgentChangeKind.PRESENCE, before=before,
+                after=Presence.OFFLINE, cause=ChangeCause.SWEPT, at=now,
+            )
+            for pk, before in swept
+        ])
         for pk in ids:
             announce(PresenceChanged(agent_id=pk, presence=Presence.OFFLINE))
             expect_offline(pk, now)

@@ -199,6 +199,8 @@ def _hand_to_agent(
     conversation.assigned_at = now
     conversation.reserved_until = conversation.reply_due_at = None  # a person chose: no clock
     conversation.handed_over_from = None
+    if previous:
+        conversation.handed_at = now  # no answer from a queue (docs/reports.md: wait)
     conversation.save()
     deltas = defaultdict(int)
     deltas[target.pk] += 1

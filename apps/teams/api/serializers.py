@@ -166,6 +166,10 @@ class TeamSerializer(ModelSerializer):
             "closes_at": iso(state.closes_at),
         }
 
+    def _actor(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None)
+
     def _schedule(self, validated_data) -> dict:
         schedule = {}
         if "business_hours" in validated_data:
@@ -181,14 +185,15 @@ class TeamSerializer(ModelSerializer):
         members = validated_data.pop("members", [])
         schedule = self._schedule(validated_data)
         return create_team(
-            **validated_data, **schedule, member_ids={agent.pk for agent in members}
+            **validated_data, **schedule, member_ids={agent.pk for agent in members},
+            actor=self._actor(),
         )
 
     def update(self, team, validated_data):
         members = validated_data.pop("members", None)
         schedule = self._schedule(validated_data)
         update_team(
-            team=team, **validated_data, **schedule,
+            team=team, **validated_data, **schedule, actor=self._actor(),
             member_ids=None if members is None else {agent.pk for agent in members},
         )
         if hasattr(team, "_prefetched_objects_cache"):

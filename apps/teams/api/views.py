@@ -13,6 +13,7 @@ from apps.teams.api.serializers import (
     TeamSerializer,
 )
 from apps.teams.models import RoutingSettings, Team
+from apps.teams.services import update_routing_settings
 
 TEAM_PREFETCH = ("memberships", "opening_hours", "closed_dates")
 
@@ -72,11 +73,7 @@ class RoutingSettingsView(ApiView):
     def put(self, request):
         serializer = RoutingSettingsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        settings = RoutingSettings.load()
-        for field, value in serializer.validated_data.items():
-            setattr(settings, field, value)
-        if serializer.validated_data:
-            settings.save(update_fields=list(serializer.validated_data))
+        settings = update_routing_settings(actor=request.user, **serializer.validated_data)
         return Response(_settings_payload(settings))
 
 
