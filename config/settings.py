@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "apps.teams",
     "apps.conversations",
     "apps.routing",
+    "apps.skills",
     "apps.inbox",
     "apps.webhooks",
     "apps.floor",

@@ -105,6 +105,17 @@ class Conversation(models.Model):
     rating_score = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     rating_comment = models.TextField(_("rating comment"), blank=True, default="")
     rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+    # The ladder (routing.md section 9): steps passed in the current team, and when the next
+    # one is due (set only while queued; found through a partial index like the time rules).
+    ladder_step = models.PositiveSmallIntegerField(_("ladder step"), default=0)
+    has_requirements = models.BooleanField(
+        _("requires skills"), default=False, editable=False,
+        help_text=_("Whether it requires skills: lists read requirements only for these."),
+    )
+    next_step_at = models.DateTimeField(
+        _("next ladder step at"), null=True, blank=True,
+        help_text=_("When the team's next ladder step relaxes who can serve it."),
+    )
     handed_over_from = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",
@@ -163,6 +174,10 @@ class Conversation(models.Model):
                 name="conv_reply_due_only_assigned",
             ),
             models.CheckConstraint(
+                condition=Q(next_step_at__isnull=True) | Q(status=Status.QUEUED),
+                name="conv_next_step_only_queued",
+            ),
+            models.CheckConstraint(
                 condition=Q(handed_over_from__isnull=True) | Q(status=Status.QUEUED),
                 name="conv_handed_over_only_queued",
             ),
@@ -202,6 +217,11 @@ class Conversation(models.Model):
                 fields=["reply_due_at", "id"],
                 condition=Q(status=Status.ASSIGNED, reply_due_at__isnull=False),
                 name="conv_reply_due_idx",
+            ),
+            models.Index(
+                fields=["next_step_at", "id"],
+                condition=Q(status=Status.QUEUED, next_step_at__isnull=False),
+                name="conv_ladder_due_idx",
             ),
             # The team's recent pace (queue estimates): assignments and closes by time.
             models.Index(
@@ -292,6 +312,8 @@ class EventKind(models.TextChoices):
     HANDED_OVER = "handed_over", _("Taken back: no reply")
     REQUEUED = "requeued", _("Requeued: agent offline")
     RATED = "rated", _("Rated by the customer")
+    STEP = "step", _("Ladder step passed")
+    OVERFLOWED = "overflowed", _("Overflowed to another team")
 
 
 # The kinds a report counts as moves (docs/reports.md). "overflowed" is the ladder's
@@ -309,6 +331,8 @@ class ActorKind(models.TextChoices):
     TIME_RULE = "time_rule", _("Time rule")
     SYSTEM = "system", _("System")
     CUSTOMER = "customer", _("Customer")
+    LADDER = "ladder", _("Ladder")
+    STICKY = "sticky", _("Last agent first")
 
 
 class ConversationEvent(models.Model):

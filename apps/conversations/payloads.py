@@ -46,6 +46,28 @@ def rating_payload(conversation: Conversation) -> dict | None:
     return None if rating is None else {**rating, "at": iso(rating["at"])}
 
 
+def attach_requirements(conversations) -> None:
+    """Set ``requirement_rows`` on each conversation: one query for a whole list, none when
+    nothing in it requires skills."""
+    conversations = list(conversations)
+    wanted = [c.pk for c in conversations if c.has_requirements]
+    found = {}
+    if wanted:
+        from apps.skills.selectors import requirement_rows  # skills' reads
+
+        found = requirement_rows(wanted)
+    for conversation in conversations:
+        conversation.requirement_rows = found.get(conversation.pk, [])
+
+
+def requirements_of(conversation: Conversation) -> list[dict]:
+    """``[{"skill": {id, name}, "min_level", "in_force"}]``: attached for lists, else read
+    (one query, only when it requires skills)."""
+    if not hasattr(conversation, "requirement_rows"):
+        attach_requirements([conversation])
+    return conversation.requirement_rows
+
+
 def conversation_payload(conversation: Conversation) -> dict:
     """The conversation object of api.md plus display names and the last activity. Expects
     contact, team, assignee, preferred_agent and last_message selected, and for lists the
@@ -70,6 +92,9 @@ def conversation_payload(conversation: Conversation) -> dict:
         "reply_due_at": iso(conversation.reply_due_at),
         "queue": queue_of(conversation),
         "rating": rating_payload(conversation),
+        "requirements": requirements_of(conversation),
+        "ladder_step": conversation.ladder_step,
+        "next_step_at": iso(conversation.next_step_at),
         "last_activity_at": iso(conversation.last_activity_at),
         "integration": conversation.integration_id,
         "queued_at": iso(conversation.queued_at),

@@ -172,13 +172,15 @@ def receive_inbound_message(
     channel: str = "webchat",
     actor: IntegrationClient | User | None = None,
     message_id: str | None = None,
+    requirements: dict[int, int] | None = None,
 ) -> tuple[Conversation, Message, bool]:
     """A contact wrote in: find or create the contact, append to their open conversation or
     open and route a new one. Returns (conversation, message, created).
 
     ``message_id`` is the channel's own id of the message: a delivery of an id already
     received for this contact on this channel changes nothing and returns the conversation
-    as it is now, with the message received then (created False)."""
+    as it is now, with the message received then (created False). ``requirements``
+    ({skill id: minimum level}) apply to a new conversation only."""
     body = _clean_body(body)
     if not isinstance(external_id, str) or not external_id.strip():
         raise InvalidInput(_("The contact needs an external_id."), field="contact")
@@ -189,7 +191,7 @@ def receive_inbound_message(
                 return _receive(
                     external_id=external_id, body=body, details=contact_details or {},
                     organization=organization, team=team, channel=channel, actor=actor,
-                    receipt=receipt,
+                    receipt=receipt, requirements=requirements,
                 )
         except IntegrityError as error:
             # A concurrent first message of the same contact won: run again, append to it.
@@ -198,7 +200,8 @@ def receive_inbound_message(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _receive(*, external_id, body, details, organization, team, channel, actor, receipt):
+def _receive(*, external_id, body, details, organization, team, channel, actor, receipt,
+             requirements=None):
     if receipt is not None:
         # Concurrent deliveries of one message wait for each other here, so the second
         # finds the first's receipt (the unique constraint is the backstop).
@@ -217,7 +220,7 @@ def _receive(*, external_id, body, details, organization, team, channel, actor, 
     message = Message(sender_kind=SenderKind.CONTACT, author=None, body=body)
     conversation = routing.open_conversation(
         contact=contact, channel=channel, team=team, actor=actor, message=message,
-        receipt=_receipt_row(contact, receipt),
+        receipt=_receipt_row(contact, receipt), requirements=requirements,
     )
     _announce_message(conversation, message)
     return conversation, message, True

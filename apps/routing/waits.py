@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Presence
 from apps.conversations.models import Conversation, Status
-from apps.conversations.payloads import iso
+from apps.conversations.payloads import attach_requirements, iso
 from apps.teams import config_cache
 from apps.teams.hours import state_of
 from apps.teams.models import DistributionMode, Membership
@@ -184,6 +184,7 @@ def attach_queue_info(conversations, *, now: datetime | None = None) -> None:
     for queued and waiting ones, None for the others. Three queries for a whole list
     (none when nothing in it waits). Expects ``team`` selected."""
     conversations = list(conversations)
+    attach_requirements(conversations)
     for conversation in conversations:
         conversation.queue_info = None
     found = positions(conversations)

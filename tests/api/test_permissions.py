@@ -8,6 +8,7 @@ from apps.accounts.models import IntegrationClient, PersonToken, User
 from apps.conversations.models import Conversation, ConversationEvent, Message
 from apps.organizations.models import Contact, Organization, PreferentialRule
 from apps.routing import services as routing
+from apps.skills.models import Skill
 from apps.teams.models import Membership, RoutingSettings, Team
 from apps.webhooks.models import Delivery
 from tests.api.conftest import ROLES, arrive
@@ -54,6 +55,13 @@ ENDPOINTS = [
     ("teams report", "get", lambda w: "reports/teams", None, SUPERVISORS),
     ("agents report", "get", lambda w: "reports/agents", None, PEOPLE),
     ("ratings report", "get", lambda w: "reports/ratings", None, PEOPLE),
+    ("skills list", "get", lambda w: "skills/", None, PEOPLE),
+    ("skills create", "post", lambda w: "skills/", lambda w: {"name": "billing"},
+     admin_only(201)),
+    ("skill detail", "get", lambda w: f"skills/{w.skill.pk}/", None, admin_only(200)),
+    ("skill update", "patch", lambda w: f"skills/{w.skill.pk}/", lambda w: {"name": "inglês"},
+     admin_only(200)),
+    ("skill delete", "delete", lambda w: f"skills/{w.skill.pk}/", None, admin_only(204)),
     ("organizations list", "get", lambda w: "organizations/", None, PEOPLE),
     ("organizations create", "post", lambda w: "organizations/",
      lambda w: {"name": "Globex", "parent": w.organization.pk}, admin_only(201)),
@@ -160,6 +168,7 @@ def snapshot() -> dict:
         "events": ConversationEvent.objects.count(),
         "tokens": PersonToken.objects.count(),
         "deliveries": Delivery.objects.count(),
+        "skills": list(Skill.objects.order_by("pk").values_list("pk", "name")),
     }
 
 
@@ -171,6 +180,7 @@ def world(world):
     world.owned_closed = arrive("wa:owned-closed", team=world.team, actor=world.integration)
     routing.claim_conversation(conversation_id=world.owned_closed.pk, agent=world.supervisor)
     routing.close_conversation(conversation_id=world.owned_closed.pk, actor=world.supervisor)
+    world.skill = Skill.objects.create(name="english")
     return world
 
 

@@ -16,6 +16,7 @@ from apps.core.limits import (
 )
 from apps.organizations.models import Organization, RuleType
 from apps.routing.selectors import MESSAGES_DEFAULT_LIMIT, MESSAGES_MAX_LIMIT, ListOrder
+from apps.skills.api.serializers import SkillSpecField
 from apps.teams.models import Team
 
 
@@ -75,6 +76,20 @@ class RatingSerializer(Serializer):
     at = serializers.DateTimeField(read_only=True)
 
 
+class SkillRefSerializer(Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class RequirementSerializer(Serializer):
+    """A skill the conversation requires: ``min_level`` is the minimum now (the ladder may
+    have lowered it); ``in_force`` false once the ladder dropped it."""
+
+    skill = SkillRefSerializer()
+    min_level = serializers.IntegerField(min_value=1, max_value=5)
+    in_force = serializers.BooleanField()
+
+
 class ConversationSerializer(Serializer):
     """The conversation object of api.md, plus display names (``*_name``) and times.
     ``reserved_until``: when a conversation reserved for its busy preferred agent goes to
@@ -109,6 +124,13 @@ class ConversationSerializer(Serializer):
     reply_due_at = serializers.DateTimeField(allow_null=True)
     queue = QueuePositionSerializer(allow_null=True)
     rating = RatingSerializer(allow_null=True)
+    requirements = RequirementSerializer(many=True)
+    ladder_step = serializers.IntegerField(
+        min_value=0, help_text="Ladder steps passed in its team (0 before any)."
+    )
+    next_step_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the team's next ladder step is due (queued only)."
+    )
 
     def to_representation(self, conversation):
         return conversation_payload(conversation)
@@ -266,6 +288,11 @@ class InboundSerializer(Serializer):
     message_id = serializers.CharField(
         max_length=MAX_TEXT_LENGTH, required=False, allow_null=True, trim_whitespace=False,
         help_text="The channel's own id of the message: a repeated delivery is ignored.",
+    )
+    skills = SkillSpecField(
+        required=False,
+        help_text='Skills a new conversation requires, by name: ["english", {"skill": '
+        '"billing", "min_level": 3}] (min_level 1-5, default 1).',
     )
 
 

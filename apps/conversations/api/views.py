@@ -218,6 +218,7 @@ class InboundView(ApiView):
             channel=data["channel"],
             actor=request.user,
             message_id=data.get("message_id"),
+            requirements=data.get("skills"),
         )
         return Response(
             {**ConversationSerializer(conversation).data,
