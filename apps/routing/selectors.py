@@ -192,10 +192,35 @@ def conversation_for_queue(principal, pk: int) -> Conversation | None:
 
 
 def may_see(user, conversation: Conversation, *, team_ids: list[int] | None = None) -> bool:
-    """Whether ``user`` may see ``conversation`` (their teams are read only if it matters)."""
-    return visibility.may_see(
+    """Whether ``user`` may see ``conversation`` (their teams are read only if it matters):
+    by the visibility rule, or as a candidate for overflow work (a queued conversation whose
+    ladder overflowed to one of their teams: one more query, only then)."""
+    if visibility.may_see(
         user, conversation.placement,
         team_ids=team_ids if team_ids is not None else (lambda: team_ids_of(user)),
+    ):
+        return True
+    return (
+        conversation.status == Status.QUEUED
+        and getattr(user, "is_authenticated", False)
+        and overflow_work_for(user).filter(pk=conversation.pk).exists()
+    )
+
+
+def overflow_work_for(user) -> QuerySet[Conversation]:
+    """Queued conversations whose team's ladder overflowed to one of ``user``'s teams
+    (routing.md 9.4: the list of overflow work), oldest first, with what a row shows."""
+    from apps.skills.models import ConversationOverflow
+
+    return (
+        Conversation.objects.filter(
+            status=Status.QUEUED,
+            pk__in=ConversationOverflow.objects.filter(
+                team_id__in=Membership.objects.filter(agent_id=user.pk).values("team_id")
+            ).values("conversation_id"),
+        )
+        .select_related("contact", "team", "assignee", "preferred_agent", "last_message")
+        .order_by("queued_at", "id")
     )
 
 

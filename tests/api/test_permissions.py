@@ -104,6 +104,7 @@ ENDPOINTS = [
      lambda w: {"contact": {"external_id": "wa:someone"}, "body": "Hi"},
      admin_and_integration(201)),
     ("conversations list", "get", lambda w: "conversations/", None, PEOPLE),
+    ("overflow work", "get", lambda w: "conversations/overflow", None, PEOPLE),
     ("conversation detail", "get", lambda w: f"conversations/{w.waiting.pk}/", None,
      NOT_ITS_OWN),
     ("own conversation detail", "get", lambda w: f"conversations/{w.owned.pk}/", None,

@@ -106,6 +106,24 @@ class ConversationListView(ApiViewMixin, generics.ListAPIView):
         return page
 
 
+class OverflowListView(ApiViewMixin, generics.ListAPIView):
+    """Overflow work: queued conversations of other teams whose ladder made the caller's
+    teams candidates too (routing.md 9.4), oldest first, paginated; the caller may claim
+    them."""
+
+    permission_classes = [IsPerson]
+    serializer_class = ConversationSerializer
+    pagination_class = ConversationPagination
+
+    def get_queryset(self):
+        return selectors.overflow_work_for(self.request.user)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        waits.attach_queue_info(page)
+        return page
+
+
 class ConversationDetailView(ApiView):
     """One conversation the caller may see (404 otherwise); an integration sees those its
     inbound opened."""
