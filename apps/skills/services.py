@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.history import record_skills_change
 from apps.core.errors import InvalidInput
-from apps.core.limits import MAX_WAIT_SECONDS
+from apps.core.limits import MAX_ID, MAX_WAIT_SECONDS
 from apps.skills.models import (
     MAX_LEVEL,
     MIN_LEVEL,
@@ -25,6 +25,8 @@ from apps.skills.models import (
     StepAction,
 )
 from apps.teams import config_cache
+
+MAX_STEPS = 50
 
 
 def skills_of(agent_id: int) -> list[dict]:
@@ -173,8 +175,11 @@ def parse_ladder(raw, *, team_id: int | None) -> list[Step]:
     """Validate a ladder as the API sends it; every refusal is a sentence saying why."""
     from apps.teams.models import Team  # teams' models import nothing of ours
 
-    if not isinstance(raw, list):
-        raise InvalidInput(_("A ladder is a list of steps."), field="ladder")
+    if not isinstance(raw, list) or len(raw) > MAX_STEPS:
+        raise InvalidInput(
+            _("A ladder is a list of at most %(max)s steps.") % {"max": MAX_STEPS},
+            field="ladder",
+        )
     steps: list[Step] = []
     previous = -1
     for number, item in enumerate(raw, start=1):
@@ -212,7 +217,7 @@ def parse_ladder(raw, *, team_id: int | None) -> list[Step]:
             )
         skills = item.get("skills")
         if skills is not None and (
-            not isinstance(skills, list)
+            not isinstance(skills, list) or len(skills) > 1000
             or not all(isinstance(s, int) and not isinstance(s, bool) for s in skills)
         ):
             raise InvalidInput(
@@ -220,7 +225,9 @@ def parse_ladder(raw, *, team_id: int | None) -> list[Step]:
                 field="ladder",
             )
         if skills:
-            found = set(Skill.objects.filter(pk__in=skills).values_list("pk", flat=True))
+            found = set(Skill.objects.filter(
+                pk__in=[s for s in skills if 0 < s <= MAX_ID]
+            ).values_list("pk", flat=True))
             missing = sorted(set(skills) - found)
             if missing:
                 raise InvalidInput(
@@ -240,7 +247,7 @@ def parse_ladder(raw, *, team_id: int | None) -> list[Step]:
         else:
             target = item.get("team")
             if not isinstance(target, int) or isinstance(target, bool) or not (
-                Team.objects.filter(pk=target).exists()
+                0 < target <= MAX_ID and Team.objects.filter(pk=target).exists()
             ):
                 raise InvalidInput(
                     _("Step %(n)s: overflow needs team, the id of an existing team.")

@@ -191,7 +191,7 @@ def test_a_teams_ladder_and_sticky_days(admin, admin_user, english):
     ([{"after_seconds": 60, "action": "drop", "skills": [999999]}], "no skill"),
     ([{"after_seconds": 60, "action": "overflow", "team": "SELF"}], "itself"),
     ([{"after_seconds": 60, "action": "lower"}], "by"),
-    ("steps", "list"),
+    ("steps", "list of at most"),
 ])
 def test_a_bad_ladder_is_refused_with_a_sentence_and_changes_nothing(admin, ladder, words):
     team = TeamFactory()
