@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.accounts.models import Presence
-from apps.conversations.models import ActorKind, Status
+from apps.conversations.models import ActorKind, Conversation, Status
 from apps.routing import services as routing
 from apps.routing.invariants import check_invariants
 from apps.teams.models import DistributionMode
@@ -147,3 +147,21 @@ def test_the_last_agent_first_and_never_waiting_for_them(skill, give, committed)
     with time_machine.travel(timezone.now() + timedelta(days=8)):
         fourth = arrive("wa:carla", team=team)
     assert fourth.events.get().actor_kind == ActorKind.DISTRIBUTION
+
+
+def test_the_estimate_counts_only_the_eligible_and_says_so(skill, give):
+    english = skill("english")
+    ana = give(AgentFactory(name="Ana", capacity=1), english=2)
+    team = TeamFactory(distribution_mode=DistributionMode.CAPACITY,
+                       agents=[ana, AgentFactory(capacity=1), AgentFactory(capacity=1)])
+    arrive(team=team, requirements={english.pk: 2})  # Ana is now full
+    needs = arrive(team=team, requirements={english.pk: 2})
+    assert needs.status == Status.QUEUED
+    from apps.conversations.payloads import conversation_payload
+
+    queue = conversation_payload(needs)["queue"]
+    assert queue["position"] == 1 and queue["eligible_online"] == 1
+    assert queue["estimated_wait_seconds"] > 0
+    routing.set_presence(agent=ana, status=Presence.AWAY, actor=ana)
+    queue = conversation_payload(Conversation.objects.get(pk=needs.pk))["queue"]
+    assert (queue["eligible_online"], queue["estimated_wait_seconds"]) == (0, None)

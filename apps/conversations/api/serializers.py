@@ -64,6 +64,11 @@ class QueuePositionSerializer(Serializer):
 
     position = serializers.IntegerField(min_value=1)
     estimated_wait_seconds = serializers.IntegerField(min_value=0, allow_null=True)
+    eligible_online = serializers.IntegerField(
+        min_value=0, required=False,
+        help_text="Only for a conversation that requires skills: the online members eligible "
+        "at its current step, the only ones the estimate counts.",
+    )
 
 
 class RatingSerializer(Serializer):

@@ -106,6 +106,12 @@ class ConversationListView(ApiViewMixin, generics.ListAPIView):
         return page
 
 
+@extend_schema_view(
+    get=extend_schema(
+        responses={200: ConversationSerializer(many=True), 400: error(400),
+                   404: error(404, "No such page.")},
+    )
+)
 class OverflowListView(ApiViewMixin, generics.ListAPIView):
     """Overflow work: queued conversations of other teams whose ladder made the caller's
     teams candidates too (routing.md 9.4), oldest first, paginated; the caller may claim
