@@ -194,7 +194,7 @@ class LadderStep(models.Model):
 
 
 class LadderStepSkill(models.Model):
-    step = models.ForeignKey(LadderStep, on_delete=models.CASCADE, related_name="+")
+    step = models.ForeignKey(LadderStep, on_delete=models.CASCADE, related_name="skill_links")
     skill = models.ForeignKey(Skill, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
