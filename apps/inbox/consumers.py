@@ -29,10 +29,10 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import Presence, is_person
+from apps.conversations import selectors
 from apps.core.errors import DomainError, InvalidInput
 from apps.core.limits import JsonTooDeep, loads_bounded_json
 from apps.inbox import access, groups, presence, realtime
-from apps.routing import selectors
 from apps.routing.errors import AccountDeactivated
 
 SEEN_LIMIT = 2000  # recent (flush, conversation) and message keys, to drop group duplicates

@@ -10,11 +10,12 @@ from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET
 
 from apps.accounts.models import Presence
+from apps.accounts.selectors import agents_overview
 from apps.conversations.models import EventKind, Status
-from apps.conversations.payloads import iso
+from apps.conversations.selectors import queue_counts_for
+from apps.core.time import iso
 from apps.floor.stats import floor_stats
 from apps.organizations.models import RuleType
-from apps.routing import selectors
 from apps.teams.hours import team_state
 from apps.teams.models import Team
 
@@ -52,7 +53,7 @@ def _agents() -> list[dict]:
             "open_count": agent.open_count,
             "capacity": agent.capacity,
         }
-        for agent in selectors.agents_overview()
+        for agent in agents_overview()
     ]
 
 
@@ -226,7 +227,7 @@ def _teams() -> list[dict]:
 def _page_context(user) -> dict:
     return {
         "me": _me(user),
-        "counts": selectors.queue_counts_for(user),
+        "counts": queue_counts_for(user),
         "teams": _teams(),
         "agents": _agents(),
         "strings": page_strings(),

@@ -5,7 +5,7 @@ no team asked: every active person, and whoever served).
 
 An agent's periods are in one time zone: the asked teams' zone when they share one, else
 the server's (``TIME_ZONE``). Online and away seconds come from the history of people
-(apps.accounts.timeline); busy seconds are those with at least one open conversation
+(apps.reports.timeline); busy seconds are those with at least one open conversation
 assigned to the agent; occupancy is the share of online seconds that were busy."""
 
 from datetime import datetime
@@ -15,11 +15,11 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.accounts.timeline import people_over
 from apps.conversations.models import Conversation, ConversationEvent, EventKind, Status
 from apps.reports import figures
 from apps.reports.percentiles import whole_seconds
 from apps.reports.periods import DAY, Question, periods
+from apps.reports.timeline import people_over
 from apps.teams.models import Membership
 
 AGENT_ROW_FIELDS = (
