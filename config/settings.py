@@ -46,6 +46,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "apps.core.admin_config.AtendeAdminConfig",  # django.contrib.admin, role-aware site
+    # Before django.contrib.auth: its ``changepassword`` command replaces Django's.
+    "apps.accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -60,7 +62,6 @@ INSTALLED_APPS = [
     "mptt",
     "channels",
     "apps.core",
-    "apps.accounts",
     "apps.organizations",
     "apps.teams",
     "apps.conversations",

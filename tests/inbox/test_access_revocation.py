@@ -8,6 +8,7 @@ from channels.db import database_sync_to_async
 from django.test import Client
 
 from apps.accounts.models import Presence, User
+from apps.accounts.services import change_password
 from apps.conversations.services import receive_inbound_message
 from apps.inbox import realtime
 from tests.api.conftest import client_for
@@ -123,14 +124,13 @@ def test_changing_the_password_closes_token_sockets():
     agent = AgentFactory()
     token = token_for(agent)
 
-    def change_password():
+    def new_password():
         person = User.objects.get(pk=agent.pk)
-        person.set_password("vaca-amarela-77")
-        person.save()
+        change_password(user=person, password="vaca-amarela-77")
 
     async def scenario():
         comm, _ = await connected(token=token)
-        await database_sync_to_async(change_password)()
+        await database_sync_to_async(new_password)()
         await closed_with(comm, 4401)
 
     async_to_sync(scenario)()
