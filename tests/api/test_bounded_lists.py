@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.models import User
-from apps.conversations.models import ConversationEvent
+from apps.conversations.models import Conversation, ConversationEvent
 from apps.organizations.models import Contact
 from tests.api.conftest import client_for
 from tests.factories import AdminFactory, AgentFactory, IntegrationFactory
@@ -39,9 +39,13 @@ def walk(client, path) -> tuple[list[dict], list[int]]:
 
 
 def test_contacts_come_in_bounded_pages_for_an_integration():
-    Contact.objects.bulk_create(Contact(external_id=f"c-{i:04}", name=f"C {i:04}")
-                                for i in range(230))
-    bot = client_for(IntegrationFactory())
+    integration = IntegrationFactory()
+    contacts = Contact.objects.bulk_create(Contact(external_id=f"c-{i:04}", name=f"C {i:04}")
+                                           for i in range(230))
+    # An integration lists the contacts of its own conversations.
+    Conversation.objects.bulk_create(Conversation(contact=c, integration=integration)
+                                     for c in contacts)
+    bot = client_for(integration)
     rows, sizes = walk(bot, "contacts/")
     assert sizes == [100, 100, 30]
     assert [r["external_id"] for r in rows] == [f"c-{i:04}" for i in range(230)]

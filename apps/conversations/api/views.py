@@ -259,9 +259,8 @@ class RatingView(ApiView):
     def post(self, request, pk):
         data = RatingSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        conversation = visible_conversation(request.user, pk)
         rated = rate_conversation(
-            conversation_id=conversation.pk, score=data.validated_data["score"],
+            conversation_id=pk, score=data.validated_data["score"],
             comment=data.validated_data["comment"], actor=request.user,
         )
         return Response(ConversationSerializer(rated).data, status=status.HTTP_201_CREATED)
