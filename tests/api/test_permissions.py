@@ -50,6 +50,8 @@ ENDPOINTS = [
      lambda w: {"distribution_mode": "sequential"}, admin_only(200)),
     ("team delete", "delete", lambda w: f"teams/{w.empty_team.pk}/", None, admin_only(204)),
     ("team distribute", "post", lambda w: f"teams/{w.team.pk}/distribute", None, SUPERVISORS),
+    ("team distribute preview", "get", lambda w: f"teams/{w.team.pk}/distribute", None,
+     SUPERVISORS),
     ("floor stats", "get", lambda w: "stats/teams", None, SUPERVISORS),
     ("teams report", "get", lambda w: "reports/teams", None, SUPERVISORS),
     ("agents report", "get", lambda w: "reports/agents", None, PEOPLE),

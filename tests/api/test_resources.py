@@ -65,7 +65,11 @@ def test_distribute_returns_how_many(world):
     world.team.distribution_mode = "capacity"
     world.team.save()
     response = world.client("supervisor").post(f"{V1}teams/{world.team.pk}/distribute")
-    assert response.json() == {"assigned": 1}
+    agent = world.agent
+    assert response.json() == {
+        "assigned": 1, "stayed": 0,
+        "agents": [{"id": agent.pk, "name": agent.display_name, "assigned": 1}],
+    }
 
 
 def test_agent_capacity_and_deactivation(world):
