@@ -71,6 +71,25 @@ def test_bad_bounds_are_400():
         assert response.json()["detail"]
 
 
+@pytest.mark.parametrize("path", ["contacts/", "agents/"])
+def test_bounds_beyond_a_bigint_are_400_not_500(path):
+    client = client_for(AdminFactory())
+    huge = str(2**63)  # one past the largest bigint
+    for query in (f"offset={huge}", f"offset={10**30}", f"offset=1{'0' * 5000}",
+                  f"limit={huge}", f"limit=1{'0' * 5000}"):
+        response = client.get(f"{V1}{path}?{query}")
+        assert response.status_code == 400, (query[:30], response.status_code)
+        assert response.json()["detail"]
+    assert client.get(f"{V1}{path}?offset={2**63 - 1}").json() == []  # the largest: nothing
+    assert client.get(f"{V1}{path}?limit={2**63 - 1}").status_code == 200  # capped at 500
+
+
+def test_a_huge_page_size_is_400_not_500():
+    client = client_for(AdminFactory())
+    response = client.get(f"{V1}conversations/?page_size=1{'0' * 5000}")
+    assert response.status_code == 400
+
+
 def test_the_history_gives_the_newest_events_oldest_first_and_the_rest_before():
     admin = AdminFactory()
     conversation = arrive("wa:history")

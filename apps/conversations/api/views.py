@@ -41,7 +41,9 @@ class ConversationPagination(PageNumberPagination):
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is not None and not (raw.isascii() and raw.isdigit() and int(raw) > 0):
+        if raw is not None and not (
+            raw.isascii() and raw.isdigit() and len(raw) <= 18 and int(raw) > 0
+        ):
             raise ValidationError({"page_size": [_("Must be a positive whole number.")]})
         return super().get_page_size(request)
 
