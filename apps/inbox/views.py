@@ -166,7 +166,16 @@ def page_strings() -> dict:
         "team": _("Team"),
         "in_queue": _("In queue"),
         "distribute": _("Distribute"),
-        "distributed": _("%(n)s assigned"),
+        "distributed": _("%(n)s assigned; %(stayed)s still queued"),
+        # Asked before distributing (the floor's confirmation, from GET teams/{id}/distribute).
+        "distribute_ask": _("Distribute the queue of %(team)s now?"),
+        "distribute_will_assign": _("To be assigned now: %(n)s (%(who)s)."),
+        "distribute_will_stay": _(
+            "To stay queued: %(n)s (nobody online has room for them; limits are never "
+            "passed)."
+        ),
+        "distribute_nothing": _("Nobody online has room: %(n)s still queued."),
+        "distribute_yes": _("Distribute"),
         "presence": _("Presence"),
         "load": _("Load"),
         "where": _("Where"),

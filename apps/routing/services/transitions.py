@@ -34,6 +34,7 @@ from apps.routing.services.guards import (
     require_open,
     require_person,
     require_supervisor,
+    require_visible,
 )
 from apps.routing.services.history import Actor, name_of, record_event
 from apps.routing.services.load import distribute_when_available, shift_loads, touch_rotation
@@ -51,6 +52,7 @@ def route_to_team(*, conversation_id: int, team_id: int, actor: Actor) -> Conver
     with transaction.atomic():
         team = existing_team(team_id)
         conversation = locked_conversation(conversation_id)
+        require_visible(actor, conversation)  # an integration: its own conversations only
         require_open(conversation)
         if conversation.status == Status.ASSIGNED:
             raise InvalidTransition(

@@ -202,8 +202,30 @@ class TeamSerializer(ModelSerializer):
         return team
 
 
-class DistributedSerializer(Serializer):
+class DistributedToSerializer(Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
     assigned = serializers.IntegerField()
+
+
+class DistributedSerializer(Serializer):
+    """What a distribution on demand did (POST) or would do now (GET): how many went in all,
+    to whom, and how many stayed queued (nobody online had room for them)."""
+
+    assigned = serializers.IntegerField()
+    stayed = serializers.IntegerField()
+    agents = DistributedToSerializer(many=True)
+
+    @staticmethod
+    def payload(distribution) -> dict:
+        return {
+            "assigned": distribution.assigned,
+            "stayed": distribution.stayed,
+            "agents": [
+                {"id": agent_id, "name": name, "assigned": count}
+                for agent_id, name, count in distribution.given
+            ],
+        }
 
 
 class RoutingSettingsSerializer(Serializer):
