@@ -257,6 +257,7 @@ export function presenceSwitch(live, initial) {
   const button = $('[data-testid="presence-toggle"]');
   let current = initial;
   let connected = true;
+  let shown = 0; // bumped by every presence the server pushes
   function render() {
     if (!connected) {
       label.textContent = t("reconnecting");
@@ -275,8 +276,16 @@ export function presenceSwitch(live, initial) {
   render();
   return {
     show(status) {
+      shown += 1;
       current = status;
       render();
+    },
+    // Presence as the server has it now (on every (re)connection). An answer that crossed
+    // a pushed presence.changed on the way is older than it: the push wins.
+    async refresh() {
+      const asked = shown;
+      const answer = await api("me/presence");
+      if (answer.ok && shown === asked) this.show(answer.data.status);
     },
     connected(open) {
       connected = open;

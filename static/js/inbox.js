@@ -635,8 +635,7 @@ const live = connectLive(
       presence.connected(s === "open");
       if (s !== "open") return;
       // (Re)load on every (re)connection: nothing missed while disconnected.
-      const answer = await api("me/presence");
-      if (answer.ok) presence.show(answer.data.status);
+      await presence.refresh();
       if (!firstOpen) {
         refreshTeams();
         await loadMine();

@@ -374,8 +374,7 @@ const live = connectLive(
     onState: async (s) => {
       presence.connected(s === "open");
       if (s !== "open") return;
-      const answer = await api("me/presence");
-      if (answer.ok) presence.show(answer.data.status);
+      await presence.refresh();
       if (!firstOpen) loadConversations({ restart: true });
       refreshDirectory();
       stats.soon();
