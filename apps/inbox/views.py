@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from apps.accounts.models import Presence
 from apps.conversations.models import EventKind, Status
 from apps.conversations.payloads import iso
+from apps.conversations.visibility import script_table
 from apps.floor.stats import floor_stats
 from apps.organizations.models import RuleType
 from apps.routing import selectors
@@ -128,6 +129,9 @@ def page_strings() -> dict:
         "announce_assigned": _("New conversation for you: %(contact)s"),
         "announce_reserved": _("%(contact)s is reserved for you"),
         "new_work": _("Atende: new conversation"),
+        "announce_queued": _("New in %(team)s: %(contact)s"),
+        "queue_alert_off": _("Alert me of new conversations in %(team)s"),
+        "queue_alert_on": _("Alerting you of new conversations in %(team)s (press to stop)"),
         "sound_on": _("Sound: on"),
         "sound_off": _("Sound: off"),
         "notifications_on": _("Desktop notifications are on."),
@@ -236,7 +240,10 @@ def _page_context(user) -> dict:
 @require_GET
 @login_required
 def inbox(request):
-    return render(request, "inbox/index.html", _page_context(request.user))
+    context = _page_context(request.user)
+    # Who sees what, as the script applies it (made from the rule itself).
+    context["visibility"] = script_table()
+    return render(request, "inbox/index.html", context)
 
 
 @require_GET

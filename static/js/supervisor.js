@@ -9,6 +9,7 @@ import {
   presenceText, query, results, startTicking, t, tickWaits, timeOf, toast,
 } from "./common.js";
 import { createFloor, statsFetcher, tickCountdowns } from "./floor.js";
+import { whereText } from "./labels.js";
 import { createReader } from "./reader.js";
 
 const me = data("me-data");
@@ -196,12 +197,7 @@ const agentsPanel = {
   },
 };
 
-function where(c) {
-  if (c.status === "assigned") return t("assigned_to", { name: c.assignee_name });
-  if (c.status === "reserved") return t("reserved_for", { name: c.preferred_agent_name });
-  if (c.status === "queued") return t("queued_in", { team: c.team_name });
-  return t("waiting");
-}
+const where = (c) => whereText(c);
 
 const conversationsPanel = {
   body: $('[data-testid="open-conversations"] tbody'),
