@@ -93,9 +93,12 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         for group in await database_sync_to_async(groups.groups_for)(user):
             await self.channel_layer.group_add(group, self.channel_name)
             self.joined.append(group)
-        await self.accept()
-        # Counts after joining the groups: no change can fall between the two.
+        # Presence and counts before the handshake completes: a page that asks for its
+        # presence when its socket opens reads it as this connection made it (accepting
+        # first let that read, under load, see "offline" and keep it). Counts after
+        # joining the groups: no change can fall between the two.
         self.counts = await database_sync_to_async(_opened)(user, self.channel_name)
+        await self.accept()
         await self.send_json(realtime.queue_counts_event(self.counts))
 
     async def disconnect(self, code):

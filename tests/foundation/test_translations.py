@@ -90,7 +90,7 @@ def test_the_pages_scripts_ask_only_for_texts_that_exist():
     """static/js asks for its texts by key (t("key")); a missing key would show the key."""
     keys = set(page_strings()) | set(report_strings())
     asked = set()
-    for script in (ROOT / "static" / "js").glob("*.js"):
+    for script in (ROOT / "static" / "js").rglob("*.js"):
         asked |= set(re.findall(r"""\bt\(\s*["']([\w.]+)["']""", script.read_text()))
     assert asked, "no t(...) calls found: did the scripts move?"
     assert asked - keys == set()

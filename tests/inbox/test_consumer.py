@@ -6,11 +6,13 @@ import threading
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
 from django.db import connection
 
 from apps.accounts.models import Presence, User
 from apps.inbox import presence, realtime
 from apps.routing import services
+from config.asgi import application
 from tests.factories import (
     AgentFactory,
     IntegrationFactory,
@@ -20,6 +22,7 @@ from tests.factories import (
 )
 from tests.helpers import arrive
 from tests.inbox.helpers import (
+    ORIGIN,
     communicator,
     connected,
     conversation_where,
@@ -258,6 +261,42 @@ def test_presence_follows_connections_and_the_away_choice():
         await fourth.disconnect()
 
     async_to_sync(scenario)()
+
+
+def test_the_handshake_completes_once_the_connection_counts_for_presence():
+    """The page asks for its presence when its socket opens (and supervisors see the agent
+    as soon as the page shows it): by then the server must have counted the connection.
+    Under load the presence was set after the handshake, and a page that read it in between
+    kept showing "Offline" (CI, issue 18 item 11)."""
+    agent = UserFactory(presence=Presence.OFFLINE)
+    token = token_for(agent)
+    at_accept = []
+
+    def presence_now():
+        return User.objects.get(pk=agent.pk).presence
+
+    async def watched(scope, receive, send):
+        async def watching(message):
+            if message["type"] == "websocket.accept":
+                # What a request sent the moment the socket opens would read.
+                at_accept.append(await database_sync_to_async(presence_now)())
+            await send(message)
+
+        await application(scope, receive, watching)
+
+    async def scenario():
+        comm = WebsocketCommunicator(
+            watched, f"/ws/inbox/?token={token}",
+            headers=[(b"host", b"testserver"), (b"origin", ORIGIN)],
+        )
+        ok, _ = await comm.connect(timeout=5)
+        assert ok
+        first = await comm.receive_json_from(timeout=5)
+        assert first["type"] == "queue.counts"
+        await comm.disconnect()
+
+    async_to_sync(scenario)()
+    assert at_accept == [Presence.ONLINE]
 
 
 def test_supervisors_hear_agents_presence_and_load():

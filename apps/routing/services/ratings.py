@@ -8,10 +8,10 @@ from apps.accounts.models import IntegrationClient
 from apps.conversations.errors import AlreadyRated, NotYetClosed
 from apps.conversations.models import ActorKind, Conversation, EventKind, Status
 from apps.conversations.reasons import part
+from apps.conversations.selectors import may_see
 from apps.core.errors import InvalidInput
 from apps.core.limits import MAX_RATING_COMMENT_LENGTH
 from apps.routing.errors import ConversationNotFound
-from apps.routing.selectors import may_see
 from apps.routing.services.history import record_event
 
 
