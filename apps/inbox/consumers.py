@@ -72,6 +72,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         # The name the presence registry knows this connection by (any process's).
         self.channel_name = f"inbox.{uuid.uuid4().hex}"
         self.outbox = Outbox(self._push)
+        self.opened = asyncio.Event()  # set once the first queue.counts is sent
         try:
             await super().__call__(scope, receive, guarded_send)
         finally:
@@ -110,6 +111,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         # Counts after joining the groups: no change can fall between the two.
         self._set_counts(await database_sync_to_async(_opened)(user, self.channel_name))
         await self.send_json(realtime.queue_counts_event(self.counts))
+        self.opened.set()
 
     async def disconnect(self, code):
         await self._cleanup()
@@ -247,6 +249,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     async def _push(self, group: str, item) -> None:
         """What the hub offers this socket, in order: a batch's frames or an access notice
         of one of its groups (one it left since is ignored)."""
+        if not self.opened.is_set():
+            # Joined, but not accepted yet or the first counts not sent: pushes follow them.
+            await self.opened.wait()
         if self.closing or self.user is None or group not in self.joined:
             return
         try:
@@ -258,7 +263,11 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             pass  # the client left: its receive loop ends and the cleanup runs
 
     async def _send_text(self, frame: str) -> None:
-        await self.base_send({"type": "websocket.send", "text": frame})
+        send = self.scope.get("server_send") or self.base_send
+        try:
+            await send({"type": "websocket.send", "text": frame})
+        except OSError as error:  # the client left meanwhile (uvicorn's ClientDisconnected)
+            raise StopConsumer from error
 
     async def _forward(self, frames: Frames) -> None:
         """One coalesced flush of one of our groups (we may get the same flush through
