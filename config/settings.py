@@ -22,7 +22,7 @@ env = environ.Env(
     PRESENCE_GRACE_SECONDS=(float, 10.0),
     DISTRIBUTION_SWEEP_SECONDS=(float, 30.0),
     DEADLINE_WAKE_AHEAD_SECONDS=(float, 900.0),
-    COUNTS_COALESCE_SECONDS=(float, 0.25),
+    COUNTS_COALESCE_SECONDS=(float, 0.1),
 )
 
 DATABASE_URL = env.str("DATABASE_URL", default="")

@@ -63,7 +63,7 @@ from apps.teams.models import Team
 
 logger = logging.getLogger(__name__)
 
-BATCH_TYPE = "inbox.batch"  # handled by InboxConsumer.inbox_batch
+BATCH_TYPE = "inbox.batch"  # handed to the sockets by apps.inbox.hub
 
 
 # --------------------------------------------------------------------------- subscriber
