@@ -81,7 +81,8 @@ class CustomerConsumer(AsyncJsonWebsocketConsumer):
             await self._refuse(error)
             return
         await self.accept()
-        welcome = await database_sync_to_async(chat.config_payload)(self.webchat)
+        with translation.override(self.language):
+            welcome = await database_sync_to_async(chat.config_payload)(self.webchat)
         await self.send_json({"type": "welcome", "language": self.language, **welcome})
 
     async def disconnect(self, code):

@@ -13,6 +13,7 @@ from django.db import transaction
 from apps.accounts.models import IntegrationClient, Presence, Role, User
 from apps.conversations.models import Conversation, Status
 from apps.conversations.services import post_reply, receive_inbound_message
+from apps.demo.webchat import DEMO_KEY, demo_webchat
 from apps.organizations.models import (
     Contact,
     Organization,
@@ -132,6 +133,7 @@ class Command(BaseCommand):
         # After the demo's own history: only what happens from now on goes out.
         self._webhook(integration)
         self._default_team(teams)
+        demo_webchat()
         problems = check_invariants()
         for problem in problems:
             self.stderr.write(self.style.WARNING(f"invariant: {problem}"))
@@ -347,3 +349,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"    python manage.py webhook_receiver --port {DEMO_WEBHOOK_PORT}")
         self.stdout.write(f"  API docs:   {URL}/api/docs/")
+        self.stdout.write(
+            f"  web chat:   a demo site with the web chat embedded (key {DEMO_KEY}): "
+            f"http://localhost:8000/demo/site/ (as a known customer: ?as=maria)"
+        )
