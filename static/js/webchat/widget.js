@@ -236,12 +236,14 @@ class Chat {
     const key = `${rating ? "rate" : "write"}:${starting}:${view && view.can_rate}:${this.state.session?.identified}`;
     if (this.composerKey === key && before.view && before.config) return;
     this.composerKey = key;
-    const typing = this.root.activeElement && this.root.activeElement.name === "body";
+    const focused = this.root.activeElement;
+    const hadFocus = focused && this.lower.contains(focused);
     const parts = [];
     if (rating) parts.push(this.ratingForm(view));
     parts.push(this.writeForm(starting));
     this.lower.replaceChildren(...parts);
-    if (typing) this.root.querySelector("textarea[name=body]").focus();
+    // The focus stays in the window when what held it is replaced.
+    if (hadFocus) (focused.name === "body" ? this.root.querySelector("textarea[name=body]") : this.lower.querySelector("[data-chat=rated]") || this.panel).focus();
   }
 
   writeForm(starting) {
@@ -278,7 +280,7 @@ class Chat {
   }
 
   ratingForm(view) {
-    if (view.rating) return el("p", { class: "rated", "data-chat": "rated", text: this.t("rated") });
+    if (view.rating) return el("p", { class: "rated", "data-chat": "rated", tabindex: "-1", text: this.t("rated") });
     const form = el("form", { class: "rating", "data-chat": "rating", onsubmit: (e) => { e.preventDefault(); this.rate(form); } });
     const scores = el("div", { class: "scores", role: "group", "aria-label": this.t("rate_question") });
     for (let score = 1; score <= 5; score += 1) {
