@@ -18,6 +18,7 @@ apps.webchat.customer's; notices arrive from apps.webchat.push.
 import asyncio
 import json
 import logging
+import time
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -218,15 +219,22 @@ class CustomerConsumer(AsyncJsonWebsocketConsumer):
         elif what in ("status", "reload"):  # reload: another tab opened a conversation
             await self._refresh()
         elif what == "queue" and (self.settle_task is None or self.settle_task.done()):
-            self.settle_task = asyncio.create_task(self._settle())
+            self.settle_task = asyncio.create_task(self._settle(time.monotonic()))
 
-    async def _settle(self):
+    async def _settle(self, noticed: float):
+        """The queue moved: after a moment (more moves come together), the position from
+        the team's queue as read after the notice, shared by this process's sockets."""
         await asyncio.sleep(QUEUE_SETTLE_SECONDS)
-        await self._refresh()
+        view = self.view
+        if view is None or view["status"] != Status.QUEUED or not view.get("team"):
+            return
+        await self._send_status(
+            await database_sync_to_async(chat.requeued)(view, since=noticed)
+        )
 
     async def _refresh(self):
-        status = await database_sync_to_async(chat.status_view)(
-            await database_sync_to_async(chat.latest_conversation)(self.customer)
+        status = await database_sync_to_async(chat.current_status)(
+            self.customer, since=time.monotonic()
         )
         if status["conversation"] != (self.view or {}).get("conversation"):
             await self._send_state()

@@ -14,6 +14,7 @@ from apps.conversations.payloads import iso
 from apps.conversations.ratings import rate_conversation
 from apps.core.errors import InvalidInput, NotFound
 from apps.routing.waits import queue_of, team_open_fields
+from apps.webchat import queues
 from apps.webchat.errors import UnknownChat
 from apps.webchat.identity import Customer
 from apps.webchat.models import OfferedTeam, WebChat
@@ -93,15 +94,20 @@ def messages_after(conversation_id: int, after_id: int = 0) -> list[dict]:
     return [message_view(m) for m in reversed(rows)]
 
 
-def status_view(conversation: Conversation | None) -> dict:
+def status_view(conversation: Conversation | None, *, since: float | None = None) -> dict:
     """Where the customer's conversation stands: its status, position and estimated wait
     while it waits, whether its team is open (and when it opens), who is answering, and
-    whether it may be rated."""
+    whether it may be rated. A queued conversation's position comes from its team's queue
+    snapshot read at or after ``since`` (apps.webchat.queues)."""
     if conversation is None:
         return {"conversation": None, "status": "none", "team": None, "position": None,
                 "estimated_wait_seconds": None, "team_open": True, "team_opens_at": None,
                 "agent": None, "can_rate": False, "rating": None}
-    queue = queue_of(conversation) or {}
+    if conversation.status == Status.QUEUED:
+        queue = queues.queue_of(conversation.team_id, conversation.pk, since=since)
+    else:
+        queue = queue_of(conversation)
+    queue = queue or {}
     waiting = conversation.status != Status.CLOSED
     return {
         "conversation": conversation.pk,
@@ -120,6 +126,18 @@ def status_view(conversation: Conversation | None) -> dict:
             else {"score": conversation.rating_score, "comment": conversation.rating_comment}
         ),
     }
+
+
+def current_status(customer: Customer, *, since: float | None = None) -> dict:
+    return status_view(latest_conversation(customer), since=since)
+
+
+def requeued(view: dict, *, since: float) -> dict:
+    """The same view with the position and estimate of its team's queue now (the queue
+    moved; nothing else about this conversation did): no query of its own."""
+    queue = queues.queue_of(view["team"], view["conversation"], since=since) or {}
+    return {**view, "position": queue.get("position"),
+            "estimated_wait_seconds": queue.get("estimated_wait_seconds")}
 
 
 def full_view(customer: Customer) -> dict:
