@@ -13,6 +13,7 @@ from django.db import transaction
 from apps.accounts.models import IntegrationClient, Presence, Role, User
 from apps.conversations.models import Conversation, Status
 from apps.conversations.services import post_reply, receive_inbound_message
+from apps.demo.webchat import DEMO_KEY, demo_webchat
 from apps.organizations.models import (
     Contact,
     Organization,
@@ -108,6 +109,10 @@ class Command(BaseCommand):
             "--force", action="store_true",
             help="Seed even in production mode (DATABASE_URL and REDIS_URL set).",
         )
+        parser.add_argument(
+            "--port", type=int, default=8000,
+            help="The port `make run` serves on: the demo web chat allows the demo site there.",
+        )
 
     def handle(self, *args, **options):
         if not settings.EMBEDDED and not options["force"]:
@@ -132,10 +137,12 @@ class Command(BaseCommand):
         # After the demo's own history: only what happens from now on goes out.
         self._webhook(integration)
         self._default_team(teams)
+        port = options["port"]
+        demo_webchat([f"http://localhost:{port}", f"http://127.0.0.1:{port}"])
         problems = check_invariants()
         for problem in problems:
             self.stderr.write(self.style.WARNING(f"invariant: {problem}"))
-        self._print_logins()
+        self._print_logins(port)
 
     # ------------------------------------------------------------------ reference data
 
@@ -326,7 +333,7 @@ class Command(BaseCommand):
             "demo conversations: " + ", ".join(f"{n} {status}" for status, n in counts.items())
         )
 
-    def _print_logins(self) -> None:
+    def _print_logins(self, port: int = 8000) -> None:
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Atende demo ready: {URL}"))
         self.stdout.write(f"  admin:      {URL}/admin/   user admin / {PASSWORD}")
@@ -347,3 +354,7 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"    python manage.py webhook_receiver --port {DEMO_WEBHOOK_PORT}")
         self.stdout.write(f"  API docs:   {URL}/api/docs/")
+        self.stdout.write(
+            f"  web chat:   a demo site with the web chat embedded (key {DEMO_KEY}): "
+            f"http://localhost:{port}/demo/site/ (as a known customer: ?as=maria)"
+        )
