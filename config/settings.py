@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "apps.webhooks",
     "apps.floor",
     "apps.reports",
+    "apps.simulation",
     "apps.demo",
     "apps.operations",
 ]
