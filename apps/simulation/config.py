@@ -237,3 +237,41 @@ def _intervals(value, seconds: float, where) -> list[tuple[float, float]]:
         elif end > start:
             merged.append((start, end))
     return merged
+
+
+ROSTER_COLUMNS = ("name", "teams", "capacity", "skills", "online")
+
+
+def roster_from_csv(text: str) -> dict:
+    """A roster file (docs/simulation.md): ``name``, ``teams`` ("3;4"), ``capacity``,
+    ``skills`` ("english:3;billing"), ``online`` ("0-28800;30000-36000"; empty: the whole
+    period). Returns the roster as the API takes it."""
+    import csv
+    import io
+
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"name", "teams", "capacity"} - set(reader.fieldnames or ())
+    if missing:
+        raise InvalidInput(_("The roster CSV lacks the columns: %(columns)s.")
+                           % {"columns": ", ".join(sorted(missing))})
+    agents = []
+    for line, row in enumerate(reader, start=2):
+        try:
+            agent = {
+                "name": row["name"],
+                "teams": [int(t) for t in row["teams"].split(";") if t.strip()],
+                "capacity": int(row["capacity"]),
+            }
+            skills = [s.strip() for s in (row.get("skills") or "").split(";") if s.strip()]
+            agent["skills"] = [
+                {"skill": s.partition(":")[0], "level": int(s.partition(":")[2] or 1)}
+                for s in skills
+            ]
+            spans = [s.strip() for s in (row.get("online") or "").split(";") if s.strip()]
+            if spans:
+                agent["online"] = [[float(x) for x in s.split("-", 1)] for s in spans]
+        except (TypeError, ValueError) as error:
+            raise InvalidInput(_("Line %(line)s of the roster CSV: %(error)s")
+                               % {"line": line, "error": error}) from error
+        agents.append(agent)
+    return {"agents": agents}
