@@ -91,7 +91,7 @@ class Depth:
 
 class Simulator:
     def __init__(self, setup: Setup, arrivals: list[Arrival], *, progress=None,
-                 depth_buckets: int = 96):
+                 depth_buckets: int = 48):
         self.setup, self.arrivals, self.progress = setup, arrivals, progress
         self.heap: list = []
         self.seq = 0

@@ -55,7 +55,7 @@ class Command(BaseCommand):
         except DomainError as refused:
             raise CommandError(refused.detail) from refused
         self._bar(1.0)
-        sys.stderr.write(f"  {time.monotonic() - started:.1f} s\n")
+        sys.stderr.write(f"  {time.monotonic() - started:.2f} s\n")
         if options["json"]:
             self.stdout.write(json.dumps(result, indent=2))
             return
