@@ -89,7 +89,8 @@ def main() -> int:
           f"process):")
     print(f"  {engine / 2:.1f} s per configuration ({engine:.1f} s for both; the command's "
           f"wall time {wall:.1f} s with Django's start; target under 60 s per 100,000)")
-    print(f"  peak memory of the child {peak_rss:.0f} MB (a 100-conversation run: "
+    print(f"  peak memory of the child {peak_rss:.0f} MB (the largest child before it, "
+          f"migrate or a 100-conversation run: "
           f"{tiny_rss:.0f} MB)")
     print(f"  baseline: served {base['served']:,}, abandoned {base['abandoned']:,}, wait p90 "
           f"{base['wait_p90']} s; scenario (half the agents at 7): served "
