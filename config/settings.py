@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "apps.floor",
     "apps.reports",
     "apps.webchat",
+    "apps.simulation",
     "apps.demo",
     "apps.operations",
 ]
