@@ -34,8 +34,9 @@ install-dev: $(DEV_STAMP)
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
+# The demo's banner prints the address `make run` serves on (HOST and PORT).
 seed: migrate
-	$(BIN)/python manage.py seed_demo --port $(PORT)
+	$(BIN)/python manage.py seed_demo --host $(HOST) --port $(PORT)
 
 run: seed
 	@echo ""

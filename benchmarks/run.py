@@ -4,7 +4,9 @@ Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432
 the database is dropped and created afresh) and, for the HTTP, websocket, deadline and
 webhook parts, Redis (REDIS_URL, default redis://127.0.0.1:6379/9; the deadline part flushes
 that database). BENCH_ESTIMATE_SECONDS bounds the replayed day of the wait estimate (default
-300); every step stops after BENCH_STEP_SECONDS.
+300); every step stops after BENCH_STEP_SECONDS. The servers and workers it starts run in
+production mode with a SECRET_KEY of the benchmarks' own (benchmarks/common.py) unless one is
+set.
 """
 
 import os
