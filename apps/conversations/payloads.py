@@ -1,19 +1,10 @@
 """The one builder of each conversation-shaped payload: the API's responses and the live
 inbox's websocket events both use these, so a client sees the same object on both."""
 
-from datetime import datetime
-
-from django.utils import timezone
-
 from apps.conversations.models import Conversation, Message
-
-
-def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 with a zone, as DRF writes it (UTC as ``Z``)."""
-    if moment is None:
-        return None
-    value = timezone.localtime(moment).isoformat()
-    return value[:-6] + "Z" if value.endswith("+00:00") else value
+from apps.conversations.requirements import requirements_of
+from apps.conversations.waits import queue_of
+from apps.core.time import iso
 
 
 def agent_summary(user) -> dict | None:
@@ -46,35 +37,11 @@ def rating_payload(conversation: Conversation) -> dict | None:
     return None if rating is None else {**rating, "at": iso(rating["at"])}
 
 
-def attach_requirements(conversations) -> None:
-    """Set ``requirement_rows`` on each conversation: one query for a whole list, none when
-    nothing in it requires skills."""
-    conversations = list(conversations)
-    wanted = [c.pk for c in conversations if c.has_requirements]
-    found = {}
-    if wanted:
-        from apps.skills.selectors import requirement_rows  # skills' reads
-
-        found = requirement_rows(wanted)
-    for conversation in conversations:
-        conversation.requirement_rows = found.get(conversation.pk, [])
-
-
-def requirements_of(conversation: Conversation) -> list[dict]:
-    """``[{"skill": {id, name}, "min_level", "in_force"}]``: attached for lists, else read
-    (one query, only when it requires skills)."""
-    if not hasattr(conversation, "requirement_rows"):
-        attach_requirements([conversation])
-    return conversation.requirement_rows
-
-
 def conversation_payload(conversation: Conversation) -> dict:
     """The conversation object of api.md plus display names and the last activity. Expects
     contact, team, assignee, preferred_agent and last_message selected, and for lists the
-    queue positions attached (``apps.routing.waits.attach_queue_info``: one query for the
+    queue positions attached (``apps.conversations.waits.attach_queue_info``: one query for the
     whole list instead of a few per queued conversation)."""
-    from apps.routing.waits import queue_of  # it builds on this module's ``iso``
-
     return {
         "id": conversation.pk,
         "contact": conversation.contact_id,

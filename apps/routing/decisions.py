@@ -14,6 +14,7 @@ eligible, and a tie goes to the higher total level over the requirements.
 import heapq
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from apps.conversations.reasons import Part, part
 
@@ -49,6 +50,26 @@ def eligible(candidate: Candidate, requirements: Levels | None) -> bool:
 
 def total_level(candidate: Candidate, requirements: Levels | None) -> int:
     return sum(candidate.skills.get(s, 0) for s in (requirements or {}))
+
+
+class RuleOutcome(StrEnum):
+    """What an automatic preferential rule does with a new conversation (routing.md 4, 8.1)."""
+
+    ASSIGN = "assign"  # the preferred agent is online with room
+    RESERVE = "reserve"  # online and at their limit: it waits reserved for them
+    BUSY_NO_WAIT = "busy_no_wait"  # at their limit, and the rule allows no wait: routes on
+    NOT_ONLINE = "not_online"  # away, offline or deactivated: routes on
+
+
+def decide_auto_rule(agent: Candidate, *, online: bool, wait_limit: int | None) -> RuleOutcome:
+    """An automatic rule's decision over its agent as loaded (``wait_limit``: seconds a
+    reservation may last, None without limit). The live intake decides on the agent's
+    locked row, the simulator on its own state."""
+    if not online:
+        return RuleOutcome.NOT_ONLINE
+    if agent.free > 0:
+        return RuleOutcome.ASSIGN
+    return RuleOutcome.BUSY_NO_WAIT if wait_limit == 0 else RuleOutcome.RESERVE
 
 
 def recency_key(candidate: Candidate, requirements: Levels | None = None) -> tuple:
@@ -220,6 +241,7 @@ def plan_backlog(
     passed_over: dict[int, int] | None = None,
     requirements: dict[int, Levels] | None = None,
     pools: dict[int, set[int]] | None = None,
+    within_limits: bool | None = None,
 ) -> list[BacklogAssignment]:
     """Assign a queue oldest first. ``backlog`` is [(conversation_id, preferred_agent_id)].
 
@@ -230,13 +252,17 @@ def plan_backlog(
     ``requirements`` maps a conversation to its requirements in force; ``pools`` maps a
     conversation to the agent ids that may take it (the team's members and those of the
     teams it overflowed to; absent: every candidate). A conversation nobody eligible can
-    take waits; the next ones are still planned. Without requirements or pools a heap
+    take waits; the next ones are still planned. ``within_limits`` (a supervisor's
+    distribution on demand): rotation too skips members at their limit, and what does not
+    fit stays queued; it defaults to ``by_capacity``. Without requirements or pools a heap
     keeps it O(n log m), so a 10,000-conversation backlog plans in milliseconds.
     """
+    capped = by_capacity if within_limits is None else within_limits
     if requirements and any(requirements.values()) or pools:
         return _plan_with_eligibility(
             backlog, candidates, by_capacity=by_capacity, now=now,
             passed_over=passed_over or {}, requirements=requirements or {}, pools=pools or {},
+            capped=capped,
         )
     passed_over = passed_over or {}
     by_id = {c.agent_id: c for c in candidates}
@@ -246,7 +272,7 @@ def plan_backlog(
         return capacity_key(c) if by_capacity else recency_key(c)
 
     def may_take(c: Candidate) -> bool:
-        return c.free > 0 or not by_capacity
+        return c.free > 0 or not capped
 
     heap = [(key(c), 0, c.agent_id) for c in candidates if may_take(c)]
     heapq.heapify(heap)
@@ -275,7 +301,7 @@ def plan_backlog(
                 if aside is None:
                     break  # nobody can take anything more
                 continue  # only the agent it was taken from has room: it waits
-            reason = _backlog_reason(chosen, candidates, by_capacity=by_capacity)
+            reason = _backlog_reason(chosen, candidates, by_capacity=by_capacity, capped=capped)
         chosen.load += 1
         chosen.last_assigned_at = now + timedelta(microseconds=tick)
         version[chosen.agent_id] += 1
@@ -286,8 +312,8 @@ def plan_backlog(
 
 
 def _backlog_reason(chosen: Candidate, candidates: list[Candidate], *, by_capacity: bool,
-                    preferred: bool = False, requirements: Levels | None = None,
-                    eligible_count: int = 0) -> Part:
+                    capped: bool = False, preferred: bool = False,
+                    requirements: Levels | None = None, eligible_count: int = 0) -> Part:
     if preferred:
         reason = part(
             "backlog_preferred", agent=chosen.name, load=chosen.load, capacity=chosen.capacity
@@ -297,13 +323,18 @@ def _backlog_reason(chosen: Candidate, candidates: list[Candidate], *, by_capaci
             "backlog_by_capacity", online=len(candidates), agent=chosen.name,
             free=chosen.free, capacity=chosen.capacity,
         )
+    elif capped:
+        reason = part(
+            "backlog_by_rotation_within_limits", online=len(candidates), agent=chosen.name,
+            free=chosen.free, capacity=chosen.capacity,
+        )
     else:
         reason = part("backlog_by_rotation", online=len(candidates), agent=chosen.name)
     return _with_requirements(reason, requirements, eligible_count, len(candidates), None)
 
 
 def _plan_with_eligibility(
-    backlog, candidates, *, by_capacity, now, passed_over, requirements, pools
+    backlog, candidates, *, by_capacity, now, passed_over, requirements, pools, capped
 ) -> list[BacklogAssignment]:
     """``plan_backlog`` when conversations differ in who may take them: each conversation
     looks at its own eligible candidates (O(n x m), m the candidates)."""
@@ -317,7 +348,7 @@ def _plan_with_eligibility(
             if (pool is None or c.agent_id in pool) and c.agent_id != excluded
             and eligible(c, needs)
         ]
-        room = [c for c in able if c.free > 0] if by_capacity else able
+        room = [c for c in able if c.free > 0] if capped else able
         if not room:
             continue
         preferred = next(
@@ -330,8 +361,8 @@ def _plan_with_eligibility(
         else:
             chosen = min(room, key=lambda c, needs=needs: recency_key(c, needs))
         reason = _backlog_reason(
-            chosen, candidates, by_capacity=by_capacity, preferred=preferred is not None,
-            requirements=needs, eligible_count=len(able),
+            chosen, candidates, by_capacity=by_capacity, capped=capped,
+            preferred=preferred is not None, requirements=needs, eligible_count=len(able),
         )
         chosen.load += 1
         chosen.last_assigned_at = now + timedelta(microseconds=tick)

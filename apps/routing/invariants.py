@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Presence, User
 from apps.conversations.models import Conversation, ConversationEvent, EventKind, Status
-from apps.routing.selectors import queue_counts_for
+from apps.conversations.selectors import queue_counts_for
 from apps.skills import selectors as skill_selectors
 from apps.teams.models import DistributionMode, Membership, Team
 

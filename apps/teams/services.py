@@ -10,10 +10,9 @@ from django.utils.translation import gettext as _
 from apps.core.announce import announce
 from apps.core.errors import InvalidInput
 from apps.core.queue import enqueue_on_commit
-from apps.routing.services import first_reply_rule_off, ladder_changed
+from apps.routing.services import first_reply_rule_off
 from apps.routing.services.time_rules import DeadlineKind
 from apps.routing.tasks import act_on_deadlines, distribute_team
-from apps.skills.services import ladder_of, ladder_payload, store_ladder
 from apps.teams import config_cache
 from apps.teams.events import MembershipsChanged
 from apps.teams.history import record_configuration_changes, record_membership_changes
@@ -36,8 +35,7 @@ Hours = list[tuple[int, int, int]]  # (weekday, opens, closes), minutes after mi
 
 def create_team(*, name: str, distribution_mode: str = DistributionMode.MANUAL,
                 member_ids: set[int] | None = None, business_hours: Hours | None = None,
-                closed_dates: list[date] | None = None, ladder=None, actor=None,
-                **time_rules) -> Team:
+                closed_dates: list[date] | None = None, actor=None, **time_rules) -> Team:
     unknown = set(time_rules) - set(TEAM_FIELDS)
     if unknown:
         raise InvalidInput(
@@ -59,14 +57,12 @@ def create_team(*, name: str, distribution_mode: str = DistributionMode.MANUAL,
             set_business_hours(team=team, hours=business_hours, actor=actor)
         if closed_dates is not None:
             set_closed_dates(team=team, dates=closed_dates, actor=actor)
-        if ladder:
-            set_ladder(team=team, steps=ladder, actor=actor)
     return team
 
 
 def update_team(*, team: Team, member_ids: set[int] | None = None,
                 business_hours: Hours | None = None, closed_dates: list[date] | None = None,
-                ladder=None, actor=None, **changes) -> Team:
+                actor=None, **changes) -> Team:
     """Change a team's fields (``TEAM_FIELDS``) and, when given, make its members exactly
     ``member_ids`` and its opening hours and closed dates exactly those given. Time rules
     changed take effect as docs/time-rules.md says (``time_rules_changed``)."""
@@ -96,21 +92,22 @@ def update_team(*, team: Team, member_ids: set[int] | None = None,
             set_business_hours(team=team, hours=business_hours, actor=actor)
         if closed_dates is not None:
             set_closed_dates(team=team, dates=closed_dates, actor=actor)
-        if ladder is not None:
-            set_ladder(team=team, steps=ladder, actor=actor)
         time_rules_changed(team=team, before=before)
     return team
 
 
-def set_ladder(*, team: Team, steps, actor=None) -> None:
-    """Make the team's ladder exactly ``steps`` (validated: ``skills.services.parse_ladder``),
-    recorded in the history of configuration; the deadlines of its queued conversations
-    follow (a step already passed stays passed)."""
-    before = ladder_payload(ladder_of(team.pk))
-    store_ladder(team_id=team.pk, steps=steps)
-    after = ladder_payload(steps)
-    record_configuration_changes(team=team, actor=actor, changes={"ladder": (before, after)})
-    ladder_changed(team=team)
+def delete_team(*, team: Team, actor=None) -> None:
+    """Deletes ``team``: its members' histories say they left it, the history of
+    configuration who deleted it. A team that conversations or rules still reference raises
+    ProtectedError (or RestrictedError) and nothing changes."""
+    with transaction.atomic():
+        left = set(Membership.objects.filter(team=team).values_list("agent_id", flat=True))
+        record_configuration_changes(team=team, actor=actor,
+                                     changes={"deleted": ({"name": team.name}, None)})
+        record_membership_changes(team=team, joined=(), left=left, actor=actor)
+        team.delete()
+        if left:  # their live inboxes stop following the team's queue
+            announce(MembershipsChanged(agent_ids=tuple(sorted(left))))
 
 
 def _check_time_rules(team: Team) -> None:

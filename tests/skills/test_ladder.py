@@ -12,9 +12,9 @@ from django.utils import timezone
 from apps.conversations.models import ActorKind, EventKind, Status
 from apps.routing import services as routing
 from apps.routing.invariants import check_invariants
+from apps.routing.services import set_team_ladder
 from apps.skills.services import parse_ladder
 from apps.teams.models import DistributionMode
-from apps.teams.services import set_ladder
 from tests.api.conftest import client_for
 from tests.factories import AgentFactory, SupervisorFactory, TeamFactory
 from tests.helpers import arrive
@@ -32,7 +32,7 @@ def later(seconds):
 
 
 def with_ladder(team, steps):
-    set_ladder(team=team, steps=parse_ladder(steps, team_id=team.pk))
+    set_team_ladder(team=team, steps=parse_ladder(steps, team_id=team.pk))
     return team
 
 

@@ -6,10 +6,10 @@ import pytest
 
 from apps.conversations.models import Conversation, ConversationEvent, EventKind, Status
 from apps.routing.invariants import check_invariants
+from apps.routing.services import set_team_ladder
 from apps.skills.models import Skill
 from apps.skills.services import parse_ladder
 from apps.teams.models import DistributionMode
-from apps.teams.services import set_ladder
 from tests.factories import AgentFactory, TeamFactory
 from tests.helpers import arrive
 from tests.routing.test_deadline_worker import start_worker
@@ -24,7 +24,7 @@ def test_a_workers_wake_up_takes_the_step_and_distributes():
     english = Skill.objects.create(name="english")
     bruno = AgentFactory(name="Bruno")
     team = TeamFactory(distribution_mode=DistributionMode.CAPACITY, agents=[bruno])
-    set_ladder(team=team, steps=parse_ladder(
+    set_team_ladder(team=team, steps=parse_ladder(
         [{"after_seconds": 2, "action": "drop", "skills": [english.pk]}], team_id=team.pk))
     worker = start_worker()
     try:

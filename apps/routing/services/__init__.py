@@ -41,7 +41,9 @@ from apps.routing.services.agents import (
 )
 from apps.routing.services.arrival import open_conversation
 from apps.routing.services.backlog import (
+    Distribution,
     assign_reserved_conversations,
+    distribute_on_demand,
     distribute_team_backlog,
     handle_agent_available,
     record_sweep_run,
@@ -55,7 +57,7 @@ from apps.routing.services.deadlines import (
     sweep_deadlines,
 )
 from apps.routing.services.history import Actor, actor_kind_of, name_of
-from apps.routing.services.ladder import ladder_changed
+from apps.routing.services.ladder import ladder_changed, set_team_ladder
 from apps.routing.services.presence import record_heartbeat, set_presence, sweep_stale_presence
 from apps.routing.services.transitions import (
     assign_conversation,
@@ -67,6 +69,7 @@ from apps.routing.services.transitions import (
 
 __all__ = [
     "Actor",
+    "Distribution",
     "act_on_due",
     "activate_agent",
     "actor_kind_of",
@@ -75,6 +78,7 @@ __all__ = [
     "claim_conversation",
     "close_conversation",
     "deactivate_agent",
+    "distribute_on_demand",
     "distribute_team_backlog",
     "first_reply_rule_off",
     "ladder_changed",
@@ -88,6 +92,7 @@ __all__ = [
     "route_to_team",
     "set_agent_skills",
     "set_capacity",
+    "set_team_ladder",
     "set_presence",
     "sweep_deadlines",
     "sweep_routing",

@@ -6,6 +6,7 @@ holds (SKIP LOCKED): whoever holds them is placing them already.
 """
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
@@ -45,24 +46,66 @@ from apps.teams.models import DistributionMode, Membership, Team
 from apps.webhooks.outbox import record_history
 
 
+@dataclass(frozen=True)
+class Distribution:
+    """What a distribution on demand did (or, previewed, would do): how many conversations
+    went to whom (``given``: (agent id, name, how many), in the order of the plan) and how
+    many stayed in the queue."""
+
+    given: tuple[tuple[int, str, int], ...]
+    stayed: int
+
+    @property
+    def assigned(self) -> int:
+        return sum(count for _agent, _name, count in self.given)
+
+
 @retry_on_deadlock
 def distribute_team_backlog(*, team_id: int, actor: Actor = None) -> int:
     """Assign a team's queue, oldest first, among its online members. Returns how many.
 
     Automatic runs (actor None) only touch ``capacity`` teams, within free capacity. A
-    supervisor's Distribute uses the team's rule on demand: capacity for ``capacity`` teams,
-    rotation (load ignored) for ``manual`` and ``sequential`` teams.
+    supervisor's Distribute (``distribute_on_demand``) uses the team's rule on demand, and
+    never goes past a limit in any mode.
     """
     if actor is not None:
-        require_supervisor(actor)
+        return distribute_on_demand(team_id=team_id, actor=actor).assigned
     team = existing_team(team_id)
-    by_capacity = team.distribution_mode == DistributionMode.CAPACITY
-    if actor is None and not by_capacity:
+    if team.distribution_mode != DistributionMode.CAPACITY:
         return 0
     with transaction.atomic():
         advisory_xact_lock(team.pk)
-        candidates = lock_members(team.pk, with_room_only=by_capacity)
-        return distribute_locked(team, candidates, actor=actor, by_capacity=by_capacity)
+        candidates = lock_members(team.pk, with_room_only=True)
+        return len(distribute_locked(team, candidates, actor=None, by_capacity=True))
+
+
+@retry_on_deadlock
+def distribute_on_demand(*, team_id: int, actor: Actor, preview: bool = False) -> Distribution:
+    """A supervisor distributes a team's queue now, oldest first, among its online members
+    with room: by capacity for a ``capacity`` team, by rotation for ``manual`` and
+    ``sequential`` ones; never past anyone's limit, in any mode (routing.md section 3). What
+    does not fit stays queued. ``preview``: plan it the same way and change nothing (what
+    the floor's confirmation says will happen)."""
+    require_supervisor(actor)
+    team = existing_team(team_id)
+    by_capacity = team.distribution_mode == DistributionMode.CAPACITY
+    with transaction.atomic():
+        if not preview:
+            advisory_xact_lock(team.pk)
+        candidates = lock_members(team.pk, with_room_only=True, lock=not preview)
+        names = {c.agent_id: c.name for c in candidates}
+        plan = distribute_locked(
+            team, candidates, actor=actor, by_capacity=by_capacity, within_limits=True,
+            apply=not preview,
+        )
+        queued = Conversation.objects.filter(team_id=team.pk, status=Status.QUEUED).count()
+    counts: dict[int, int] = {}
+    for item in plan:
+        counts[item.agent_id] = counts.get(item.agent_id, 0) + 1
+    return Distribution(
+        given=tuple((agent, names[agent], n) for agent, n in counts.items()),
+        stayed=queued if not preview else max(queued - len(plan), 0),
+    )
 
 
 def distribute_locked(
@@ -72,7 +115,9 @@ def distribute_locked(
     actor: Actor,
     by_capacity: bool,
     only_ids: list[int] | None = None,
-) -> int:
+    within_limits: bool | None = None,
+    apply: bool = True,
+) -> list:
     """The backlog run proper, inside the caller's transaction, which holds the team's
     advisory lock and the ``candidates``' rows: the queue oldest first (or only
     ``only_ids``), by capacity within free room or by rotation, each conversation to an
@@ -80,9 +125,11 @@ def distribute_locked(
     overflowed to are candidates too, locked here). Conversations taken back from an agent
     for not replying are never planned for that agent.
 
-    By capacity the queue is read in chunks of the room left (plus those passed over), so
-    a long queue is not read when the members' room is small; a chunk whose conversations
-    nobody eligible can take leaves room for the next chunk."""
+    Within free room when ``within_limits`` (default: by capacity only), the queue is read
+    in chunks of the room left (plus those passed over), so a long queue is not read when
+    the members' room is small; a chunk whose conversations nobody eligible can take leaves
+    room for the next chunk. Returns the plan (``apply`` False: only plans it, a preview)."""
+    capped = by_capacity if within_limits is None else within_limits
     queue = Conversation.objects.filter(team_id=team.pk, status=Status.QUEUED)
     if only_ids is not None:
         queue = queue.filter(pk__in=only_ids)
@@ -90,24 +137,23 @@ def distribute_locked(
     if overflowed:
         candidates = merge_candidates(candidates, lock_overflow_members(
             sorted(overflowed), exclude=[c.agent_id for c in candidates],
-            with_room_only=by_capacity,
+            with_room_only=capped, lock=apply,
         ))
     if not candidates:
-        return 0
-    rows = (
-        queue.order_by("queued_at", "id")
-        .select_for_update(skip_locked=True)
-        .values_list("id", "preferred_agent_id", "handed_over_from_id", "queued_at")
-    )
+        return []
+    rows = queue.order_by("queued_at", "id")
+    if apply:
+        rows = rows.select_for_update(skip_locked=True)
+    rows = rows.values_list("id", "preferred_agent_id", "handed_over_from_id", "queued_at")
     members = team_members_among(team.pk, overflowed, candidates)
     now = timezone.now()
-    planned, after = 0, None
-    passed = queue.filter(handed_over_from__isnull=False).count() if by_capacity else 0
+    planned, after = [], None
+    passed = queue.filter(handed_over_from__isnull=False).count() if capped else 0
     while True:
         chunk_rows = rows if after is None else rows.filter(
             Q(queued_at__gt=after[0]) | Q(queued_at=after[0], pk__gt=after[1])
         )
-        if by_capacity:
+        if capped:
             room = sum(c.free for c in candidates)
             if room == 0:
                 break
@@ -128,34 +174,37 @@ def distribute_locked(
                 pk: members[team.pk].union(*(members[t] for t in overflow_of.get(pk, ())))
                 for pk in ids
             } if overflowed else None,
+            within_limits=capped,
         )
-        apply_backlog_plan(
-            plan, team=team, actor=actor, now=now,
-            preferred={pk: star for pk, star, _passed, _at in chunk},
-            limits={c.agent_id: c.capacity for c in candidates} if by_capacity else {},
-        )
-        planned += len(plan)
-        if not by_capacity or len(chunk) < chunk_size:
+        if apply:
+            apply_backlog_plan(
+                plan, team=team, actor=actor, now=now,
+                preferred={pk: star for pk, star, _passed, _at in chunk},
+                limits={c.agent_id: c.capacity for c in candidates} if capped else {},
+            )
+        planned += plan
+        if not capped or len(chunk) < chunk_size:
             break
         after = (chunk[-1][3], chunk[-1][0])
     return planned
 
 
-def lock_members(team_id: int, *, with_room_only: bool) -> list[Candidate]:
+def lock_members(team_id: int, *, with_room_only: bool, lock: bool = True) -> list[Candidate]:
     """The team's online, active members (only those with room, if asked: full members are
-    neither read nor locked), locked in id order, with their rotation state and skills."""
+    neither read nor locked), locked in id order (unless ``lock`` is False: a preview), with
+    their rotation state and skills."""
     rotation = Membership.objects.filter(team_id=team_id, agent_id=OuterRef("pk"))
     members = User.objects.filter(
         memberships__team_id=team_id, presence=Presence.ONLINE, is_active=True
     )
     return _locked_candidates(
         members.annotate(last_assigned_at=Subquery(rotation.values("last_assigned_at")[:1])),
-        with_room_only=with_room_only,
+        with_room_only=with_room_only, lock=lock,
     )
 
 
 def lock_overflow_members(
-    team_ids: list[int], *, exclude: list[int], with_room_only: bool
+    team_ids: list[int], *, exclude: list[int], with_room_only: bool, lock: bool = True
 ) -> list[Candidate]:
     """The online, active members of the teams conversations overflowed to, locked."""
     members = User.objects.filter(
@@ -164,17 +213,18 @@ def lock_overflow_members(
     ).exclude(pk__in=exclude)
     return _locked_candidates(
         members.annotate(last_assigned_at=Value(None, output_field=DateTimeField())),
-        with_room_only=with_room_only,
+        with_room_only=with_room_only, lock=lock,
     )
 
 
-def _locked_candidates(members, *, with_room_only: bool) -> list[Candidate]:
+def _locked_candidates(members, *, with_room_only: bool, lock: bool) -> list[Candidate]:
     if with_room_only:
         members = members.filter(open_count__lt=F("capacity"))
-    rows = (
-        members.select_for_update(of=("self",))
-        .order_by("pk")
-        .values_list("pk", "name", "username", "capacity", "open_count", "last_assigned_at")
+    members = members.order_by("pk")
+    if lock:
+        members = members.select_for_update(of=("self",))
+    rows = members.values_list(
+        "pk", "name", "username", "capacity", "open_count", "last_assigned_at"
     )
     candidates = [
         Candidate(agent_id=a, name=n or u, capacity=c, load=load, last_assigned_at=last)

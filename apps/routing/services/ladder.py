@@ -11,6 +11,8 @@ row another run acted on is no longer due (its ``next_step_at`` moved), so no st
 taken twice.
 """
 
+from django.db import transaction
+
 from apps.conversations.models import ActorKind, Conversation, ConversationEvent, EventKind, Status
 from apps.conversations.payloads import iso
 from apps.conversations.reasons import Part, part
@@ -27,7 +29,8 @@ from apps.skills.models import (
     Skill,
     StepAction,
 )
-from apps.skills.services import Step, ladder_of
+from apps.skills.services import Step, ladder_of, ladder_payload, store_ladder
+from apps.teams.history import record_configuration_changes
 from apps.teams.models import DistributionMode, Team
 from apps.webhooks.outbox import record_history
 
@@ -143,6 +146,19 @@ def _distribute(team: Team, ids: list[int]) -> None:
         team, lock_members(team.pk, with_room_only=by_capacity), actor=None,
         by_capacity=by_capacity, only_ids=ids,
     )
+
+
+def set_team_ladder(*, team: Team, steps: list[Step], actor=None) -> None:
+    """Make the team's ladder exactly ``steps`` (validated: ``skills.services.parse_ladder``),
+    recorded in the history of configuration; the deadlines of its queued conversations
+    follow (a step already passed stays passed)."""
+    with transaction.atomic():
+        before = ladder_payload(ladder_of(team.pk))
+        store_ladder(team_id=team.pk, steps=steps)
+        record_configuration_changes(
+            team=team, actor=actor, changes={"ladder": (before, ladder_payload(steps))}
+        )
+        ladder_changed(team=team)
 
 
 def ladder_changed(*, team: Team) -> int:

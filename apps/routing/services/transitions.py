@@ -13,12 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import IntegrationClient, User
+from apps.conversations import selectors
 from apps.conversations.models import Conversation, ConversationEvent, EventKind, Status
 from apps.conversations.payloads import agent_summary
 from apps.conversations.reasons import part
 from apps.core.db import retry_on_deadlock
 from apps.core.errors import InvalidInput
-from apps.routing import selectors
 from apps.routing.decisions import Levels, describe_requirements
 from apps.routing.errors import (
     ConversationAlreadyTaken,
@@ -35,6 +35,7 @@ from apps.routing.services.guards import (
     require_open,
     require_person,
     require_supervisor,
+    require_visible,
 )
 from apps.routing.services.history import Actor, name_of, record_event
 from apps.routing.services.ladder_clock import skill_names
@@ -57,6 +58,7 @@ def route_to_team(
     with transaction.atomic():
         team = existing_team(team_id)
         conversation = locked_conversation(conversation_id)
+        require_visible(actor, conversation)  # an integration: its own conversations only
         require_open(conversation)
         if conversation.status == Status.ASSIGNED:
             raise InvalidTransition(
@@ -153,8 +155,10 @@ def claim_conversation(*, conversation_id: int, agent: User) -> Conversation:
         raise not_visible(conversation_id)
     if conversation.status == Status.ASSIGNED and conversation.assignee_id == agent.pk:
         return conversation
-    if not selectors.may_see(agent, conversation) and not _just_taken_from_waiting(
-        conversation
+    if (
+        not selectors.may_see(agent, conversation)
+        and not _just_taken_from_waiting(conversation)
+        and not selectors.is_overflow_work_for(agent, conversation)
     ):
         # The same answer as for a conversation that does not exist: nothing about who
         # holds or closed it leaks. Only the losers of a race for a Waiting conversation,

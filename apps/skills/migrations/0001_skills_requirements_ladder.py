@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('conversations', '0010_ladder_and_requirements'),
+        ('conversations', '0011_ladder_and_requirements'),
         ('organizations', '0003_verbose_names'),
         ('teams', '0006_sticky_days'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -1,12 +1,14 @@
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import serializers
 
 from apps.accounts.models import User
-from apps.conversations.payloads import iso
 from apps.core.api import IdRelatedField, ModelSerializer, Serializer
 from apps.core.limits import MAX_TEXT_LENGTH, MAX_WAIT_SECONDS
+from apps.core.time import iso
+from apps.routing import services as routing
 from apps.skills.services import ladder_payload, parse_ladder, steps_from_rows
 from apps.teams.hours import clock, is_time_zone, overlapping, parse_clock, team_state
 from apps.teams.models import DistributionMode, Team, Weekday
@@ -200,27 +202,58 @@ class TeamSerializer(ModelSerializer):
 
     def create(self, validated_data):
         members = validated_data.pop("members", [])
+        ladder = validated_data.pop("ladder", None)
         schedule = self._schedule(validated_data)
-        return create_team(
-            **validated_data, **schedule, member_ids={agent.pk for agent in members},
-            actor=self._actor(),
-        )
+        with transaction.atomic():
+            team = create_team(
+                **validated_data, **schedule, member_ids={agent.pk for agent in members},
+                actor=self._actor(),
+            )
+            if ladder:
+                routing.set_team_ladder(team=team, steps=ladder, actor=self._actor())
+        return team
 
     def update(self, team, validated_data):
         members = validated_data.pop("members", None)
+        ladder = validated_data.pop("ladder", None)
         schedule = self._schedule(validated_data)
-        update_team(
-            team=team, **validated_data, **schedule, actor=self._actor(),
-            member_ids=None if members is None else {agent.pk for agent in members},
-        )
+        with transaction.atomic():
+            update_team(
+                team=team, **validated_data, **schedule, actor=self._actor(),
+                member_ids=None if members is None else {agent.pk for agent in members},
+            )
+            if ladder is not None:
+                routing.set_team_ladder(team=team, steps=ladder, actor=self._actor())
         if hasattr(team, "_prefetched_objects_cache"):
             for name in ("memberships", "opening_hours", "closed_dates", "ladder_steps"):
                 team._prefetched_objects_cache.pop(name, None)
         return team
 
 
-class DistributedSerializer(Serializer):
+class DistributedToSerializer(Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
     assigned = serializers.IntegerField()
+
+
+class DistributedSerializer(Serializer):
+    """What a distribution on demand did (POST) or would do now (GET): how many went in all,
+    to whom, and how many stayed queued (nobody online had room for them)."""
+
+    assigned = serializers.IntegerField()
+    stayed = serializers.IntegerField()
+    agents = DistributedToSerializer(many=True)
+
+    @staticmethod
+    def payload(distribution) -> dict:
+        return {
+            "assigned": distribution.assigned,
+            "stayed": distribution.stayed,
+            "agents": [
+                {"id": agent_id, "name": name, "assigned": count}
+                for agent_id, name, count in distribution.given
+            ],
+        }
 
 
 class RoutingSettingsSerializer(Serializer):
