@@ -291,6 +291,7 @@ class EventKind(models.TextChoices):
     CLOSED = "closed", _("Closed")
     HANDED_OVER = "handed_over", _("Taken back: no reply")
     REQUEUED = "requeued", _("Requeued: agent offline")
+    GIVEN_BACK = "given_back", _("Given back: agent deactivated")
     RATED = "rated", _("Rated by the customer")
 
 
