@@ -22,7 +22,7 @@ env = environ.Env(
     PRESENCE_GRACE_SECONDS=(float, 10.0),
     DISTRIBUTION_SWEEP_SECONDS=(float, 30.0),
     DEADLINE_WAKE_AHEAD_SECONDS=(float, 900.0),
-    COUNTS_COALESCE_SECONDS=(float, 0.25),
+    COUNTS_COALESCE_SECONDS=(float, 0.1),
 )
 
 DATABASE_URL = env.str("DATABASE_URL", default="")
@@ -46,6 +46,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "apps.core.admin_config.AtendeAdminConfig",  # django.contrib.admin, role-aware site
+    # Before django.contrib.auth: its ``changepassword`` command replaces Django's.
+    "apps.accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -60,7 +62,6 @@ INSTALLED_APPS = [
     "mptt",
     "channels",
     "apps.core",
-    "apps.accounts",
     "apps.organizations",
     "apps.teams",
     "apps.conversations",
@@ -69,6 +70,8 @@ INSTALLED_APPS = [
     "apps.webhooks",
     "apps.floor",
     "apps.reports",
+    "apps.webchat",
+    "apps.simulation",
     "apps.demo",
     "apps.operations",
 ]
@@ -295,6 +298,18 @@ WS_MESSAGE_BURST = env.int("WS_MESSAGE_BURST", default=20)
 WS_MAX_MESSAGE_BYTES = env.int("WS_MAX_MESSAGE_BYTES", default=64 * 1024)
 WS_MAX_SOCKETS_PER_PERSON = env.int("WS_MAX_SOCKETS_PER_PERSON", default=20)
 DISTRIBUTION_SWEEP_SECONDS = env("DISTRIBUTION_SWEEP_SECONDS")
+# The web chat's limits (apps.webchat.limits, docs/webchat.md), per public key and per
+# address (the client's address as the ASGI server sees it).
+WEBCHAT_CONVERSATIONS_PER_MINUTE_PER_KEY = env.int(
+    "WEBCHAT_CONVERSATIONS_PER_MINUTE_PER_KEY", default=600)
+WEBCHAT_CONVERSATIONS_PER_MINUTE_PER_ADDRESS = env.int(
+    "WEBCHAT_CONVERSATIONS_PER_MINUTE_PER_ADDRESS", default=10)
+WEBCHAT_MESSAGES_PER_MINUTE_PER_KEY = env.int("WEBCHAT_MESSAGES_PER_MINUTE_PER_KEY", default=6000)
+WEBCHAT_MESSAGES_PER_MINUTE_PER_ADDRESS = env.int(
+    "WEBCHAT_MESSAGES_PER_MINUTE_PER_ADDRESS", default=60)
+WEBCHAT_MAX_MESSAGE_CHARS = env.int("WEBCHAT_MAX_MESSAGE_CHARS", default=4000)
+WEBCHAT_CONNECTIONS_PER_KEY = env.int("WEBCHAT_CONNECTIONS_PER_KEY", default=5000)
+WEBCHAT_CONNECTIONS_PER_ADDRESS = env.int("WEBCHAT_CONNECTIONS_PER_ADDRESS", default=20)
 # Time rules: the longest countdown a worker is woken with (also bounded by a quarter of the
 # visibility timeout); later deadlines are armed by the sweep as they come within reach.
 DEADLINE_WAKE_AHEAD_SECONDS = env("DEADLINE_WAKE_AHEAD_SECONDS")

@@ -8,6 +8,7 @@ that make it safe) and write the reason into the history.
 import heapq
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from apps.conversations.reasons import Part, part
 
@@ -38,6 +39,26 @@ class BacklogAssignment:
     conversation_id: int
     agent_id: int
     reason: Part
+
+
+class RuleOutcome(StrEnum):
+    """What an automatic preferential rule does with a new conversation (routing.md 4, 8.1)."""
+
+    ASSIGN = "assign"  # the preferred agent is online with room
+    RESERVE = "reserve"  # online and at their limit: it waits reserved for them
+    BUSY_NO_WAIT = "busy_no_wait"  # at their limit, and the rule allows no wait: routes on
+    NOT_ONLINE = "not_online"  # away, offline or deactivated: routes on
+
+
+def decide_auto_rule(agent: Candidate, *, online: bool, wait_limit: int | None) -> RuleOutcome:
+    """An automatic rule's decision over its agent as loaded (``wait_limit``: seconds a
+    reservation may last, None without limit). The live intake decides on the agent's
+    locked row, the simulator on its own state."""
+    if not online:
+        return RuleOutcome.NOT_ONLINE
+    if agent.free > 0:
+        return RuleOutcome.ASSIGN
+    return RuleOutcome.BUSY_NO_WAIT if wait_limit == 0 else RuleOutcome.RESERVE
 
 
 def recency_key(candidate: Candidate) -> tuple:

@@ -9,6 +9,7 @@ import {
   presenceText, query, results, startTicking, t, tickWaits, timeOf, toast,
 } from "./common.js";
 import { createFloor, statsFetcher, tickCountdowns } from "./floor.js";
+import { whereText } from "./labels.js";
 import { createReader } from "./reader.js";
 
 const me = data("me-data");
@@ -216,12 +217,7 @@ const agentsPanel = {
   },
 };
 
-function where(c) {
-  if (c.status === "assigned") return t("assigned_to", { name: c.assignee_name });
-  if (c.status === "reserved") return t("reserved_for", { name: c.preferred_agent_name });
-  if (c.status === "queued") return t("queued_in", { team: c.team_name });
-  return t("waiting");
-}
+const where = (c) => whereText(c);
 
 const conversationsPanel = {
   body: $('[data-testid="open-conversations"] tbody'),
@@ -394,8 +390,7 @@ const live = connectLive(
     onState: async (s) => {
       presence.connected(s === "open");
       if (s !== "open") return;
-      const answer = await api("me/presence");
-      if (answer.ok) presence.show(answer.data.status);
+      await presence.refresh();
       if (!firstOpen) loadConversations({ restart: true });
       refreshDirectory();
       stats.soon();

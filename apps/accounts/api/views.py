@@ -25,10 +25,10 @@ from apps.accounts.api.serializers import (
 from apps.accounts.lockout import cool_off_seconds, lockout_detail, retry_after
 from apps.accounts.models import IntegrationClient, PersonToken, User
 from apps.accounts.permissions import IsAdmin, IsPerson, ReadPersonWriteAdmin
+from apps.conversations import selectors
 from apps.core.api import ApiView, ApiViewMixin, error
 from apps.core.api.pagination import BoundedListPagination
 from apps.core.errors import InvalidInput
-from apps.routing import selectors
 from apps.routing import services as routing
 
 

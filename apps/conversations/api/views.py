@@ -11,6 +11,7 @@ from apps.accounts.permissions import (
     IsPerson,
     ReadPersonOrIntegration,
 )
+from apps.conversations import selectors, waits
 from apps.conversations import services as conversations
 from apps.conversations.api.serializers import (
     ContactCardSerializer,
@@ -27,9 +28,8 @@ from apps.conversations.api.serializers import (
     ReplySerializer,
 )
 from apps.conversations.models import Status
-from apps.conversations.ratings import rate_conversation
 from apps.core.api import ApiView, ApiViewMixin, ConflictSerializer, error
-from apps.routing import selectors, waits
+from apps.routing.services.ratings import rate_conversation
 
 
 class ConversationPagination(PageNumberPagination):

@@ -5,9 +5,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apps.accounts.models import User, is_person
+from apps.conversations import selectors
 from apps.conversations.models import Conversation, Status
 from apps.core.limits import is_id
-from apps.routing import selectors
 from apps.routing.errors import (
     ConversationClosed,
     ConversationNotFound,

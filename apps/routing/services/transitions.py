@@ -13,12 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import IntegrationClient, User
+from apps.conversations import selectors
 from apps.conversations.models import Conversation, ConversationEvent, EventKind, Status
 from apps.conversations.payloads import agent_summary
 from apps.conversations.reasons import part
 from apps.core.db import retry_on_deadlock
 from apps.core.errors import InvalidInput
-from apps.routing import selectors
 from apps.routing.errors import (
     ConversationAlreadyTaken,
     ConversationClosed,

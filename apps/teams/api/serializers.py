@@ -4,9 +4,9 @@ from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import serializers
 
 from apps.accounts.models import User
-from apps.conversations.payloads import iso
 from apps.core.api import IdRelatedField, ModelSerializer, Serializer
 from apps.core.limits import MAX_TEXT_LENGTH, MAX_WAIT_SECONDS
+from apps.core.time import iso
 from apps.teams.hours import clock, is_time_zone, overlapping, parse_clock, team_state
 from apps.teams.models import DistributionMode, Team, Weekday
 from apps.teams.services import create_team, update_team

@@ -13,7 +13,7 @@ from apps.teams.api.serializers import (
     TeamSerializer,
 )
 from apps.teams.models import RoutingSettings, Team
-from apps.teams.services import update_routing_settings
+from apps.teams.services import delete_team, update_routing_settings
 
 TEAM_PREFETCH = ("memberships", "opening_hours", "closed_dates")
 
@@ -44,6 +44,9 @@ class TeamDetailView(ProtectedDeleteMixin, ApiViewMixin, generics.RetrieveUpdate
 
     def get_queryset(self):
         return Team.objects.prefetch_related(*TEAM_PREFETCH)
+
+    def delete_instance(self, instance) -> None:
+        delete_team(team=instance, actor=self.request.user)
 
 
 class DistributeView(ApiView):
