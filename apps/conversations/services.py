@@ -232,7 +232,7 @@ def _require_its_own(actor, conversation: Conversation) -> None:
     """An integration writes only into its own conversations (the visibility rule): a
     contact whose open conversation came in some other way is refused, and the transaction
     (with anything appended) rolls back; nothing about that conversation is answered."""
-    if isinstance(actor, IntegrationClient) and not selectors.may_see(actor, conversation):
+    if isinstance(actor, IntegrationClient) and not may_see(actor, conversation):
         raise AnotherIntegrations(
             _("This contact has an open conversation that came in through another channel "
               "integration: it cannot be written to from here until it is closed."),

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0009_first_reply_and_report_indexes'),
+        ('conversations', '0010_conversation_lifetime_index'),
     ]
 
     operations = [
