@@ -170,7 +170,8 @@ def main() -> int:
 
     connections.close_all()
     for script in ("api_bench.py", "claim_storm_http.py", "ws_fanout.py", "webhook_bench.py",
-                   "metrics_bench.py", "reports_bench.py"):
+                   "metrics_bench.py", "reports_bench.py", "webchat_bench.py",
+                   "simulation_bench.py"):
         path = Path(__file__).with_name(script)
         env = {**os.environ, "DATABASE_URL": url, "BENCH_DATABASE_URL": url,
                "BENCH_WEBHOOK_KEEP_DB": "1", "BENCH_PGBENCH_TPS": f"{tps:.0f}"}

@@ -13,6 +13,7 @@ from django.db import transaction
 from apps.accounts.models import IntegrationClient, Presence, Role, User
 from apps.conversations.models import Conversation, Status
 from apps.conversations.services import post_reply, receive_inbound_message
+from apps.demo.webchat import DEMO_KEY, demo_webchat
 from apps.organizations.models import (
     Contact,
     Organization,
@@ -120,7 +121,8 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--port", type=int, default=PORT,
-            help="The port the server listens on, for the addresses printed at the end.",
+            help="The port the server listens on: for the addresses printed at the end; the "
+                 "demo web chat allows the demo site there.",
         )
 
     def handle(self, *args, **options):
@@ -146,6 +148,8 @@ class Command(BaseCommand):
         # After the demo's own history: only what happens from now on goes out.
         self._webhook(integration)
         self._default_team(teams)
+        port = options["port"]
+        demo_webchat([f"http://localhost:{port}", f"http://127.0.0.1:{port}"])
         problems = check_invariants()
         for problem in problems:
             self.stderr.write(self.style.WARNING(f"invariant: {problem}"))
@@ -154,7 +158,7 @@ class Command(BaseCommand):
             host = "127.0.0.1"
         elif ":" in host and not host.startswith("["):
             host = f"[{host}]"
-        self._print_logins(f"http://{host}:{options['port']}")
+        self._print_logins(f"http://{host}:{options['port']}", port)
 
     # ------------------------------------------------------------------ reference data
 
@@ -347,7 +351,7 @@ class Command(BaseCommand):
             "demo conversations: " + ", ".join(f"{n} {status}" for status, n in counts.items())
         )
 
-    def _print_logins(self, url: str) -> None:
+    def _print_logins(self, url: str, port: int) -> None:
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(f"Atende demo ready: {url}"))
         self.stdout.write(f"  admin:      {url}/admin/   user admin / {PASSWORD}")
@@ -374,3 +378,7 @@ class Command(BaseCommand):
             f"(Integration clients)"
         )
         self.stdout.write(f"  API docs:   {url}/api/docs/")
+        self.stdout.write(
+            f"  web chat:   a demo site with the web chat embedded (key {DEMO_KEY}): "
+            f"http://localhost:{port}/demo/site/ (as a known customer: ?as=maria)"
+        )
