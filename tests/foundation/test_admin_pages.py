@@ -17,6 +17,8 @@ from apps.conversations.models import Conversation
 from apps.organizations.models import Contact, Organization, PreferentialRule
 from apps.routing import services as routing
 from apps.teams.models import ConfigurationChange, RoutingSettings, Team
+from apps.webchat.models import WebChat
+from apps.webchat.services import create_webchat
 from apps.webhooks import services as webhooks
 from apps.webhooks.models import Delivery
 from tests.factories import (
@@ -72,6 +74,10 @@ BUILDERS = {
         agent_id=AgentFactory().pk, capacity=9, actor=None
     ).changes.get(kind="capacity"),
     ConfigurationChange: lambda: _configuration_change(),
+    WebChat: lambda: create_webchat(
+        name="Loja", allowed_origins=["https://loja.example"],
+        teams_offered=[{"label": "Comprar", "team": TeamFactory().pk}],
+    )[0],
 }
 
 
