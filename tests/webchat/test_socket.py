@@ -9,6 +9,8 @@ from apps.conversations.services import post_reply
 from apps.organizations.models import Contact
 from apps.routing import services as routing
 from apps.webchat import services
+from apps.webhooks import crypto
+from apps.webhooks.models import Delivery
 from tests.factories import AgentFactory, TeamFactory
 from tests.webchat.helpers import (
     customer_socket,
@@ -211,3 +213,37 @@ def test_a_deleted_chat_revokes_its_integration():
     services.delete_webchat(webchat=webchat)
     webchat.integration.refresh_from_db()
     assert webchat.integration.revoked_at is not None
+
+
+def test_customers_see_only_their_own_and_the_site_hears_by_webhook():
+    ana = AgentFactory(name="Ana")
+    team = TeamFactory(agents=[ana])
+    webchat, _ = make_webchat(teams=[("Vendas", team)])
+    integration = webchat.integration
+    integration.webhook_url = "http://127.0.0.1:9/atende"  # refused at once: never the network
+    integration.webhook_secret = crypto.encrypt("whsec_test")
+    integration.save()
+
+    async def scenario():
+        first, _ = await welcomed(webchat.public_key)
+        other, _ = await welcomed(webchat.public_key, address="203.0.113.9")
+        await hello(first)
+        await hello(other)
+        await first.send_json_to({"type": "send", "body": "mine", "choice": 0})
+        mine = (await receive_until(first, of("state")))[-1]["conversation"]
+        await database_sync_to_async(routing.claim_conversation)(
+            conversation_id=mine, agent=ana)
+        await database_sync_to_async(post_reply)(
+            conversation_id=mine, author=ana, body="only for the first")
+        await receive_until(first, of("message"))
+        assert await other.receive_nothing(timeout=0.5)
+        # Rating someone else's conversation: as if it did not exist.
+        await other.send_json_to({"type": "rate", "conversation": mine, "score": 1})
+        error = (await receive_until(other, of("error")))[-1]
+        assert error["code"] == "not_found"
+        await first.disconnect()
+        await other.disconnect()
+
+    async_to_sync(scenario)()
+    sent = Delivery.objects.filter(integration=integration).values_list("type", flat=True)
+    assert "message.created" in set(sent)
