@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 
 from apps.conversations import services as conversations
 from apps.conversations.models import Conversation, Message, SenderKind, Status
-from apps.conversations.payloads import iso
-from apps.conversations.ratings import rate_conversation
+from apps.conversations.waits import queue_of, team_open_fields
 from apps.core.errors import InvalidInput, NotFound
-from apps.routing.waits import queue_of, team_open_fields
+from apps.core.time import iso
+from apps.routing.services.ratings import rate_conversation
 from apps.webchat import queues
 from apps.webchat.errors import UnknownChat
 from apps.webchat.identity import Customer

@@ -1,7 +1,7 @@
 """Where each waiting customer of a team stands, read once per server process for all of
 them: when a team's queue moves, every customer socket in it must be told its new position,
 and a thousand sockets each reading the queue would read it a thousand times. A snapshot of
-the team's queue (positions by apps.routing.waits, the team's pace) is kept per process and
+the team's queue (positions by apps.conversations.waits, the team's pace) is kept per process and
 read again only when a socket asks for one newer than the notice it is answering."""
 
 import threading
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from apps.conversations.models import Conversation, Status
-from apps.routing.waits import TeamPace, estimate_wait, positions, team_paces
+from apps.conversations.waits import TeamPace, estimate_wait, positions, team_paces
 from apps.teams.models import Team
 
 MAX_AGE_SECONDS = 1.0  # a snapshot this fresh serves a socket that has no newer notice
