@@ -247,3 +247,29 @@ def test_customers_see_only_their_own_and_the_site_hears_by_webhook():
     async_to_sync(scenario)()
     sent = Delivery.objects.filter(integration=integration).values_list("type", flat=True)
     assert "message.created" in set(sent)
+
+
+def test_a_second_tab_follows_the_conversation_the_first_opened(settings):
+    settings.WEBCHAT_CONVERSATIONS_PER_MINUTE_PER_ADDRESS = 1
+    webchat, _ = make_webchat()
+
+    async def scenario():
+        first, _ = await welcomed(webchat.public_key)
+        session, _ = await hello(first)
+        second, _ = await welcomed(webchat.public_key)
+        await hello(second, visitor=session["visitor"])
+        await first.send_json_to({"type": "send", "body": "from the first tab"})
+        state = (await receive_until(second, of("state")))[-1]
+        assert [m["body"] for m in state["messages"]] == ["from the first tab"]
+
+        # Another visitor from the same address: over the new conversations' limit.
+        stranger, _ = await welcomed(webchat.public_key)
+        await hello(stranger)
+        await stranger.send_json_to({"type": "send", "body": "me too"})
+        error = (await receive_until(stranger, of("error")))[-1]
+        assert error["code"] == "rate_limited"
+        for comm in (first, second, stranger):
+            await comm.disconnect()
+
+    async_to_sync(scenario)()
+    assert Conversation.objects.count() == 1
