@@ -273,3 +273,21 @@ def test_a_second_tab_follows_the_conversation_the_first_opened(settings):
 
     async_to_sync(scenario)()
     assert Conversation.objects.count() == 1
+
+
+def test_a_flooding_socket_is_told_and_closed(settings):
+    settings.WS_MESSAGE_BURST = 3
+    settings.WS_MESSAGES_PER_SECOND = 0.01
+    webchat, _ = make_webchat()
+
+    async def scenario():
+        comm, _ = await welcomed(webchat.public_key)
+        await hello(comm)
+        for _ in range(3):
+            await comm.send_json_to({"type": "nonsense"})
+        events = await receive_until(comm, of("refused"))
+        assert events[-1]["code"] == "rate_limited"
+        assert (await comm.receive_output(timeout=5))["code"] == 4429
+        await comm.disconnect()
+
+    async_to_sync(scenario)()
