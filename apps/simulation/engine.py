@@ -12,18 +12,31 @@ storage (attributes instead of rows).
 import heapq
 from datetime import timedelta
 
+from apps.organizations.models import RuleType
 from apps.routing.decisions import (
     Candidate,
+    RuleOutcome,
     choose_by_capacity,
     choose_by_rotation,
+    decide_auto_rule,
     plan_backlog,
 )
-from apps.simulation.state import ASSIGNED, DONE, GONE, QUEUED, AgentRun, Conv, Depth, TeamRun
+from apps.simulation.state import (
+    ASSIGNED,
+    DONE,
+    GONE,
+    QUEUED,
+    RESERVED,
+    AgentRun,
+    Conv,
+    Depth,
+    TeamRun,
+)
 from apps.simulation.world import Arrival, Setup
 from apps.teams.models import DistributionMode
 
 # Event kinds, in the order they run when they fall on the same moment.
-FINISH, OFFLINE, CAPACITY, ONLINE, REQUEUE, ARRIVAL, CLAIM, ABANDON = range(8)
+FINISH, OFFLINE, CAPACITY, ONLINE, REQUEUE, RELEASE, ARRIVAL, CLAIM, ABANDON = range(9)
 PROGRESS_EVERY = 5000
 
 
@@ -83,7 +96,8 @@ class Simulator:
 
     def handlers(self):
         return {FINISH: self._finish, OFFLINE: self._offline, CAPACITY: self._capacity,
-                ONLINE: self._online, REQUEUE: self._requeue, ARRIVAL: self._arrival,
+                ONLINE: self._online, REQUEUE: self._requeue, RELEASE: self._release,
+                ARRIVAL: self._arrival,
                 CLAIM: self._claim, ABANDON: self._abandon}
 
     # ------------------------------------------------------------------ events
@@ -104,13 +118,55 @@ class Simulator:
             return  # Waiting: nobody's queue, never served here
         if arrival.patience is not None:
             self.push(t + arrival.patience, ABANDON, conv)
+        if arrival.rule is not None and self._apply_rule(conv, arrival.rule, t):
+            return
         self._place(conv, team, t)
+
+    def _apply_rule(self, conv: Conv, rule: tuple, t: float) -> bool:
+        """routing.services.arrival.apply_preferential_rule: the star, and for an automatic
+        rule ``decide_auto_rule`` over its agent. True when the rule decided (assigned or
+        reserved) and routing stops."""
+        kind, agent_id, wait_limit = rule
+        conv.preferred = agent_id
+        agent = self.agents.get(agent_id)
+        if kind != RuleType.AUTO or agent is None:
+            return False
+        decision = decide_auto_rule(
+            Candidate(agent.id, agent.name, agent.capacity, agent.load),
+            online=agent.online, wait_limit=wait_limit,
+        )
+        if decision == RuleOutcome.ASSIGN:
+            self._assign(conv, agent, t)
+            return True
+        if decision == RuleOutcome.RESERVE:
+            conv.status, conv.agent = RESERVED, agent
+            conv.version += 1
+            agent.reserved.append(conv)
+            if wait_limit is not None:
+                self.push(t + wait_limit, RELEASE, conv, conv.version)
+            return True
+        return False
+
+    def _release(self, t, conv, version):
+        """A reservation ends. Its wait passed (``version`` given): back into its team at
+        its place in the queue (routing.services.deadlines, ``return_to_team``). Its agent
+        left (``version`` None): routed again as new (``release_reservations``). The star
+        stays."""
+        if conv.status != RESERVED or (version is not None and conv.version != version):
+            return
+        conv.agent.reserved.remove(conv)
+        conv.agent = None
+        if version is None:
+            conv.queued_at = t
+            self._place(conv, conv.team, t)
+        else:
+            self._return_to_team(conv.team, [conv], t)
 
     def _place(self, conv: Conv, team: TeamRun, t: float, exclude: int | None = None):
         """routing.services.placing.distribute_one, on the virtual clock."""
         mode = team.mode
         if mode == DistributionMode.MANUAL:
-            self._enqueue(conv, team, t)
+            team.add(conv, t)
             self.push(t + team.s.pick_up_seconds, CLAIM, conv, conv.version)
             return
         candidates = self._candidates(team, conv, exclude)
@@ -120,7 +176,7 @@ class Simulator:
                 choose_by_rotation)
             choice = choose(candidates, preferred_agent_id=conv.preferred)
         if choice is None:
-            self._enqueue(conv, team, t)
+            team.add(conv, t)
             if mode == DistributionMode.SEQUENTIAL:  # the backlog waits for a person
                 self.push(t + team.s.pick_up_seconds, CLAIM, conv, conv.version)
             return
@@ -153,6 +209,8 @@ class Simulator:
         self._account(agent, t)
         agent.online = False
         agent.offline_since = t
+        for conv in list(agent.reserved):
+            self._release(t, conv, None)
         for team in agent.teams:
             team.online.pop(agent.id, None)
             if team.s.offline_requeue_seconds:
@@ -178,13 +236,18 @@ class Simulator:
         for conv in back:
             agent.open.discard(conv)
             self._set_load(agent, t, agent.load - 1)
-            conv.version += 1
-            self._enqueue(conv, team, t)
+        self._return_to_team(team, back, t)
+
+    def _return_to_team(self, team: TeamRun, convs: list[Conv], t: float) -> None:
+        """routing.services.requeue.return_to_team: back in the queue where their
+        ``queued_at`` puts them, then the team's distribution."""
+        for conv in convs:
+            team.add(conv, t, keep_place=True)
         if team.mode == DistributionMode.CAPACITY:
             self._backlog(team, t)
         elif team.mode == DistributionMode.SEQUENTIAL:
-            self._backlog(team, t, by_capacity=False, only=back)
-        for conv in back:
+            self._backlog(team, t, by_capacity=False, only=convs)
+        for conv in convs:
             if conv.status == QUEUED and team.mode != DistributionMode.CAPACITY:
                 self.push(t + team.s.pick_up_seconds, CLAIM, conv, conv.version)
 
@@ -202,23 +265,31 @@ class Simulator:
             self._assign(conv, self.agents[choice.agent_id], t)
 
     def _abandon(self, t, conv, _extra):
-        if conv.status == QUEUED:
-            self._dequeue(conv, t)
-            conv.status = GONE
-            conv.version += 1
+        if conv.status == RESERVED:
+            conv.agent.reserved.remove(conv)
+            conv.agent = None
+        elif conv.status == QUEUED:
+            conv.team.remove(conv, t)
+        else:
+            return
+        conv.status = GONE
+        conv.version += 1
 
     # ------------------------------------------------------------------ effects
 
     def _available(self, agent: AgentRun, t: float) -> None:
         """routing.services.backlog.handle_agent_available: each capacity team's backlog
         run in id order; then the agent takes what waits for a person in their other
-        teams, oldest first, while they have room."""
+        teams, oldest first, while they have room. Reserved conversations go first
+        (assign_reserved_conversations)."""
+        while agent.reserved and agent.load < agent.capacity:
+            self._assign(agent.reserved.pop(0), agent, t, touch=False)
         for team in agent.teams:
             if team.mode == DistributionMode.CAPACITY and team.queued:
                 self._backlog(team, t)
         for team in agent.teams:
             if team.mode != DistributionMode.CAPACITY and team.claimable:
-                for conv in self._queued(team, None):
+                for conv in team.head(None):
                     if agent.load >= agent.capacity:
                         break
                     if conv.claimable:
@@ -239,7 +310,7 @@ class Simulator:
             if not candidates:
                 return
             limit = None
-        rows = only if only is not None else self._queued(team, limit)
+        rows = only if only is not None else team.head(limit)
         rows = [conv for conv in rows if conv.status == QUEUED]
         by_n = {conv.n: conv for conv in rows}
         plan = plan_backlog(
@@ -249,49 +320,16 @@ class Simulator:
         for item in plan:
             self._assign(by_n[item.conversation_id], self.agents[item.agent_id], t)
 
-    def _queued(self, team: TeamRun, limit: int | None) -> list[Conv]:
-        """The team's queue, oldest first (``limit`` of them)."""
-        queue = team.queue
-        while queue and not self._live(queue[0]):
-            queue.popleft()
-        found = []
-        for entry in queue:
-            if self._live(entry):
-                found.append(entry[0])
-                if limit is not None and len(found) >= limit:
-                    break
-        return found
-
-    @staticmethod
-    def _live(entry) -> bool:
-        conv, version = entry
-        return conv.status == QUEUED and conv.version == version
-
-    def _enqueue(self, conv: Conv, team: TeamRun, t: float) -> None:
-        conv.status, conv.team, conv.agent = QUEUED, team, None
-        conv.version += 1
-        team.queue.append((conv, conv.version))
-        team.depth.move(t, 1)
-        team.queued += 1
-
-    def _dequeue(self, conv: Conv, t: float) -> None:
-        team = conv.team
-        team.depth.move(t, -1)
-        team.queued -= 1
-        if conv.claimable:
-            conv.claimable = False
-            team.claimable -= 1
-
-    def _assign(self, conv: Conv, agent: AgentRun, t: float) -> None:
+    def _assign(self, conv: Conv, agent: AgentRun, t: float, *, touch: bool = True) -> None:
         if conv.status == QUEUED:
-            self._dequeue(conv, t)
+            conv.team.remove(conv, t)
         conv.status, conv.agent = ASSIGNED, agent
         conv.version += 1
         if conv.wait is None:
             conv.wait = t - conv.a.at
             agent.served += 1
         self._set_load(agent, t, agent.load + 1)
-        cand = agent.cands.get(conv.team.id)
+        cand = agent.cands.get(conv.team.id) if touch else None
         if cand is not None:
             cand.last_assigned_at = self.moment(t)
         agent.open.add(conv)

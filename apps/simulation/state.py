@@ -1,27 +1,30 @@
 """The simulator's state: plain objects with ``__slots__``, one per conversation, agent and
 team, and the queue-depth accumulator (docs/simulation.md)."""
 
+import bisect
 from collections import deque
 
 from apps.routing.decisions import Candidate
 from apps.simulation.world import Arrival
 
-NEW, QUEUED, ASSIGNED, DONE, GONE = range(5)
+NEW, QUEUED, ASSIGNED, DONE, GONE, RESERVED = range(6)
 
 
 class Conv:
     __slots__ = ("n", "a", "team", "status", "agent", "wait", "step", "version",
-                 "claimable", "preferred")
+                 "claimable", "preferred", "queued_at")
 
     def __init__(self, n: int, arrival: Arrival):
         self.n, self.a = n, arrival
         self.team = self.agent = self.wait = self.preferred = None
         self.status, self.step, self.version, self.claimable = NEW, 0, 0, False
+        self.queued_at = arrival.at
 
 
 class AgentRun:
     __slots__ = ("id", "name", "capacity", "load", "online", "teams", "cands", "served",
-                 "load_area", "cap_area", "since", "offline_since", "open", "skills")
+                 "load_area", "cap_area", "since", "offline_since", "open", "skills",
+                 "reserved")
 
     def __init__(self, setup):
         self.id, self.name, self.capacity = setup.id, setup.name, setup.capacity
@@ -32,6 +35,7 @@ class AgentRun:
         self.load_area = self.cap_area = self.since = 0.0
         self.offline_since = None
         self.open: set = set()
+        self.reserved: list = []  # conversations waiting reserved for them, oldest first
 
 
 class TeamRun:
@@ -43,6 +47,51 @@ class TeamRun:
         self.queue: deque = deque()
         self.queued = self.claimable = 0
         self.depth = depth
+
+    def head(self, limit: int | None) -> list:
+        """The queue, oldest first (``limit`` of them); stale entries are dropped as met."""
+        queue = self.queue
+        while queue and not _live(queue[0]):
+            queue.popleft()
+        found = []
+        for entry in queue:
+            if _live(entry):
+                found.append(entry[0])
+                if limit is not None and len(found) >= limit:
+                    break
+        return found
+
+    def add(self, conv, t: float, *, keep_place: bool = False) -> None:
+        """Into the queue, ordered by (queued_at, n): a new or rerouted conversation now,
+        one returned by a time rule at its old place."""
+        if not keep_place:
+            conv.queued_at = t
+        conv.status, conv.team, conv.agent = QUEUED, self, None
+        conv.version += 1
+        entry = (conv, conv.version)
+        queue = self.queue
+        if queue and (queue[-1][0].queued_at, queue[-1][0].n) > (conv.queued_at, conv.n):
+            ordered = list(queue)
+            keys = [(c.queued_at, c.n) for c, _v in ordered]
+            ordered.insert(bisect.bisect(keys, (conv.queued_at, conv.n)), entry)
+            self.queue = deque(ordered)
+        else:
+            queue.append(entry)
+        self.depth.move(t, 1)
+        self.queued += 1
+
+    def remove(self, conv, t: float) -> None:
+        """It leaves the queue (assigned or gave up); its entry goes stale."""
+        self.depth.move(t, -1)
+        self.queued -= 1
+        if conv.claimable:
+            conv.claimable = False
+            self.claimable -= 1
+
+
+def _live(entry) -> bool:
+    conv, version = entry
+    return conv.status == QUEUED and conv.version == version
 
 
 class Depth:

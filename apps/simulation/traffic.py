@@ -142,10 +142,29 @@ def from_history(start: datetime, end: datetime, team_ids: list[int] | None,
         if handle is not None:
             recorded.setdefault(team, []).append(handle)
         pending.append([at, team, handle, patience, contact])
+    rules = rules_of({contact for *_rest, contact in pending})
     arrivals = []
     for at, team, handle, patience, contact in pending:
         if handle is None:
             sample = recorded.get(team) or [0.0]
             handle = rng.choice(sample)
-        arrivals.append(Arrival(at, team, handle, patience, (), contact))
+        arrivals.append(Arrival(at, team, handle, patience, (), contact, rules.get(contact)))
     return arrivals
+
+
+def rules_of(contact_ids) -> dict[int, tuple]:
+    """The preferential rule that applies to each contact now (the nearest one going up the
+    organization tree), as (type, agent id, reservation limit): three queries."""
+    from apps.organizations.models import Contact, PreferentialRule
+    from apps.routing.selectors import with_applicable_rule
+    from apps.routing.services.time_rules import reservation_limit
+
+    applicable = dict(
+        with_applicable_rule(Contact.objects.filter(pk__in=list(contact_ids)))
+        .exclude(applicable_rule_id=None).values_list("pk", "applicable_rule_id")
+    )
+    rules = PreferentialRule.objects.in_bulk(set(applicable.values()))
+    return {
+        contact: (rules[rule].type, rules[rule].agent_id, reservation_limit(rules[rule]))
+        for contact, rule in applicable.items()
+    }

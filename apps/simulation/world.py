@@ -57,3 +57,6 @@ class Arrival:
     patience: float | None = None  # seconds before the customer gives up; None: never
     requirements: tuple = ()  # ((skill name, min level), ...)
     contact: int | None = None
+    # the preferential rule that applies to the contact: (type, agent id, reservation limit
+    # in seconds or None without limit); None: no rule
+    rule: tuple | None = None
