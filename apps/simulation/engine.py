@@ -10,6 +10,7 @@ storage (attributes instead of rows).
 """
 
 import heapq
+import random
 from datetime import timedelta
 
 from apps.organizations.models import RuleType
@@ -64,6 +65,7 @@ class Simulator:
             for at, capacity in agent_setup.capacity_changes:
                 self.push(at, CAPACITY, agent, capacity)
         self.convs: list[Conv] = []
+        self.samples, self.rng = setup.handle_samples, random.Random(setup.seed)
         self.assignments: list[tuple[int, int]] = []  # (conversation n, agent id), in order
 
     # ------------------------------------------------------------------ the loop
@@ -334,7 +336,11 @@ class Simulator:
             cand.last_assigned_at = self.moment(t)
         agent.open.add(conv)
         self.assignments.append((conv.n, agent.id))
-        self.push(t + conv.a.handle, FINISH, conv, conv.version)
+        handle = conv.a.handle
+        if self.samples is not None:
+            sample = self.samples.get((agent.id, conv.team.id))
+            handle = self.rng.choice(sample) if sample else handle
+        self.push(t + handle, FINISH, conv, conv.version)
 
     def _set_load(self, agent: AgentRun, t: float, load: int) -> None:
         self._account(agent, t)

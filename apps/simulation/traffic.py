@@ -118,29 +118,35 @@ def parse_requirements(text: str) -> tuple:
 
 
 def from_history(start: datetime, end: datetime, team_ids: list[int] | None,
-                 seed: int) -> list[Arrival]:
+                 seed: int) -> tuple[list[Arrival], dict]:
     """The conversations that arrived in [start, end): their team, how long the agent took
     (assignment to close), and, for those closed before anyone answered, when the customer
     gave up. One without a recorded handle time (never served, still open) gets one drawn
-    from its team's recorded ones."""
+    from its team's recorded ones. Also returns each agent's recorded handle times per
+    team ({(agent, team): [seconds]}), to draw from instead."""
     from apps.conversations.models import Conversation
 
     rows = Conversation.objects.filter(created_at__gte=start, created_at__lt=end)
     if team_ids:
         rows = rows.filter(team_id__in=team_ids)
     rows = rows.order_by("created_at", "id").values_list(
-        "created_at", "team_id", "assigned_at", "closed_at", "first_reply_at", "contact_id"
+        "created_at", "team_id", "assigned_at", "closed_at", "first_reply_at", "contact_id",
+        "assignee_id",
     )
     rng = random.Random(seed)
     recorded: dict[int, list[float]] = {}
+    by_agent: dict[tuple[int, int], list[float]] = {}
     pending = []
-    for created, team, assigned, closed, replied, contact in rows.iterator(chunk_size=5000):
+    for created, team, assigned, closed, replied, contact, agent in rows.iterator(
+        chunk_size=5000
+    ):
         at = (created - start).total_seconds()
         handle = (closed - assigned).total_seconds() if assigned and closed else None
         gave_up = closed is not None and replied is None and assigned is None
         patience = (closed - created).total_seconds() if gave_up else None
         if handle is not None:
             recorded.setdefault(team, []).append(handle)
+            by_agent.setdefault((agent, team), []).append(handle)
         pending.append([at, team, handle, patience, contact])
     rules = rules_of({contact for *_rest, contact in pending})
     arrivals = []
@@ -149,7 +155,7 @@ def from_history(start: datetime, end: datetime, team_ids: list[int] | None,
             sample = recorded.get(team) or [0.0]
             handle = rng.choice(sample)
         arrivals.append(Arrival(at, team, handle, patience, (), contact, rules.get(contact)))
-    return arrivals
+    return arrivals, by_agent
 
 
 def rules_of(contact_ids) -> dict[int, tuple]:

@@ -47,6 +47,10 @@ class Setup:
     agents: list[AgentSetup]
     seconds: float
     start: datetime = EPOCH
+    # Handle times drawn at each assignment from the serving agent's recorded ones in the
+    # team ({(agent id, team id): [seconds]}); None: each conversation's own handle time.
+    handle_samples: dict | None = None
+    seed: int = 0
 
 
 @dataclass(slots=True)
