@@ -20,6 +20,8 @@ urlpatterns = [
     path("", include("apps.reports.urls")),
     path("", include("apps.simulation.urls")),
     path("", include("apps.inbox.urls")),
+    path("", include("apps.webchat.urls")),
+    path("", include("apps.demo.urls")),
 ]
 
 # Refusals are JSON with a "detail" (api.md "Limits and refusals"), pages included.

@@ -131,16 +131,21 @@ def plan_backlog(
     by_capacity: bool,
     now: datetime,
     passed_over: dict[int, int] | None = None,
+    within_limits: bool | None = None,
 ) -> list[BacklogAssignment]:
     """Assign a queue oldest first. ``backlog`` is [(conversation_id, preferred_agent_id)].
 
     By capacity: each goes to the member with the most free capacity (the starred agent first
     if they have room), never above a limit. Otherwise by rotation: least recently assigned
-    next, load ignored. A heap keeps it O(n log m), so a 10,000-conversation backlog plans
-    in milliseconds. ``passed_over`` maps a conversation to the agent it must not go to (it
-    was taken back from them for not replying); it waits if nobody else can take it.
+    next, load ignored, unless ``within_limits`` (a supervisor's distribution on demand):
+    then rotation skips members at their limit, and what does not fit is left out of the
+    plan (it stays queued). ``within_limits`` defaults to ``by_capacity``. A heap keeps it
+    O(n log m), so a 10,000-conversation backlog plans in milliseconds. ``passed_over`` maps
+    a conversation to the agent it must not go to (it was taken back from them for not
+    replying); it waits if nobody else can take it.
     """
     passed_over = passed_over or {}
+    capped = by_capacity if within_limits is None else within_limits
     by_id = {c.agent_id: c for c in candidates}
     version = dict.fromkeys(by_id, 0)
 
@@ -148,7 +153,7 @@ def plan_backlog(
         return (-c.free, *recency_key(c)) if by_capacity else recency_key(c)
 
     def eligible(c: Candidate) -> bool:
-        return c.free > 0 or not by_capacity
+        return c.free > 0 or not capped
 
     heap = [(key(c), 0, c.agent_id) for c in candidates if eligible(c)]
     heapq.heapify(heap)
@@ -184,6 +189,11 @@ def plan_backlog(
                 reason = part(
                     "backlog_by_capacity", online=len(candidates), agent=chosen.name,
                     free=chosen.free, capacity=chosen.capacity,
+                )
+            elif capped:
+                reason = part(
+                    "backlog_by_rotation_within_limits", online=len(candidates),
+                    agent=chosen.name, free=chosen.free, capacity=chosen.capacity,
                 )
             else:
                 reason = part("backlog_by_rotation", online=len(candidates), agent=chosen.name)

@@ -22,7 +22,7 @@ from apps.conversations.models import (
 from apps.conversations.reasons import Part, part
 from apps.core.inserts import Ref, write_together
 from apps.organizations.models import Contact, PreferentialRule, RuleType
-from apps.routing import selectors
+from apps.organizations.selectors import preferential_rule_for
 from apps.routing.decisions import Candidate, RuleOutcome, decide_auto_rule
 from apps.routing.services.history import Actor, record_event
 from apps.routing.services.load import take_and_touch
@@ -31,6 +31,7 @@ from apps.routing.services.time_rules import DeadlineKind, expect, reply_due, re
 from apps.teams import config_cache
 from apps.teams.hours import state_of
 from apps.teams.models import Team
+from apps.teams.selectors import default_team
 
 ARRIVAL_KINDS = {
     Status.ASSIGNED: EventKind.ASSIGNED,
@@ -69,7 +70,7 @@ def open_conversation(
     data: dict = {}
     decided_by: str | None = None  # an automatic decision names itself in the history
 
-    rule = selectors.preferential_rule_for(contact)
+    rule = preferential_rule_for(contact)
     if rule is None:
         reasons.append(part("no_rule"))
     else:
@@ -138,7 +139,7 @@ def after_hours_target(team: Team | None, *, now) -> tuple[Team | None, Part | N
 def _target_team(team: Team | None) -> tuple[Team | None, Part]:
     if team is not None:
         return team, part("bot_chose_team", team=team.name)
-    default = selectors.default_team()
+    default = default_team()
     if default is None:
         return None, part("no_default_team")
     return default, part("default_team", team=default.name)

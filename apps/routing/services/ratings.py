@@ -8,6 +8,7 @@ from apps.accounts.models import IntegrationClient
 from apps.conversations.errors import AlreadyRated, NotYetClosed
 from apps.conversations.models import ActorKind, Conversation, EventKind, Status
 from apps.conversations.reasons import part
+from apps.conversations.selectors import may_see
 from apps.core.errors import InvalidInput
 from apps.core.limits import MAX_RATING_COMMENT_LENGTH
 from apps.routing.errors import ConversationNotFound
@@ -45,8 +46,10 @@ def rate_conversation(
         conversation = (
             Conversation.objects.select_for_update().filter(pk=conversation_id).first()
         )
-        if conversation is None:
-            raise ConversationNotFound(_("There is no such conversation."))
+        if conversation is None or (actor is not None and not may_see(actor, conversation)):
+            # The integration relays ratings of its own conversations only (the visibility
+            # rule): any other is one that does not exist.
+            raise ConversationNotFound(_("There is no such conversation, or you cannot see it."))
         if conversation.status != Status.CLOSED:
             raise NotYetClosed(_("A conversation is rated after it is closed."))
         if conversation.rated_at is not None:

@@ -8,8 +8,8 @@ import time_machine
 from django.urls import reverse
 
 from apps.accounts.models import AgentChange, ChangeCause, Presence
-from apps.accounts.timeline import people_over, seconds_by_presence
 from apps.inbox import presence as live
+from apps.reports.timeline import people_over, seconds_by_presence
 from apps.routing import services as routing
 from apps.teams.models import ConfigurationChange
 from tests.api.conftest import client_for

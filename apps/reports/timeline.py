@@ -96,7 +96,7 @@ def people_over(
     *, start: datetime, end: datetime | None = None, agent_ids=None
 ) -> dict[int, AgentTimeline]:
     """Every person's (or ``agent_ids``') timeline over [start, end): four queries."""
-    from apps.teams.models import Membership  # teams sit above accounts
+    from apps.teams.models import Membership
 
     end = end or timezone.now()
     people = User.objects.all() if agent_ids is None else User.objects.filter(pk__in=agent_ids)

@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Presence
 from apps.conversations.models import Conversation, Status
-from apps.conversations.payloads import iso
+from apps.core.time import iso
 from apps.teams import config_cache
 from apps.teams.hours import state_of
 from apps.teams.models import DistributionMode, Membership

@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from apps.accounts.services import change_password
 from tests.factories import PASSWORD, AdminFactory, AgentFactory, IntegrationFactory
 
 V1 = "/api/v1/"
@@ -60,8 +61,7 @@ def test_changing_the_password_revokes_every_token_of_the_person():
     ana = AgentFactory(username="ana")
     tokens = [sign_in("ana"), sign_in("ana")]
     other = sign_in(AgentFactory(username="bia").username)
-    ana.set_password("vaca-amarela-77")
-    ana.save()
+    change_password(user=ana, password="vaca-amarela-77")
     for token in tokens:
         assert with_token(token).get(f"{V1}me/").status_code == 401
     assert with_token(other).get(f"{V1}me/").status_code == 200

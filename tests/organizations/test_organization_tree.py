@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from apps.organizations.models import Organization, OrganizationKind, RuleType
-from apps.routing.selectors import preferential_rule_for
+from apps.organizations.selectors import preferential_rule_for
 from tests.factories import AgentFactory, ContactFactory, RuleFactory, UserFactory
 from tests.helpers import arrive
 
