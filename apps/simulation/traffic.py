@@ -162,7 +162,7 @@ def rules_of(contact_ids) -> dict[int, tuple]:
     """The preferential rule that applies to each contact now (the nearest one going up the
     organization tree), as (type, agent id, reservation limit): three queries."""
     from apps.organizations.models import Contact, PreferentialRule
-    from apps.routing.selectors import with_applicable_rule
+    from apps.organizations.selectors import with_applicable_rule
     from apps.routing.services.time_rules import reservation_limit
 
     applicable = dict(
