@@ -56,8 +56,8 @@ def current_members(team_ids, seconds: float) -> list[AgentSetup]:
 
 def recorded_people(start: datetime, end: datetime) -> list[AgentSetup]:
     """Who was online when, with which teams and capacity, from the history of people
-    (``apps.accounts.timeline.people_over``)."""
-    from apps.accounts.timeline import people_over
+    (``apps.reports.timeline.people_over``)."""
+    from apps.reports.timeline import people_over
 
     agents = []
     for pk, timeline in people_over(start=start, end=end).items():
