@@ -289,6 +289,11 @@ class Simulator:
         for team in agent.teams:
             if team.mode == DistributionMode.CAPACITY and team.queued:
                 self._backlog(team, t)
+        self._claims(agent, t)
+
+    def _claims(self, agent: AgentRun, t: float) -> None:
+        """The agent takes what waits for a person in their manual (and sequential) teams,
+        oldest first, while they have room."""
         for team in agent.teams:
             if team.mode != DistributionMode.CAPACITY and team.claimable:
                 for conv in team.head(None):

@@ -12,13 +12,14 @@ NEW, QUEUED, ASSIGNED, DONE, GONE, RESERVED = range(6)
 
 class Conv:
     __slots__ = ("n", "a", "team", "status", "agent", "wait", "step", "version",
-                 "claimable", "preferred", "queued_at")
+                 "claimable", "preferred", "queued_at", "reqs", "overflow")
 
     def __init__(self, n: int, arrival: Arrival):
         self.n, self.a = n, arrival
         self.team = self.agent = self.wait = self.preferred = None
         self.status, self.step, self.version, self.claimable = NEW, 0, 0, False
         self.queued_at = arrival.at
+        self.reqs, self.overflow = None, None  # with skills: requirements, overflow teams
 
 
 class AgentRun:
@@ -51,11 +52,11 @@ class TeamRun:
     def head(self, limit: int | None) -> list:
         """The queue, oldest first (``limit`` of them); stale entries are dropped as met."""
         queue = self.queue
-        while queue and not _live(queue[0]):
+        while queue and not live(queue[0]):
             queue.popleft()
         found = []
         for entry in queue:
-            if _live(entry):
+            if live(entry):
                 found.append(entry[0])
                 if limit is not None and len(found) >= limit:
                     break
@@ -89,7 +90,7 @@ class TeamRun:
             self.claimable -= 1
 
 
-def _live(entry) -> bool:
+def live(entry) -> bool:
     conv, version = entry
     return conv.status == QUEUED and conv.version == version
 
