@@ -207,7 +207,8 @@ def change_agent(agent: AgentSetup, changes, teams: dict, seconds: float, *, whe
     if "skills" in changes:
         skills = changes["skills"]
         if not isinstance(skills, list) or not all(
-            isinstance(s, dict) and isinstance(s.get("skill"), str) for s in skills
+            isinstance(s, dict) and isinstance(s.get("skill"), str | int)
+            and not isinstance(s.get("skill"), bool) for s in skills
         ):
             raise InvalidInput(_("skills is [{\"skill\": name, \"level\": 1-5}]."),
                                fields={"skills": ["list"]})

@@ -130,7 +130,9 @@ def _synthetic(spec, teams) -> dict:
 def _requirement(value) -> tuple[str, int]:
     if isinstance(value, str):
         return (value, 1)
-    if isinstance(value, dict) and isinstance(value.get("skill"), str):
+    if isinstance(value, dict) and isinstance(value.get("skill"), str | int) and not (
+        isinstance(value.get("skill"), bool)
+    ):
         level = value.get("min_level", 1)
         if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 5:
             raise InvalidInput(_("min_level is from 1 to 5."), fields={"min_level": ["1-5"]})
