@@ -1,7 +1,8 @@
 """Properties (hypothesis) of the automatic rule's decision and of the simulator over any
 small day: every conversation ends in exactly one place, waits are never negative, nobody
-who waited was served after giving up, and automatic distribution and claims never take an
-agent past their limit (only sequential rotation ignores load, as live)."""
+who waited was served after giving up, automatic distribution and claims never take an
+agent past their limit (only sequential rotation ignores load, as live), and a capacity
+team never has a queue while an online member has room."""
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -30,13 +31,29 @@ def test_an_automatic_rule_assigns_only_with_room_and_reserves_only_if_it_may_wa
 
 
 class Watched(Simulator):
-    """The simulator, noting the highest load over capacity any agent reached."""
+    """The simulator, noting the highest load over capacity any agent reached and whether,
+    after any event, a capacity team had a queue while one of its online members had room
+    (routing.md section 7, invariant 4)."""
 
     over = 0
+    idle_while_queued = False
 
     def _set_load(self, agent, t, load):
         super()._set_load(agent, t, load)
         self.over = max(self.over, load - agent.capacity)
+
+    def handlers(self):
+        def checked(handler):
+            def run(t, obj, extra):
+                handler(t, obj, extra)
+                for team in self.teams.values():
+                    if team.mode == DistributionMode.CAPACITY and team.queued and any(
+                        c.free > 0 for c in team.online.values()
+                    ):
+                        self.idle_while_queued = True
+            return run
+
+        return {kind: checked(handler) for kind, handler in super().handlers().items()}
 
 
 modes = st.sampled_from([DistributionMode.CAPACITY, DistributionMode.MANUAL])
@@ -79,6 +96,7 @@ def test_any_small_day_keeps_the_invariants(day):
     overall = summarise(sim)["overall"]
     assert overall["served"] + overall["abandoned"] + overall["unserved"] == len(arrivals)
     assert sim.over <= 0
+    assert not sim.idle_while_queued
     for conv in sim.convs:
         assert conv.wait is None or conv.wait >= 0
         if conv.a.patience is not None and conv.wait is not None:
