@@ -10,13 +10,19 @@ share an audience.
 ``conversation_filter`` is the same rule as a database filter, next to it so that the two
 are read (and tested) together; ``script_table`` is the same rule as the inbox's script
 applies it to a conversation it was sent (rendered into the page, never written twice).
+
+For an integration this is also the ownership rule: it reads, routes and rates only the
+conversations its own ``inbound`` opened, and every service that acts for one asks
+``may_see`` (a conversation that is not its own is a 404, like one that does not exist).
+``contact_filter`` follows from it: an integration lists the contacts of its own
+conversations only.
 """
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from apps.accounts.models import IntegrationClient, is_person
 from apps.conversations.events import Placement
-from apps.conversations.models import Status
+from apps.conversations.models import Conversation, Status
 
 WAITING = "waiting"
 SUPERVISORS = "supervisors"
@@ -83,7 +89,7 @@ def may_see(person, placement, *, team_ids) -> bool:
     seen_by = audiences_of(placement)
     if seen_by & audiences_of_person(person, team_ids=()):
         return True
-    if not any(a.startswith("team.") for a in seen_by):
+    if not is_person(person) or not any(a.startswith("team.") for a in seen_by):
         return False
     ids = team_ids() if callable(team_ids) else team_ids
     return bool(seen_by & audiences_of_person(person, team_ids=ids))
@@ -107,6 +113,17 @@ def conversation_filter(person, *, team_ids_query) -> Q | None:
         | Q(status=Status.RESERVED, preferred_agent_id=person.pk)
     )
 
+
+
+def contact_filter(principal) -> Q | None:
+    """Which contacts ``principal`` may list: an integration those of the conversations it
+    opened (its own); anyone else is not filtered here (the view's permission decides)."""
+    integration_id = _integration_of(principal)
+    if integration_id is None:
+        return None
+    return Q(Exists(Conversation.objects.filter(
+        contact_id=OuterRef("pk"), integration_id=integration_id
+    )))
 
 
 # A person's relations to a conversation, as the inbox's script can tell them from the

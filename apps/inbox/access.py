@@ -56,7 +56,9 @@ def on_announcement(announcement) -> None:
 async def _send(group_names: list[str], notice: dict) -> None:
     layer = get_channel_layer()
     for name in group_names:
-        await layer.group_send(name, notice)
+        # The group it was sent to: each server process's hub hands it to that group's
+        # sockets (apps.inbox.hub).
+        await layer.group_send(name, {**notice, "group": name})
 
 
 def named_in(notice: dict, credential: Credential) -> bool:

@@ -11,15 +11,19 @@ close or regroup at once, and every heartbeat checks the credential again. Whate
 the socket (the client, a send that races the client's close, an error) the cleanup runs:
 the connection leaves the presence registry and its groups.
 
+Pushes come through this process's hub (apps.inbox.hub): the socket joins its groups
+there, not in the channel layer, and the hub offers it each batch as frames built once for
+all the process's sockets; the socket forwards what is new to it, in order.
+
 Limits (settings): WS_MESSAGES_PER_SECOND with a WS_MESSAGE_BURST per socket (beyond it an
 error, then the socket is closed with 4429), WS_MAX_MESSAGE_BYTES per message (1009,
 unparsed), WS_MAX_SOCKETS_PER_PERSON across processes (4429).
 """
 
 import asyncio
-import json
 import logging
 import time
+import uuid
 from collections import OrderedDict
 
 from channels.db import database_sync_to_async
@@ -29,10 +33,11 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import Presence, is_person
+from apps.conversations import selectors
 from apps.core.errors import DomainError, InvalidInput
 from apps.core.limits import JsonTooDeep, loads_bounded_json
 from apps.inbox import access, groups, presence, realtime
-from apps.routing import selectors
+from apps.inbox.hub import Frames, Outbox, counts_key, hub
 from apps.routing.errors import AccountDeactivated
 
 SEEN_LIMIT = 2000  # recent (flush, conversation) and message keys, to drop group duplicates
@@ -45,8 +50,12 @@ logger = logging.getLogger(__name__)
 
 
 class InboxConsumer(AsyncJsonWebsocketConsumer):
+    # No channel of its own in the channel layer: the process's hub is the member of the
+    # groups and hands this socket its batches (apps.inbox.hub).
+    channel_layer_alias = None
     user = None
     counts: dict | None = None
+    counts_key = ""
     credential: access.Credential | None = None
     closing = False
     _cleaned = False
@@ -60,9 +69,14 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
                 # stop here; the cleanup below runs as for any other end.
                 raise StopConsumer from error
 
+        # The name the presence registry knows this connection by (any process's).
+        self.channel_name = f"inbox.{uuid.uuid4().hex}"
+        self.outbox = Outbox(self._push)
+        self.opened = asyncio.Event()  # set once the first queue.counts is sent
         try:
             await super().__call__(scope, receive, guarded_send)
         finally:
+            self.outbox.cancel()
             await asyncio.shield(self._cleanup())
 
     async def connect(self):
@@ -91,15 +105,16 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         self.user = user
         self.credential = credential
         for group in await database_sync_to_async(groups.groups_for)(user):
-            await self.channel_layer.group_add(group, self.channel_name)
             self.joined.append(group)
+            await hub().join(group, self)
         # Presence and counts before the handshake completes: a page that asks for its
         # presence when its socket opens reads it as this connection made it (accepting
         # first let that read, under load, see "offline" and keep it). Counts after
         # joining the groups: no change can fall between the two.
-        self.counts = await database_sync_to_async(_opened)(user, self.channel_name)
+        self._set_counts(await database_sync_to_async(_opened)(user, self.channel_name))
         await self.accept()
         await self.send_json(realtime.queue_counts_event(self.counts))
+        self.opened.set()
 
     async def disconnect(self, code):
         await self._cleanup()
@@ -120,7 +135,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             remaining = None
         for group in self.joined:
             try:
-                await self.channel_layer.group_discard(group, self.channel_name)
+                await hub().leave(group, self)
             except Exception:
                 logger.warning("could not leave group %s", group, exc_info=True)
         if remaining == 0:
@@ -234,74 +249,72 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             return
         await self._recheck()
 
-    async def dispatch(self, message):
-        """A batch goes straight to its handler. Channels runs ``aclose_old_connections()``
-        (a hop to a worker thread) before every handler; a batch reaches the database only
-        through ``database_sync_to_async``, which does that itself, and with a thousand
-        sockets that hop per push was a third of the server's CPU in a fan-out
-        (docs/performance.md)."""
-        if message.get("type") == realtime.BATCH_TYPE:
-            return await self.inbox_batch(message)
-        return await super().dispatch(message)
+    async def _push(self, group: str, item) -> None:
+        """What the hub offers this socket, in order: a batch's frames or an access notice
+        of one of its groups (one it left since is ignored)."""
+        if not self.opened.is_set():
+            # Joined, but not accepted yet or the first counts not sent: pushes follow them.
+            await self.opened.wait()
+        if self.closing or self.user is None or group not in self.joined:
+            return
+        try:
+            if isinstance(item, Frames):
+                await self._forward(item)
+            else:
+                await self.inbox_access(item)
+        except StopConsumer:
+            pass  # the client left: its receive loop ends and the cleanup runs
 
-    async def inbox_batch(self, event):
-        """One coalesced flush for one of our groups (we may get the same flush through
-        several groups: conversations and messages are forwarded once). A batch for a group
-        the socket has left since it was sent is dropped."""
-        if self.closing or self.user is None:
-            return
-        if "group" in event and event["group"] not in self.joined:
-            return
-        flush = event["flush"]
-        if event.get("regroup"):
+    async def _send_text(self, frame: str) -> None:
+        send = self.scope.get("server_send") or self.base_send
+        try:
+            await send({"type": "websocket.send", "text": frame})
+        except OSError as error:  # the client left meanwhile (uvicorn's ClientDisconnected)
+            raise StopConsumer from error
+
+    async def _forward(self, frames: Frames) -> None:
+        """One coalesced flush of one of our groups (we may get the same flush through
+        several groups: conversations and messages are forwarded once)."""
+        flush = frames.flush
+        if frames.regroup:
             await self._regroup()
-        for conversation in event.get("conversations", ()):
-            if self._first_time((flush, "c", conversation["id"])):
-                await self.send_json(realtime.conversation_updated_event(conversation))
-        for item in event.get("messages", ()):
-            if self._first_time(("m", item["message"]["id"])):
-                await self.send_json(
-                    realtime.message_created_event(item["conversation"], item["message"])
-                )
-        for handover in event.get("handovers", ()):
-            if self._first_time(("h", handover["conversation"], handover["at"])):
-                await self.send_json(realtime.handed_over_event(handover))
-        if "presence" in event:
-            await self.send_json(realtime.presence_changed_event(event["presence"]))
-        if "agents" in event and self._first_time((flush, "agents")):
-            await self.send_json(realtime.agents_updated_event(event["agents"]))
-        if "counts" in event and self._merge_counts(event["counts"]):
-            await self.send_json(realtime.queue_counts_event(self.counts))
+        for conversation_id, frame in frames.conversations:
+            if self._first_time((flush, "c", conversation_id)):
+                await self._send_text(frame)
+        for message_id, frame in frames.messages:
+            if self._first_time(("m", message_id)):
+                await self._send_text(frame)
+        for key, frame in frames.handovers:
+            if self._first_time(("h", *key)):
+                await self._send_text(frame)
+        if frames.presence is not None:
+            await self._send_text(frames.presence)
+        if frames.agents is not None and self._first_time((flush, "agents")):
+            await self._send_text(frames.agents)
+        if frames.counts_part is not None and not self.closing:
+            counts, key, frame = frames.counts_after(
+                self.counts_key, self.counts, supervisor=self.user.is_supervisor
+            )
+            if frame is not None:
+                self.counts, self.counts_key = counts, key
+                await self._send_text(frame)
+
+    def _set_counts(self, counts: dict) -> None:
+        self.counts, self.counts_key = counts, counts_key(counts)
 
     async def _regroup(self):
         """The person joined or left a team: follow exactly the groups they may see now,
         and send counts that list their teams as they are."""
         wanted = await database_sync_to_async(groups.groups_for)(self.user)
+        before, self.joined = self.joined, list(wanted)
         for group in wanted:
-            if group not in self.joined:
-                await self.channel_layer.group_add(group, self.channel_name)
-        for group in self.joined:
+            if group not in before:
+                await hub().join(group, self)
+        for group in before:
             if group not in wanted:
-                await self.channel_layer.group_discard(group, self.channel_name)
-        self.joined = list(wanted)
-        self.counts = await database_sync_to_async(selectors.queue_counts_for)(self.user)
+                await hub().leave(group, self)
+        self._set_counts(await database_sync_to_async(selectors.queue_counts_for)(self.user))
         await self.send_json(realtime.queue_counts_event(self.counts))
-
-    def _merge_counts(self, part: dict) -> bool:
-        """Merge absolute numbers of some scopes into the counts last sent; True if changed."""
-        before = json.dumps(self.counts, sort_keys=True)
-        for key in ("waiting", "mine", "reserved_for_me"):
-            if key in part:
-                self.counts[key] = part[key]
-        teams = self.counts["teams"]
-        for team in part.get("teams", ()):
-            known = next((t for t in teams if t["id"] == team["id"]), None)
-            if known is not None:
-                known.update(team)
-            elif self.user.is_supervisor:
-                teams.append(dict(team))
-                teams.sort(key=lambda t: (t["name"], t["id"]))
-        return json.dumps(self.counts, sort_keys=True) != before
 
 
 def _recheck_every() -> float:

@@ -133,5 +133,17 @@ class _InboxSocketAuth(AuthMiddleware):
         scope["credential"] = credential
 
 
+class _KeepServerSend:
+    """Puts the server's own ``send`` in the scope (``server_send``): the live inbox writes
+    its pushes with it, past the session middleware's wrapper, which looks at the session on
+    every message to save it on HTTP responses only (apps.inbox.hub)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    async def __call__(self, scope, receive, send):
+        return await self.inner(dict(scope, server_send=send), receive, send)
+
+
 def InboxSocketAuthMiddleware(inner):  # noqa: N802 - a middleware stack, named like one
-    return CookieMiddleware(SessionMiddleware(_InboxSocketAuth(inner)))
+    return _KeepServerSend(CookieMiddleware(SessionMiddleware(_InboxSocketAuth(inner))))

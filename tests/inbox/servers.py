@@ -42,14 +42,16 @@ def manage(*args, env: dict, input_text: str | None = None) -> str:
 
 
 @contextlib.contextmanager
-def uvicorn(env: dict, *, log_path: Path | None = None, extra_args: tuple[str, ...] = ()):
-    """Start ``uvicorn config.asgi:application`` on a free port; yields its base URL."""
+def uvicorn(env: dict, *, log_path: Path | None = None, extra_args: tuple[str, ...] = (),
+            cwd: str | None = None):
+    """Start ``uvicorn config.asgi:application`` on a free port; yields its base URL. ``cwd``
+    serves another checkout's code (a benchmark's "before")."""
     port = free_port()
     log = open(log_path, "w") if log_path else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning", *extra_args],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=cwd or ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 60

@@ -10,7 +10,6 @@ from channels.testing import WebsocketCommunicator
 from django.db import connection
 
 from apps.accounts.models import Presence, User
-from apps.conversations.services import receive_inbound_message
 from apps.inbox import presence, realtime
 from apps.routing import services
 from config.asgi import application
@@ -21,6 +20,7 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
+from tests.helpers import arrive
 from tests.inbox.helpers import (
     ORIGIN,
     communicator,
@@ -35,12 +35,6 @@ from tests.inbox.helpers import (
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-
-def inbound(external_id, team=None, body="Hello"):
-    conversation, _message, _created = receive_inbound_message(
-        external_id=external_id, body=body, team=team
-    )
-    return conversation
 
 
 async def settled(comm):
@@ -81,9 +75,9 @@ def test_strangers_are_refused_before_accept():
 def test_session_or_token_connects_and_gets_counts_first():
     agent = AgentFactory()
     team = TeamFactory(agents=[agent], name="Sales")
-    inbound("w1")
-    inbound("t1", team=team)
-    inbound("t2", team=team)
+    arrive("w1")
+    arrive("t1", team=team)
+    arrive("t2", team=team)
 
     async def scenario():
         for kwargs in ({"token": token_for_agent}, {"cookie": cookie}):
@@ -114,7 +108,7 @@ def test_change_in_sync_code_pushes_counts_and_conversation_to_who_may_see():
         s, sup_counts = await connected(token=tokens[boss.pk])
         assert {t["id"] for t in sup_counts["teams"]} == {sales.pk, support.pk}
 
-        conversation = await database_sync_to_async(inbound)("c1", team=sales)
+        conversation = await database_sync_to_async(arrive)("c1", team=sales)
         await realtime.aflush()
 
         # One batch: the conversation, its message, then the counts.
@@ -175,7 +169,7 @@ def test_waiting_arrivals_reach_every_agent_and_a_burst_is_coalesced():
     def burst():
         try:
             for n in range(40):
-                inbound(f"burst-{n}")
+                arrive(f"burst-{n}")
         finally:
             connection.close()
 
@@ -309,7 +303,7 @@ def test_supervisors_hear_agents_presence_and_load():
     agent = UserFactory(presence=Presence.OFFLINE)
     boss = SupervisorFactory()
     team = TeamFactory(agents=[agent])
-    conversation = inbound("x1", team=team)
+    conversation = arrive("x1", team=team)
 
     async def scenario():
         s, _ = await connected(token=token_for_boss)
@@ -345,7 +339,7 @@ def test_joining_or_leaving_a_team_changes_what_an_open_inbox_hears():
             lambda c: c["teams"] == [{"id": sales.pk, "name": "Sales", "queued": 0}]
         ))
 
-        conversation = await database_sync_to_async(inbound)("joined", team=sales)
+        conversation = await database_sync_to_async(arrive)("joined", team=sales)
         await realtime.aflush()
         events = await receive_until(comm, counts_where(lambda c: c["teams"][0]["queued"] == 1))
         assert [e["conversation"]["id"] for e in of_type(events, "conversation.updated")] == [
@@ -355,7 +349,7 @@ def test_joining_or_leaving_a_team_changes_what_an_open_inbox_hears():
         await database_sync_to_async(set_team_members)(team=sales, agent_ids=set())
         await realtime.aflush()
         await receive_until(comm, counts_where(lambda c: c["teams"] == []))
-        await database_sync_to_async(inbound)("after-leaving", team=sales)
+        await database_sync_to_async(arrive)("after-leaving", team=sales)
         await realtime.aflush()
         assert await comm.receive_nothing(timeout=0.5)
         await comm.disconnect()
