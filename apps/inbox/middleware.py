@@ -26,6 +26,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
 from django.utils.http import is_same_domain
+from redis.exceptions import RedisError
 
 from apps.accounts.models import User, is_person
 from apps.accounts.services import consume_ws_ticket, person_token_for
@@ -115,6 +116,16 @@ class _InboxSocketAuth(AuthMiddleware):
         return await super().__call__(scope, receive, send)
 
     async def resolve_scope(self, scope):
+        try:
+            await self._resolve(scope)
+        except RedisError:
+            # A ticket lives in the cache: with Redis away the consumer turns the socket
+            # away with "try again later" (apps.inbox.consumers), never an error.
+            scope["user"]._wrapped = AnonymousUser()
+            scope["credential"] = None
+            scope["live_unavailable"] = True
+
+    async def _resolve(self, scope):
         ticket = query_value(scope, "ticket")
         token = query_value(scope, "token")
         if ticket is not None:
