@@ -104,6 +104,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         try:
             held = await database_sync_to_async(presence.register)(user.pk, self.channel_name)
         except REDIS_AWAY:
+            logger.warning("inbox socket turned away: Redis is away", exc_info=True)
             await self._turn_away()
             return
         if held > settings.WS_MAX_SOCKETS_PER_PERSON:
@@ -124,6 +125,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             # Counts after joining the groups: no change can fall between the two.
             counts = await database_sync_to_async(_opened)(user, self.channel_name)
         except REDIS_AWAY:
+            logger.warning("inbox socket turned away: Redis is away", exc_info=True)
             await self._turn_away()  # the cleanup (in __call__) leaves what was joined
             return
         await self.accept()

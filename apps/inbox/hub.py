@@ -55,7 +55,8 @@ BATCH_TYPE = "inbox.batch"
 PROBE_TYPE = "inbox.probe"  # the hub's own channel, to itself: the subscriptions work
 PAUSED, RESUMED = "live.paused", "live.resumed"  # offered to every socket of the process
 WATCH_SECONDS = 1.0
-REDIS_TIMEOUT = 2.0  # a subscribe, a ping or a probe that takes longer: Redis is away
+PAUSE_AFTER = 2  # pings in a row that fail (a loaded machine may be slow to answer one)
+REDIS_TIMEOUT = 5.0  # a subscribe, a ping or a probe that takes longer: Redis is away
 
 
 def dumps(event: dict) -> str:
@@ -275,11 +276,13 @@ class Hub:
     # ------------------------------------------------------------- Redis going away
 
     async def _watch(self) -> None:
+        failed = 0
         while True:
             await asyncio.sleep(WATCH_SECONDS)
             try:
                 up = await self._redis_answers()
-                if not up and not self.paused:
+                failed = 0 if up else failed + 1
+                if failed >= PAUSE_AFTER and not self.paused:
                     self.paused = True
                     logger.warning("Redis does not answer: live updates paused")
                     self._tell_everyone(PAUSED)

@@ -15,6 +15,7 @@ ambient authority: such a connection needs no Origin (non-browser clients send n
 one that sends a foreign Origin is refused like any other.
 """
 
+import logging
 from urllib.parse import parse_qs, urlsplit
 
 from channels.auth import AuthMiddleware
@@ -33,6 +34,7 @@ from apps.accounts.services import consume_ws_ticket, person_token_for
 from apps.inbox.access import Credential
 
 MAX_TOKEN_LENGTH = 200
+logger = logging.getLogger(__name__)
 
 
 def query_value(scope, name: str) -> str | None:
@@ -119,6 +121,7 @@ class _InboxSocketAuth(AuthMiddleware):
         try:
             await self._resolve(scope)
         except RedisError:
+            logger.warning("inbox socket turned away: Redis is away", exc_info=True)
             # A ticket lives in the cache: with Redis away the consumer turns the socket
             # away with "try again later" (apps.inbox.consumers), never an error.
             scope["user"]._wrapped = AnonymousUser()
