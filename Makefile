@@ -34,8 +34,9 @@ install-dev: $(DEV_STAMP)
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
+# The demo's banner prints the address `make run` serves on (HOST and PORT).
 seed: migrate
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --host $(HOST) --port $(PORT)
 
 run: seed
 	@echo ""
@@ -51,6 +52,7 @@ test: install-dev
 
 lint: install-dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 bench: install-dev

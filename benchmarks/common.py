@@ -4,6 +4,7 @@ time limits that keep any step from hanging `make bench`."""
 import contextlib
 import os
 import re
+import secrets
 import signal
 import statistics
 import subprocess
@@ -16,6 +17,11 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/atende_bench"
 # Seconds any one benchmark step may take before it is stopped (BENCH_STEP_SECONDS).
 STEP_SECONDS = int(os.environ.get("BENCH_STEP_SECONDS", "600"))
 COMMAND_SECONDS = 120  # one dropdb, createdb or pgbench run
+
+# The benchmarks set DATABASE_URL and REDIS_URL themselves (production mode), which refuses
+# to start without a SECRET_KEY: one of their own for every process they start (a key for
+# throwaway databases only; a SECRET_KEY in the environment is kept).
+os.environ.setdefault("SECRET_KEY", "benchmarks-only-" + secrets.token_urlsafe(40))
 
 
 class StepTimeout(BaseException):

@@ -48,14 +48,14 @@ def bench_estimate(*, seed: int = 11, agents: int = 6, capacity: int = 3,
     from apps.accounts.models import Presence, User
     from apps.conversations.models import Conversation, Status
     from apps.conversations.services import receive_inbound_message
-    from apps.routing.services import close_conversation
-    from apps.routing.waits import (
+    from apps.conversations.waits import (
         DEFAULT_HANDLE_SECONDS,
         MIN_HANDLE_SAMPLES,
         PACE_WINDOW,
         attach_queue_info,
         team_paces,
     )
+    from apps.routing.services import close_conversation
     from apps.teams.models import DistributionMode, Membership, Team
 
     rng = random.Random(seed)

@@ -29,6 +29,7 @@ DAYS = int(os.environ.get("BENCH_REPORT_DAYS", "200"))
 TEAMS = 20
 AGENTS = 200
 REQUESTS = int(os.environ.get("BENCH_REPORT_REQUESTS", "20"))
+AGENT_REQUESTS = int(os.environ.get("BENCH_REPORT_AGENT_REQUESTS", "5"))
 
 
 def database() -> str:
@@ -63,10 +64,10 @@ def token(url: str) -> str:
     return raw
 
 
-def measure(address: str, raw: str, path: str) -> dict:
+def measure(address: str, raw: str, path: str, requests: int = REQUESTS) -> dict:
     out = subprocess.run(
         [sys.executable, str(Path(__file__).with_name("reports_client.py")),
-         f"http://{address}", raw, path, str(REQUESTS)],
+         f"http://{address}", raw, path, str(requests)],
         capture_output=True, text=True, timeout=common.STEP_SECONDS,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -92,6 +93,7 @@ def main() -> None:
     month = (today - timedelta(days=30), today - timedelta(days=1))
     path = (f"/api/v1/reports/teams?from={month[0].isoformat()}&to={month[1].isoformat()}"
             "&group=day")
+    agents_path = path.replace("/reports/teams?", "/reports/agents?")
     first = seed(url, before=today + timedelta(days=1), seed_number=1)
     raw = token(url)
     from tests.inbox.servers import server_env, uvicorn
@@ -105,15 +107,19 @@ def main() -> None:
           flush=True)
     with uvicorn(env, extra_args=("--no-access-log",)) as address:
         one = measure(address, raw, path)
+        one_agents = measure(address, raw, agents_path, AGENT_REQUESTS)
     print(f"  over {CONVERSATIONS:,} conversations: {describe(one)} (target p95 < 1 s)",
           flush=True)
+    print(f"  the agents report, same month, every agent: {describe(one_agents)}", flush=True)
     second = seed(url, before=today + timedelta(days=1) - timedelta(days=DAYS),
                   seed_number=2)
     print(f"  seeding {CONVERSATIONS:,} older conversations on top: {second:.0f} s",
           flush=True)
     with uvicorn(env, extra_args=("--no-access-log",)) as address:
         two = measure(address, raw, path)
+        two_agents = measure(address, raw, agents_path, AGENT_REQUESTS)
     print(f"  over {2 * CONVERSATIONS:,} conversations: {describe(two)}", flush=True)
+    print(f"  the agents report, same month, every agent: {describe(two_agents)}", flush=True)
     if "times" in one and "times" in two:
         ratio = common.percentile(two["times"], 95) / common.percentile(one["times"], 95)
         print(f"  p95 at twice the history: {ratio:.2f} x (target at most 1.20 x); load "

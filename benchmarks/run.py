@@ -4,7 +4,9 @@ Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432
 the database is dropped and created afresh) and, for the HTTP, websocket, deadline and
 webhook parts, Redis (REDIS_URL, default redis://127.0.0.1:6379/9; the deadline part flushes
 that database). BENCH_ESTIMATE_SECONDS bounds the replayed day of the wait estimate (default
-300); every step stops after BENCH_STEP_SECONDS.
+300); every step stops after BENCH_STEP_SECONDS. The servers and workers it starts run in
+production mode with a SECRET_KEY of the benchmarks' own (benchmarks/common.py) unless one is
+set.
 """
 
 import os
@@ -168,7 +170,8 @@ def main() -> int:
 
     connections.close_all()
     for script in ("api_bench.py", "claim_storm_http.py", "ws_fanout.py", "webhook_bench.py",
-                   "metrics_bench.py", "reports_bench.py"):
+                   "metrics_bench.py", "reports_bench.py", "webchat_bench.py",
+                   "simulation_bench.py"):
         path = Path(__file__).with_name(script)
         env = {**os.environ, "DATABASE_URL": url, "BENCH_DATABASE_URL": url,
                "BENCH_WEBHOOK_KEEP_DB": "1", "BENCH_PGBENCH_TPS": f"{tps:.0f}"}

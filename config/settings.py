@@ -46,6 +46,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "apps.core.admin_config.AtendeAdminConfig",  # django.contrib.admin, role-aware site
+    # Before django.contrib.auth: its ``changepassword`` command replaces Django's.
+    "apps.accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -60,7 +62,6 @@ INSTALLED_APPS = [
     "mptt",
     "channels",
     "apps.core",
-    "apps.accounts",
     "apps.organizations",
     "apps.teams",
     "apps.conversations",
@@ -69,6 +70,8 @@ INSTALLED_APPS = [
     "apps.webhooks",
     "apps.floor",
     "apps.reports",
+    "apps.webchat",
+    "apps.simulation",
     "apps.demo",
     "apps.operations",
 ]
@@ -149,12 +152,17 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 # Failed sign-ins (django-axes), on the token endpoint, the login page and the admin login:
-# counted per username and per address (each on its own) in the cache (Redis in production,
-# shared by every process); 10 failures lock that username or address for 5 minutes.
-AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+# counted in the cache (Redis in production, shared by every process) per (username,
+# address) pair: 10 failures lock that pair for 5 minutes (never the username everywhere,
+# never the address for everyone). An address has a ceiling of its own, much higher, against
+# password spraying; a username with a few failures from anywhere hashes in a lane of its
+# own (apps.accounts.lockout, backends).
+AXES_HANDLER = "apps.accounts.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = 10
 AXES_COOLOFF_TIME = timedelta(minutes=5)
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=100)
+LOGIN_SUSPECT_FAILURES = env.int("LOGIN_SUSPECT_FAILURES", default=3)
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # refused attempts do not extend it
 AXES_LOCKOUT_CALLABLE = "apps.accounts.lockout.lockout_response"
 AXES_VERBOSE = False
@@ -289,6 +297,18 @@ WS_MESSAGE_BURST = env.int("WS_MESSAGE_BURST", default=20)
 WS_MAX_MESSAGE_BYTES = env.int("WS_MAX_MESSAGE_BYTES", default=64 * 1024)
 WS_MAX_SOCKETS_PER_PERSON = env.int("WS_MAX_SOCKETS_PER_PERSON", default=20)
 DISTRIBUTION_SWEEP_SECONDS = env("DISTRIBUTION_SWEEP_SECONDS")
+# The web chat's limits (apps.webchat.limits, docs/webchat.md), per public key and per
+# address (the client's address as the ASGI server sees it).
+WEBCHAT_CONVERSATIONS_PER_MINUTE_PER_KEY = env.int(
+    "WEBCHAT_CONVERSATIONS_PER_MINUTE_PER_KEY", default=600)
+WEBCHAT_CONVERSATIONS_PER_MINUTE_PER_ADDRESS = env.int(
+    "WEBCHAT_CONVERSATIONS_PER_MINUTE_PER_ADDRESS", default=10)
+WEBCHAT_MESSAGES_PER_MINUTE_PER_KEY = env.int("WEBCHAT_MESSAGES_PER_MINUTE_PER_KEY", default=6000)
+WEBCHAT_MESSAGES_PER_MINUTE_PER_ADDRESS = env.int(
+    "WEBCHAT_MESSAGES_PER_MINUTE_PER_ADDRESS", default=60)
+WEBCHAT_MAX_MESSAGE_CHARS = env.int("WEBCHAT_MAX_MESSAGE_CHARS", default=4000)
+WEBCHAT_CONNECTIONS_PER_KEY = env.int("WEBCHAT_CONNECTIONS_PER_KEY", default=5000)
+WEBCHAT_CONNECTIONS_PER_ADDRESS = env.int("WEBCHAT_CONNECTIONS_PER_ADDRESS", default=20)
 # Time rules: the longest countdown a worker is woken with (also bounded by a quarter of the
 # visibility timeout); later deadlines are armed by the sweep as they come within reach.
 DEADLINE_WAKE_AHEAD_SECONDS = env("DEADLINE_WAKE_AHEAD_SECONDS")

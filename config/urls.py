@@ -18,7 +18,10 @@ urlpatterns = [
     path("api/", include("config.api_urls")),
     path("i18n/", include("django.conf.urls.i18n")),  # set_language: the language switch
     path("", include("apps.reports.urls")),
+    path("", include("apps.simulation.urls")),
     path("", include("apps.inbox.urls")),
+    path("", include("apps.webchat.urls")),
+    path("", include("apps.demo.urls")),
 ]
 
 # Refusals are JSON with a "detail" (api.md "Limits and refusals"), pages included.

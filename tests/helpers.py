@@ -1,6 +1,8 @@
-"""What many tests need: a contact writing in, as the API's inbound does."""
+"""What many tests need: a contact writing in, as the API's inbound does, and waiting for
+something another process does."""
 
 import itertools
+import time
 
 from apps.conversations.models import Conversation
 from apps.conversations.services import receive_inbound_message
@@ -28,3 +30,17 @@ def arrive(
     )
     conversation.refresh_from_db()
     return conversation
+
+
+def wait_until(condition, *, within: float = 60, what: str = "condition", every: float = 0.1):
+    """Polls ``condition`` until it returns something true (returned) or ``within`` seconds
+    pass (an AssertionError naming ``what``): for what a worker or a server does in its own
+    process, never a fixed sleep."""
+    deadline = time.monotonic() + within
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what}: not within {within:g} s")
+        time.sleep(every)

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
@@ -46,6 +46,17 @@ class AgentCreationForm(CapacityBoundsMixin, UserCreationForm):
         fields = ("username", "name", "email", "role", "capacity")
 
 
+class PasswordChangeForm(AdminPasswordChangeForm):
+    """The admin's "change password" through the service: the person's tokens go too."""
+
+    def save(self, commit=True):
+        if commit:
+            accounts.change_password(user=self.user, password=self.cleaned_data["password1"])
+        else:
+            self.user.set_password(self.cleaned_data["password1"])
+        return self.user
+
+
 @admin.register(User)
 class UserAdmin(AgreeingMessagesMixin, DjangoUserAdmin):
     """Agents, supervisors and administrators.
@@ -64,6 +75,7 @@ class UserAdmin(AgreeingMessagesMixin, DjangoUserAdmin):
     )
     form = AgentChangeForm
     add_form = AgentCreationForm
+    change_password_form = PasswordChangeForm
     list_display = (
         "username", "name", "role", "presence", "open_count", "capacity", "team_names",
         "is_active",

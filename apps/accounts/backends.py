@@ -5,9 +5,14 @@ CPU core for a good fraction of a second on purpose; a flood of sign-ins must ne
 pooled database connections while hashing (every other request would wait for one) nor
 hash without bound (every other request would wait for a core). So the person is looked
 up, the connection goes back to the pool, and the hash waits for one of a few slots per
-process; once in a slot the lockout (django-axes, counted per username and per address) is
-checked again, since the flood that queued for the slot may have locked the username
-meanwhile. A sign-in that cannot get a slot within LOGIN_HASH_WAIT_SECONDS is a 503.
+process. A sign-in whose username is under attack (apps.accounts.lockout.is_suspect) first
+needs the one place of the suspects' lane, and is refused at once (503, cheaply, before any
+hashing) when that place is taken: a flood against one account hashes one guess at a time
+per process and never queues in front of everyone else's sign-ins. Once in a slot the
+lockout (django-axes, the (username, address) pair and the address's ceiling) is checked
+again, and a failure is counted before the slot is given back: the next guess sees it, so a
+flood gets exactly the limit's number of tries, whatever the timing. A sign-in that cannot
+get a slot within LOGIN_HASH_WAIT_SECONDS is a 503.
 
 ``AdminRoleBackend`` gives the ``admin`` role every permission of the Django admin.
 """
@@ -23,10 +28,12 @@ from django.contrib.auth.backends import BaseBackend, ModelBackend
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from apps.accounts import lockout
 from apps.accounts.models import Role, User
 from apps.core.http import ServiceBusy
 
 _slots: threading.BoundedSemaphore | None = None
+_suspects = threading.Lock()  # the suspects' lane: one sign-in under attack at a time
 _slots_lock = threading.Lock()
 
 
@@ -36,6 +43,13 @@ def _hashing_slots() -> threading.BoundedSemaphore:
         if _slots is None:
             _slots = threading.BoundedSemaphore(settings.LOGIN_HASH_CONCURRENCY)
         return _slots
+
+
+def _busy() -> ServiceBusy:
+    return ServiceBusy(
+        _("Too many sign-ins are being checked right now: try again in a moment."),
+        retry_after=5,
+    )
 
 
 def release_connection() -> None:
@@ -60,31 +74,63 @@ class PasswordBackend(ModelBackend):
             username = kwargs.get(User.USERNAME_FIELD)
         if not isinstance(username, str) or not isinstance(password, str):
             return None
-        user = User._default_manager.filter(**{User.USERNAME_FIELD: username}).first()
-        release_connection()
-        credentials = get_credentials(username)
+        lane = _Lane(username if request is not None else None)
+        try:
+            lane.enter_if_suspect()  # before anything else: a refusal costs one cache read
+            user = User._default_manager.filter(**{User.USERNAME_FIELD: username}).first()
+            release_connection()
+            return self._check(request, user, password, get_credentials(username), lane)
+        finally:
+            lane.leave()
+
+    def _check(self, request, user, password, credentials, lane):
         slots = _hashing_slots()
         deadline = time.monotonic() + settings.LOGIN_HASH_WAIT_SECONDS
         # While waiting, look at the lockout now and then: once the flood that queued here
-        # has locked the username or address, the rest of it is refused without a slot.
+        # has locked the pair or the address, the rest of it is refused without a slot; and
+        # once the username is under attack, the rest of it needs the suspects' lane.
         while not slots.acquire(timeout=self.SLOT_POLL_SECONDS):
             _refuse_if_locked(request, credentials)
+            lane.enter_if_suspect()
             if time.monotonic() > deadline:
-                raise ServiceBusy(
-                    _("Too many sign-ins are being checked right now: try again in a moment."),
-                    retry_after=5,
-                )
+                raise _busy()
         try:
             _refuse_if_locked(request, credentials)
             if user is None:
                 # Hash anyway: an unknown username takes as long as a wrong password.
                 User().set_password(password)
-                return None
-            if user.check_password(password) and self.user_can_authenticate(user):
+            elif user.check_password(password) and self.user_can_authenticate(user):
                 return user
+            if request is not None:
+                # Counted before the slot is given back (the signal Django sends next
+                # finds it counted): the next guess waiting for the slot sees it.
+                AxesProxyHandler.user_login_failed(
+                    sender=__name__, credentials=credentials, request=request
+                )
             return None
         finally:
             slots.release()
+
+
+class _Lane:
+    """The suspects' lane for one sign-in: entered (without waiting) once its username is
+    under attack; a sign-in that finds it taken is refused at once, before any hashing."""
+
+    def __init__(self, username):
+        self.username = username
+        self.inside = False
+
+    def enter_if_suspect(self) -> None:
+        if self.inside or self.username is None or not lockout.is_suspect(self.username):
+            return
+        if not _suspects.acquire(blocking=False):
+            raise _busy()
+        self.inside = True
+
+    def leave(self) -> None:
+        if self.inside:
+            self.inside = False
+            _suspects.release()
 
 
 class AdminRoleBackend(BaseBackend):

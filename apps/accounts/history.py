@@ -9,7 +9,7 @@ INSERT). Another app that changes agents calls them too; for skills:
                         before=[{"skill": 3, "level": 2}], after=[...], actor=actor)
 
 Heartbeats are not changes and write nothing. Reads of the presence history (who was
-online when, with which teams and capacity) are ``apps.accounts.timeline``.
+online when, with which teams and capacity) are ``apps.reports.timeline``.
 """
 
 from datetime import datetime

@@ -115,7 +115,6 @@ class User(AbstractUser):
         if self.is_superuser:
             self.role = Role.ADMIN
         adding = self._state.adding
-        password_changed = self._password is not None and not adding
         # Presence changes go through routing's set_presence, which keeps offline_since;
         # this covers people created (or edited) offline.
         if self.presence == Presence.OFFLINE and self.offline_since is None:
@@ -125,12 +124,6 @@ class User(AbstractUser):
         super().save(*args, **kwargs)
         if adding:
             self._record_creation()
-        if password_changed:
-            # Whoever held the old password may hold a token too: every token goes, and
-            # open websockets check again who they are (sessions fail Django's hash check).
-            from apps.accounts.services import revoke_person_tokens
-
-            revoke_person_tokens(user=self)
 
     def _record_creation(self) -> None:
         """A new person's first rows of history: created, and the presence they start in."""

@@ -2,9 +2,10 @@
 
 Principals are Users (``agent``, ``supervisor``, ``admin``) or IntegrationClients
 (``integration``). An integration may only use ``inbound``, ``contacts/`` (list, create),
-``conversations/{id}/route`` and read its own conversations (``conversations/{id}/`` and
-their ``messages``: which are its own is the visibility rule's business); every other view
-refuses it.
+``conversations/{id}/route``, ``rating`` and read (``conversations/{id}/``, ``messages``,
+``queue``), all on its own conversations only: which are its own is the visibility rule's
+business (apps.conversations.visibility; another one is a 404); every other view refuses
+it.
 """
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission

@@ -76,6 +76,16 @@ def revoke_person_tokens(*, user: User) -> int:
     return len(ids)
 
 
+def change_password(*, user: User, password: str) -> int:
+    """A new password for ``user`` (already validated by the caller's form): whoever held the
+    old one may hold a token too, so every token goes, and open websockets check again who
+    they are (sessions fail Django's hash check). Returns how many tokens went."""
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        return revoke_person_tokens(user=user)
+
+
 # --------------------------------------------------------------------------- websocket tickets
 
 

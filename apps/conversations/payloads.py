@@ -1,19 +1,9 @@
 """The one builder of each conversation-shaped payload: the API's responses and the live
 inbox's websocket events both use these, so a client sees the same object on both."""
 
-from datetime import datetime
-
-from django.utils import timezone
-
 from apps.conversations.models import Conversation, Message
-
-
-def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 with a zone, as DRF writes it (UTC as ``Z``)."""
-    if moment is None:
-        return None
-    value = timezone.localtime(moment).isoformat()
-    return value[:-6] + "Z" if value.endswith("+00:00") else value
+from apps.conversations.waits import queue_of
+from apps.core.time import iso
 
 
 def agent_summary(user) -> dict | None:
@@ -49,10 +39,8 @@ def rating_payload(conversation: Conversation) -> dict | None:
 def conversation_payload(conversation: Conversation) -> dict:
     """The conversation object of api.md plus display names and the last activity. Expects
     contact, team, assignee, preferred_agent and last_message selected, and for lists the
-    queue positions attached (``apps.routing.waits.attach_queue_info``: one query for the
+    queue positions attached (``apps.conversations.waits.attach_queue_info``: one query for the
     whole list instead of a few per queued conversation)."""
-    from apps.routing.waits import queue_of  # it builds on this module's ``iso``
-
     return {
         "id": conversation.pk,
         "contact": conversation.contact_id,

@@ -74,6 +74,10 @@ SENTENCES: dict[str, str] = {
     "backlog_by_rotation": N_(
         "Backlog distribution (rotation) among %(online)s online members: %(agent)s was next."
     ),
+    "backlog_by_rotation_within_limits": N_(
+        "Backlog distribution (rotation, within limits) among %(online)s online members: "
+        "%(agent)s was next with room (%(free)s of %(capacity)s free)."
+    ),
     "distributed_on_demand": N_("Distributed on demand by %(actor)s."),
     "reserved_freed_capacity": N_(
         "Reserved for %(agent)s by an automatic preferential rule; they freed capacity "

@@ -16,13 +16,14 @@ from apps.conversations.models import (
     SenderKind,
     Status,
 )
+from apps.conversations.selectors import may_see
 from apps.core.announce import announce
 from apps.core.db import advisory_xact_lock, retry_on_deadlock
 from apps.core.errors import InvalidInput
 from apps.core.inserts import Ref, Update, write_together
 from apps.core.limits import MAX_BODY_LENGTH
 from apps.organizations.models import Contact, Organization
-from apps.routing import selectors
+from apps.organizations.selectors import with_applicable_rule
 from apps.routing import services as routing
 from apps.routing.errors import ConversationClosed, ConversationNotFound, NotAllowedToRoute
 from apps.teams.models import Team
@@ -53,7 +54,7 @@ def _contacts_query():
             "conversations", condition=~Q(conversations__status=Status.CLOSED)
         )
         query = _CONTACTS["query"] = (
-            selectors.with_applicable_rule(Contact.objects.all())
+            with_applicable_rule(Contact.objects.all())
             .annotate(open_conversation=open_ones)
             .select_related(
                 "organization", "open_conversation", "open_conversation__team",
@@ -253,7 +254,7 @@ def post_reply(*, conversation_id: int, author: User, body: str) -> Message:
     with transaction.atomic():
         # Locked: a reply and a no-reply handover of the same conversation take turns.
         conversation = Conversation.objects.select_for_update().filter(pk=conversation_id).first()
-        if conversation is None or not selectors.may_see(author, conversation):
+        if conversation is None or not may_see(author, conversation):
             raise ConversationNotFound(
                 _("There is no conversation %(id)s, or you cannot see it.")
                 % {"id": conversation_id}

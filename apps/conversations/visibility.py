@@ -8,13 +8,21 @@ it belongs to (the one whose inbound opened it; an integration sees nothing else
 or an integration belongs to their audiences; they may see a conversation when the two
 share an audience.
 ``conversation_filter`` is the same rule as a database filter, next to it so that the two
-are read (and tested) together.
+are read (and tested) together; ``script_table`` is the same rule as the inbox's script
+applies it to a conversation it was sent (rendered into the page, never written twice).
+
+For an integration this is also the ownership rule: it reads, routes and rates only the
+conversations its own ``inbound`` opened, and every service that acts for one asks
+``may_see`` (a conversation that is not its own is a 404, like one that does not exist).
+``contact_filter`` follows from it: an integration lists the contacts of its own
+conversations only.
 """
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from apps.accounts.models import IntegrationClient, is_person
-from apps.conversations.models import Status
+from apps.conversations.events import Placement
+from apps.conversations.models import Conversation, Status
 
 WAITING = "waiting"
 SUPERVISORS = "supervisors"
@@ -81,7 +89,7 @@ def may_see(person, placement, *, team_ids) -> bool:
     seen_by = audiences_of(placement)
     if seen_by & audiences_of_person(person, team_ids=()):
         return True
-    if not any(a.startswith("team.") for a in seen_by):
+    if not is_person(person) or not any(a.startswith("team.") for a in seen_by):
         return False
     ids = team_ids() if callable(team_ids) else team_ids
     return bool(seen_by & audiences_of_person(person, team_ids=ids))
@@ -105,3 +113,42 @@ def conversation_filter(person, *, team_ids_query) -> Q | None:
         | Q(status=Status.RESERVED, preferred_agent_id=person.pk)
     )
 
+
+
+def contact_filter(principal) -> Q | None:
+    """Which contacts ``principal`` may list: an integration those of the conversations it
+    opened (its own); anyone else is not filtered here (the view's permission decides)."""
+    integration_id = _integration_of(principal)
+    if integration_id is None:
+        return None
+    return Q(Exists(Conversation.objects.filter(
+        contact_id=OuterRef("pk"), integration_id=integration_id
+    )))
+
+
+# A person's relations to a conversation, as the inbox's script can tell them from the
+# conversation's payload and what it knows of the person (static/js/inbox/store.js).
+_SAMPLE = {"team_id": 1, "assignee_id": 2, "preferred_agent_id": 3, "integration_id": 4}
+_RELATIONS = {
+    SUPERVISORS: "supervisor",
+    WAITING: "waiting",
+    team_audience(_SAMPLE["team_id"]): "team",
+    agent_audience(_SAMPLE["assignee_id"]): "assignee",
+    agent_audience(_SAMPLE["preferred_agent_id"]): "preferred",
+    integration_audience(_SAMPLE["integration_id"]): "integration",
+}
+
+
+def script_table() -> dict[str, list[str]]:
+    """``audiences_of`` as a table for the pages' scripts: for each status, the relations
+    that let a person see a conversation standing there ("supervisor": the person is one;
+    "waiting": an agent, who sees Waiting; "team": a member of its team; "assignee",
+    "preferred": the person is its assignee or preferred agent). Made from the rule, so the
+    script cannot drift from it."""
+    return {
+        status: sorted(
+            _RELATIONS[audience]
+            for audience in audiences_of(Placement(status=status, **_SAMPLE))
+        )
+        for status in Status.values
+    }

@@ -14,7 +14,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from apps.conversations.models import Conversation, Status
-from apps.conversations.payloads import iso
+from apps.core.time import iso
 from apps.floor.models import QueueSnapshot
 from apps.teams.models import Team
 

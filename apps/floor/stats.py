@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Presence
 from apps.conversations.models import Conversation, Status
-from apps.conversations.payloads import iso
+from apps.core.time import iso
 from apps.floor.snapshots import depth_series
 from apps.reports import figures
 from apps.reports.percentiles import share_pct, whole_seconds

@@ -34,11 +34,11 @@ from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
 from apps.accounts.models import Presence, is_person
+from apps.conversations import selectors
 from apps.core.errors import DomainError, InvalidInput
 from apps.core.limits import JsonTooDeep, loads_bounded_json
 from apps.inbox import access, groups, presence, realtime
 from apps.inbox.hub import PAUSED, RESUMED, Frames, Outbox, counts_key, hub
-from apps.routing import selectors
 from apps.routing.errors import AccountDeactivated
 
 SEEN_LIMIT = 2000  # recent (flush, conversation) and message keys, to drop group duplicates
@@ -122,14 +122,17 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             for group in await database_sync_to_async(groups.groups_for)(user):
                 self.joined.append(group)
                 await hub().join(group, self)
-            # Counts after joining the groups: no change can fall between the two.
+            # Presence and counts before the handshake completes: a page that asks for its
+            # presence when its socket opens reads it as this connection made it (accepting
+            # first let that read, under load, see "offline" and keep it). Counts after
+            # joining the groups: no change can fall between the two.
             counts = await database_sync_to_async(_opened)(user, self.channel_name)
         except REDIS_AWAY:
             logger.warning("inbox socket turned away: Redis is away", exc_info=True)
             await self._turn_away()  # the cleanup (in __call__) leaves what was joined
             return
-        await self.accept()
         self._set_counts(counts)
+        await self.accept()
         await self.send_json(realtime.queue_counts_event(self.counts))
         self.opened.set()
 

@@ -8,7 +8,7 @@ Names are valid for Channels (``^[a-zA-Z0-9._-]+$``, under 100 characters).
 
 from apps.accounts.models import is_person
 from apps.conversations import visibility
-from apps.routing import selectors
+from apps.teams import selectors
 
 PREFIX = "inbox."
 

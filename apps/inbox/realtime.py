@@ -40,6 +40,7 @@ from apps.accounts.models import User
 from apps.conversations.events import ConversationsChanged, MessageCreated
 from apps.conversations.models import Conversation, Message, Status
 from apps.conversations.payloads import conversation_payload, message_payload
+from apps.conversations.waits import attach_queue_info
 from apps.inbox import groups
 from apps.inbox.events import (  # noqa: F401  (the payload builders, used through realtime)
     ACCESS_TYPE,
@@ -59,7 +60,6 @@ from apps.inbox.events import (  # noqa: F401  (the payload builders, used throu
 from apps.inbox.pending import pending_store
 from apps.inbox.publish import sync_publisher
 from apps.routing.events import HandedOver, Handover, PresenceChanged
-from apps.routing.waits import attach_queue_info
 from apps.teams.events import MembershipsChanged
 from apps.teams.models import Team
 

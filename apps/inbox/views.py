@@ -10,11 +10,13 @@ from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET
 
 from apps.accounts.models import Presence
+from apps.accounts.selectors import agents_overview
 from apps.conversations.models import EventKind, Status
-from apps.conversations.payloads import iso
+from apps.conversations.selectors import queue_counts_for
+from apps.conversations.visibility import script_table
+from apps.core.time import iso
 from apps.floor.stats import floor_stats
 from apps.organizations.models import RuleType
-from apps.routing import selectors
 from apps.teams.hours import team_state
 from apps.teams.models import Team
 
@@ -52,7 +54,7 @@ def _agents() -> list[dict]:
             "open_count": agent.open_count,
             "capacity": agent.capacity,
         }
-        for agent in selectors.agents_overview()
+        for agent in agents_overview()
     ]
 
 
@@ -128,6 +130,9 @@ def page_strings() -> dict:
         "announce_assigned": _("New conversation for you: %(contact)s"),
         "announce_reserved": _("%(contact)s is reserved for you"),
         "new_work": _("Atende: new conversation"),
+        "announce_queued": _("New in %(team)s: %(contact)s"),
+        "queue_alert_off": _("Alert me of new conversations in %(team)s"),
+        "queue_alert_on": _("Alerting you of new conversations in %(team)s (press to stop)"),
         "sound_on": _("Sound: on"),
         "sound_off": _("Sound: off"),
         "notifications_on": _("Desktop notifications are on."),
@@ -170,7 +175,16 @@ def page_strings() -> dict:
         "team": _("Team"),
         "in_queue": _("In queue"),
         "distribute": _("Distribute"),
-        "distributed": _("%(n)s assigned"),
+        "distributed": _("%(n)s assigned; %(stayed)s still queued"),
+        # Asked before distributing (the floor's confirmation, from GET teams/{id}/distribute).
+        "distribute_ask": _("Distribute the queue of %(team)s now?"),
+        "distribute_will_assign": _("To be assigned now: %(n)s (%(who)s)."),
+        "distribute_will_stay": _(
+            "To stay queued: %(n)s (nobody online has room for them; limits are never "
+            "passed)."
+        ),
+        "distribute_nothing": _("Nobody online has room: %(n)s still queued."),
+        "distribute_yes": _("Distribute"),
         "presence": _("Presence"),
         "load": _("Load"),
         "where": _("Where"),
@@ -231,7 +245,7 @@ def _teams() -> list[dict]:
 def _page_context(user) -> dict:
     return {
         "me": _me(user),
-        "counts": selectors.queue_counts_for(user),
+        "counts": queue_counts_for(user),
         "teams": _teams(),
         "agents": _agents(),
         "strings": page_strings(),
@@ -241,7 +255,10 @@ def _page_context(user) -> dict:
 @require_GET
 @login_required
 def inbox(request):
-    return render(request, "inbox/index.html", _page_context(request.user))
+    context = _page_context(request.user)
+    # Who sees what, as the script applies it (made from the rule itself).
+    context["visibility"] = script_table()
+    return render(request, "inbox/index.html", context)
 
 
 @require_GET

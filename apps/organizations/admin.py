@@ -15,6 +15,7 @@ from apps.accounts.models import User
 from apps.core.admin_messages import AdminSentences, AgreeingMessagesMixin
 from apps.core.forms import SecondsField
 from apps.organizations.models import Contact, Organization, PreferentialRule, RuleType
+from apps.organizations.rules import rule_target_errors
 
 MOVES = {"last-child", "left", "right"}
 
@@ -225,42 +226,14 @@ class PreferentialRuleForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        organization = cleaned.get("organization")
-        contact = cleaned.get("contact")
         if "organization" in self.errors or "contact" in self.errors:
             return cleaned
-        if organization and contact:
-            self.add_error(
-                "organization",
-                _(
-                    "Choose either an organization or a contact as the rule's target, not "
-                    "both: clear one of the two fields."
-                ),
-            )
-            return cleaned
-        if not organization and not contact:
-            self.add_error(
-                "organization",
-                _("Choose the rule's target: an organization or a contact."),
-            )
-            return cleaned
-        if cleaned.get("active"):
-            field, target = ("contact", contact) if contact else ("organization", organization)
-            existing = (
-                PreferentialRule.objects.filter(**{field: target}, active=True)
-                .exclude(pk=self.instance.pk)
-                .select_related("agent")
-                .first()
-            )
-            if existing is not None:
-                self.add_error(
-                    field,
-                    _(
-                        "%(target)s already has an active rule (preferred agent %(agent)s). "
-                        "Edit that rule, or save this one as inactive."
-                    )
-                    % {"target": target, "agent": existing.agent.display_name},
-                )
+        errors = rule_target_errors(
+            organization=cleaned.get("organization"), contact=cleaned.get("contact"),
+            active=bool(cleaned.get("active")), rule_id=self.instance.pk,
+        )
+        for field, message in errors.items():
+            self.add_error(field, message)
         return cleaned
 
 

@@ -5,7 +5,7 @@ no team asked: every active person, and whoever served).
 
 An agent's periods are in one time zone: the asked teams' zone when they share one, else
 the server's (``TIME_ZONE``). Online and away seconds come from the history of people
-(apps.accounts.timeline); busy seconds are those with at least one open conversation
+(apps.reports.timeline); busy seconds are those with at least one open conversation
 assigned to the agent; occupancy is the share of online seconds that were busy."""
 
 from datetime import datetime
@@ -15,11 +15,12 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.accounts.timeline import people_over
+from apps.conversations.lifetime import alive_during
 from apps.conversations.models import Conversation, ConversationEvent, EventKind, Status
 from apps.reports import figures
 from apps.reports.percentiles import whole_seconds
 from apps.reports.periods import DAY, Question, periods
+from apps.reports.timeline import people_over
 from apps.teams.models import Membership
 
 AGENT_ROW_FIELDS = (
@@ -85,10 +86,14 @@ def _ratings(agent_ids, start, end, zone, group, teams):
 def holding(agent_ids, start: datetime, end: datetime, now: datetime) -> dict[int, list]:
     """Each agent's intervals holding open conversations that overlap [start, end), merged:
     the last holder's from the conversation (its latest assignment to its close, or now),
-    earlier holders' from the history event that took it from them."""
+    earlier holders' from the history event that took it from them. Whoever held a
+    conversation during the period held it while it was alive, so both reads start from the
+    conversations alive during the period (an index on PostgreSQL): the cost follows the
+    period asked, not the history kept before or after it."""
     intervals: dict[int, list] = {pk: [] for pk in agent_ids}
     epoch = figures.Epoch
-    last = Conversation.objects.filter(
+    alive = alive_during(start, end)
+    last = alive.filter(
         Q(closed_at__gte=start) | Q(closed_at__isnull=True),
         assignee_id__in=agent_ids, status__in=(Status.ASSIGNED, Status.CLOSED),
         assigned_at__lt=end,
@@ -101,6 +106,7 @@ def holding(agent_ids, start: datetime, end: datetime, now: datetime) -> dict[in
     ).exclude(pk=OuterRef("pk")).order_by("-at", "-id").values("at")[:1]
     earlier = (
         ConversationEvent.objects.filter(
+            conversation_id__in=alive.values("pk"),
             kind__in=TAKEN_AWAY_KINDS, from_status=Status.ASSIGNED, at__gte=start,
             from_assignee_id__in=agent_ids,
         )

@@ -8,6 +8,7 @@ that make it safe) and write the reason into the history.
 import heapq
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from apps.conversations.reasons import Part, part
 
@@ -38,6 +39,26 @@ class BacklogAssignment:
     conversation_id: int
     agent_id: int
     reason: Part
+
+
+class RuleOutcome(StrEnum):
+    """What an automatic preferential rule does with a new conversation (routing.md 4, 8.1)."""
+
+    ASSIGN = "assign"  # the preferred agent is online with room
+    RESERVE = "reserve"  # online and at their limit: it waits reserved for them
+    BUSY_NO_WAIT = "busy_no_wait"  # at their limit, and the rule allows no wait: routes on
+    NOT_ONLINE = "not_online"  # away, offline or deactivated: routes on
+
+
+def decide_auto_rule(agent: Candidate, *, online: bool, wait_limit: int | None) -> RuleOutcome:
+    """An automatic rule's decision over its agent as loaded (``wait_limit``: seconds a
+    reservation may last, None without limit). The live intake decides on the agent's
+    locked row, the simulator on its own state."""
+    if not online:
+        return RuleOutcome.NOT_ONLINE
+    if agent.free > 0:
+        return RuleOutcome.ASSIGN
+    return RuleOutcome.BUSY_NO_WAIT if wait_limit == 0 else RuleOutcome.RESERVE
 
 
 def recency_key(candidate: Candidate) -> tuple:
@@ -110,16 +131,21 @@ def plan_backlog(
     by_capacity: bool,
     now: datetime,
     passed_over: dict[int, int] | None = None,
+    within_limits: bool | None = None,
 ) -> list[BacklogAssignment]:
     """Assign a queue oldest first. ``backlog`` is [(conversation_id, preferred_agent_id)].
 
     By capacity: each goes to the member with the most free capacity (the starred agent first
     if they have room), never above a limit. Otherwise by rotation: least recently assigned
-    next, load ignored. A heap keeps it O(n log m), so a 10,000-conversation backlog plans
-    in milliseconds. ``passed_over`` maps a conversation to the agent it must not go to (it
-    was taken back from them for not replying); it waits if nobody else can take it.
+    next, load ignored, unless ``within_limits`` (a supervisor's distribution on demand):
+    then rotation skips members at their limit, and what does not fit is left out of the
+    plan (it stays queued). ``within_limits`` defaults to ``by_capacity``. A heap keeps it
+    O(n log m), so a 10,000-conversation backlog plans in milliseconds. ``passed_over`` maps
+    a conversation to the agent it must not go to (it was taken back from them for not
+    replying); it waits if nobody else can take it.
     """
     passed_over = passed_over or {}
+    capped = by_capacity if within_limits is None else within_limits
     by_id = {c.agent_id: c for c in candidates}
     version = dict.fromkeys(by_id, 0)
 
@@ -127,7 +153,7 @@ def plan_backlog(
         return (-c.free, *recency_key(c)) if by_capacity else recency_key(c)
 
     def eligible(c: Candidate) -> bool:
-        return c.free > 0 or not by_capacity
+        return c.free > 0 or not capped
 
     heap = [(key(c), 0, c.agent_id) for c in candidates if eligible(c)]
     heapq.heapify(heap)
@@ -163,6 +189,11 @@ def plan_backlog(
                 reason = part(
                     "backlog_by_capacity", online=len(candidates), agent=chosen.name,
                     free=chosen.free, capacity=chosen.capacity,
+                )
+            elif capped:
+                reason = part(
+                    "backlog_by_rotation_within_limits", online=len(candidates),
+                    agent=chosen.name, free=chosen.free, capacity=chosen.capacity,
                 )
             else:
                 reason = part("backlog_by_rotation", online=len(candidates), agent=chosen.name)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Presence, User
 from apps.conversations.models import Conversation, ConversationEvent, EventKind, Status
-from apps.routing.selectors import queue_counts_for
+from apps.conversations.selectors import queue_counts_for
 from apps.teams.models import DistributionMode, Membership, Team
 
 ASSIGNING_EVENTS = (EventKind.ASSIGNED, EventKind.CLAIMED, EventKind.TRANSFERRED)

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -23,6 +24,7 @@ from apps.teams.models import (
 from apps.teams.services import (
     business_hours_of,
     closed_dates_of,
+    delete_team,
     team_members_changed,
     time_rules_changed,
 )
@@ -183,6 +185,14 @@ class TeamAdmin(AgreeingMessagesMixin, admin.ModelAdmin):
         (_("Business hours"), {"fields": ("timezone", "after_hours_team")}),
         (_("Floor view"), {"fields": ("answer_target_seconds",)}),
     )
+
+    def delete_model(self, request, obj):
+        delete_team(team=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for team in queryset:
+                delete_team(team=team, actor=request.user)
 
     def save_model(self, request, obj, form, change):
         before = {

@@ -12,13 +12,22 @@ version are never older than that version's change.
 A process that made a change keeps nothing until the commit's bump (its own reads inside
 that transaction may be rolled back). Bulk writes send no signal: call
 ``configuration_changed()`` after one (the teams' services and seed_demo do).
+
+Redis holds nothing intake needs: when the shared cache does not answer, a process reads the
+configuration from the database for every decision (and keeps nothing, as it cannot know of
+changes) and leaves the cache alone for ``RETRY_CACHE_SECONDS`` before trying it again. A
+change it could not announce is announced when the cache answers again (a bump owed), so no
+process keeps a configuration older than the change after the outage.
 """
 
+import logging
 import os
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 
+import redis.exceptions
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
@@ -27,6 +36,12 @@ from apps.teams.hours import Schedule, schedule_of
 from apps.teams.models import ClosedDate, OpeningHours, RoutingSettings, Team
 
 VERSION_KEY = "routing-configuration-version"
+# After the cache failed, a process reads the database without asking the cache for this
+# long (a Redis that does not answer costs its connection timeout on every try).
+RETRY_CACHE_SECONDS = 5.0
+CACHE_ERRORS = (redis.exceptions.RedisError,)
+_UNKNOWN = object()  # the next version seen is unsafe (the change's own bump failed)
+logger = logging.getLogger(__name__)
 _TEAM_FIELDS = [f.attname for f in Team._meta.concrete_fields]
 
 
@@ -40,7 +55,9 @@ class Snapshot:
 
 
 _lock = threading.Lock()
-_state: dict = {"snapshot": None, "unsafe_version": None}
+_state: dict = {
+    "snapshot": None, "unsafe_version": None, "cache_down_until": 0.0, "bump_owed": False,
+}
 
 
 def _forget_process_state() -> None:
@@ -48,17 +65,39 @@ def _forget_process_state() -> None:
     be released; the child reads the configuration afresh."""
     global _lock
     _lock = threading.Lock()
-    _state.update(snapshot=None, unsafe_version=None)
+    _state.update(snapshot=None, unsafe_version=None, cache_down_until=0.0, bump_owed=False)
 
 
 os.register_at_fork(after_in_child=_forget_process_state)
 
 
-def _version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:  # first reader after the cache lost it: start a version
-        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+def _cache_failed(error: Exception) -> None:
+    if time.monotonic() >= _state["cache_down_until"]:
+        logger.warning(
+            "The cache did not answer (%s): reading the routing configuration from the "
+            "database for %s s", type(error).__name__, RETRY_CACHE_SECONDS,
+        )
+    with _lock:
+        _state["snapshot"] = None
+        _state["cache_down_until"] = time.monotonic() + RETRY_CACHE_SECONDS
+
+
+def _version() -> str | None:
+    """The shared version, or None when the cache does not answer (the caller then reads
+    the database and keeps nothing)."""
+    if time.monotonic() < _state["cache_down_until"]:
+        return None
+    try:
+        if _state["bump_owed"]:  # a change made while the cache did not answer
+            _bump()
+            _state["bump_owed"] = False
         version = cache.get(VERSION_KEY)
+        if version is None:  # first reader after the cache lost it: start a version
+            cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+            version = cache.get(VERSION_KEY)
+    except CACHE_ERRORS as error:
+        _cache_failed(error)
+        return None
     return version
 
 
@@ -86,7 +125,11 @@ def _snapshot() -> Snapshot:
 
 
 def _keep(snapshot: Snapshot) -> None:
+    if snapshot.version is None:  # read while the cache did not answer
+        return
     with _lock:
+        if _state["unsafe_version"] is _UNKNOWN:
+            _state["unsafe_version"] = snapshot.version
         if snapshot.version != _state["unsafe_version"]:
             _state["snapshot"] = snapshot
 
@@ -112,8 +155,9 @@ def schedule(team: Team) -> Schedule:
     found = snapshot.schedules.get(team.pk)
     if found is None:
         found = schedule_of(team)
-        with _lock:
-            snapshot.schedules[team.pk] = found
+        if snapshot.version is not None:
+            with _lock:
+                snapshot.schedules[team.pk] = found
     return found
 
 
@@ -121,14 +165,27 @@ def _bump() -> None:
     cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
 
 
+def _bump_at_commit() -> None:
+    try:
+        _bump()
+    except CACHE_ERRORS as error:  # announced when the cache answers again
+        _cache_failed(error)
+        _state["bump_owed"] = True
+
+
 def configuration_changed(**_kwargs) -> None:
     """Every process reads the configuration afresh: now, and once this transaction
-    commits."""
-    _bump()
+    commits. A cache that does not answer never stops the change."""
+    try:
+        _bump()
+        unsafe = cache.get(VERSION_KEY)
+    except CACHE_ERRORS as error:
+        _cache_failed(error)
+        unsafe = _UNKNOWN
     with _lock:
         _state["snapshot"] = None
-        _state["unsafe_version"] = cache.get(VERSION_KEY)
-    transaction.on_commit(_bump)
+        _state["unsafe_version"] = unsafe
+    transaction.on_commit(_bump_at_commit)
 
 
 def connect() -> None:

@@ -96,6 +96,20 @@ def update_team(*, team: Team, member_ids: set[int] | None = None,
     return team
 
 
+def delete_team(*, team: Team, actor=None) -> None:
+    """Deletes ``team``: its members' histories say they left it, the history of
+    configuration who deleted it. A team that conversations or rules still reference raises
+    ProtectedError (or RestrictedError) and nothing changes."""
+    with transaction.atomic():
+        left = set(Membership.objects.filter(team=team).values_list("agent_id", flat=True))
+        record_configuration_changes(team=team, actor=actor,
+                                     changes={"deleted": ({"name": team.name}, None)})
+        record_membership_changes(team=team, joined=(), left=left, actor=actor)
+        team.delete()
+        if left:  # their live inboxes stop following the team's queue
+            announce(MembershipsChanged(agent_ids=tuple(sorted(left))))
+
+
 def _check_time_rules(team: Team) -> None:
     if not is_time_zone(team.timezone):
         raise InvalidInput(

@@ -25,8 +25,9 @@ from apps.conversations.models import (
     SenderKind,
     Status,
 )
-from apps.conversations.payloads import conversation_payload, iso, message_payload
-from apps.routing.waits import attach_queue_info
+from apps.conversations.payloads import conversation_payload, message_payload
+from apps.conversations.waits import attach_queue_info
+from apps.core.time import iso
 from apps.webhooks import dispatch
 from apps.webhooks.models import Delivery, EventType
 

@@ -6,8 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import IntegrationClient
-from apps.conversations.payloads import iso
 from apps.core.errors import InvalidInput
+from apps.core.time import iso
 from apps.webhooks import crypto, dispatch
 from apps.webhooks.models import OPEN_STATUSES, Delivery, DeliveryStatus, EventType
 from apps.webhooks.outbox import encode

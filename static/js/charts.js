@@ -99,6 +99,11 @@ export function lineChart({ title, labels, series, format = String, max = null }
     });
     if (path) root.append(svg("path", { d: path, class: "series", stroke: colour }));
   });
+  figure.append(legendOf(series));
+  return figure;
+}
+
+function legendOf(series) {
   const legend = document.createElement("ul");
   legend.className = "legend";
   series.forEach((line, index) => {
@@ -109,6 +114,28 @@ export function lineChart({ title, labels, series, format = String, max = null }
     item.append(swatch, document.createTextNode(line.name));
     legend.append(item);
   });
-  figure.append(legend);
+  return legend;
+}
+
+// Bars side by side: one group per label, one bar per series (e.g. baseline and scenario).
+export function groupedBarChart({ title, labels, series, format = String }) {
+  const { figure, root } = chartBox(title);
+  const top = niceMax(Math.max(0, ...series.flatMap((line) => line.values)));
+  const plotWidth = WIDTH - PAD.left - PAD.right;
+  const slot = plotWidth / Math.max(1, labels.length);
+  const { plotH } = frame(root, labels, top, { title, format, xAt: (n) => PAD.left + slot * (n + 0.5) });
+  const width = (slot * 0.8) / Math.max(1, series.length);
+  series.forEach((line, index) => {
+    line.values.forEach((value, n) => {
+      const h = plotH * (value / top);
+      const bar = svg("rect", {
+        x: PAD.left + slot * n + slot * 0.1 + width * index, y: PAD.top + plotH - h,
+        width: Math.max(1, width - 1), height: h, fill: PALETTE[index % PALETTE.length],
+      });
+      bar.append(svg("title", {}, `${line.name} ${labels[n]}: ${format(value)}`));
+      root.append(bar);
+    });
+  });
+  figure.append(legendOf(series));
   return figure;
 }

@@ -29,9 +29,13 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-// A short message in the corner; with onClick it is a button (e.g. "open it").
+const TOAST_MS = 6000; // long enough to read a line; errors stay a little longer
+const TOASTS_AT_ONCE = 3; // the oldest goes when a fourth comes
+
+// A short message in its strip under the top bar (it never covers the page); with onClick
+// it is a button (e.g. "open it").
 export function toast(message, { onClick = null, kind = "" } = {}) {
-  const box = $(".toasts");
+  const box = $('[data-part="toasts"]');
   const item = onClick
     ? el("button", { type: "button", class: `toast ${kind}`, "data-testid": "toast", text: message })
     : el("p", { class: `toast ${kind}`, "data-testid": "toast", text: message });
@@ -42,7 +46,8 @@ export function toast(message, { onClick = null, kind = "" } = {}) {
     });
   }
   box.append(item);
-  setTimeout(() => item.remove(), 10000);
+  while (box.children.length > TOASTS_AT_ONCE) box.firstElementChild.remove();
+  setTimeout(() => item.remove(), kind === "error" ? TOAST_MS + 3000 : TOAST_MS);
   return item;
 }
 
@@ -123,9 +128,9 @@ export function connectLive(onEvent, { onState = () => {} } = {}) {
   let everOpen = false;
   let stopped = false;
   const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/inbox/`;
-  const banner = $('[data-testid="connection-banner"]');
-  const title = banner && $('[data-testid="connection-title"]', banner);
-  const detail = banner && $('[data-testid="connection-detail"]', banner);
+  const banner = $('[data-part="connection-banner"]');
+  const title = banner && $('[data-part="connection-title"]', banner);
+  const detail = banner && $('[data-part="connection-detail"]', banner);
   const defaults = { title: title?.textContent || "", detail: detail?.textContent || "" };
 
   function say(kind, heading, text) {
@@ -267,11 +272,12 @@ export function connectLive(onEvent, { onState = () => {} } = {}) {
 // The online/away switch in the top bar. While the socket is down it says "reconnecting":
 // the server may already see the agent differently.
 export function presenceSwitch(live, initial) {
-  const label = $('[data-testid="presence-status"]');
+  const label = $('[data-part="presence-status"]');
   const dot = $(".presence .dot");
-  const button = $('[data-testid="presence-toggle"]');
+  const button = $('[data-part="presence-toggle"]');
   let current = initial;
   let connected = true;
+  let shown = 0; // bumped by every presence the server pushes
   function render() {
     if (!connected) {
       label.textContent = t("reconnecting");
@@ -290,8 +296,16 @@ export function presenceSwitch(live, initial) {
   render();
   return {
     show(status) {
+      shown += 1;
       current = status;
       render();
+    },
+    // Presence as the server has it now (on every (re)connection). An answer that crossed
+    // a pushed presence.changed on the way is older than it: the push wins.
+    async refresh() {
+      const asked = shown;
+      const answer = await api("me/presence");
+      if (answer.ok && shown === asked) this.show(answer.data.status);
     },
     connected(open) {
       connected = open;
@@ -304,14 +318,14 @@ export function presenceSwitch(live, initial) {
 
 // A question with "yes"/"cancel" in the page's own dialog; resolves to true or false.
 export function confirmDialog(message, { ok = t("confirm_ok") } = {}) {
-  const dialog = $('[data-testid="confirm-dialog"]');
-  $('[data-testid="confirm-text"]', dialog).textContent = message;
-  $('[data-testid="confirm-ok"]', dialog).textContent = ok;
+  const dialog = $('[data-part="confirm-dialog"]');
+  $('[data-part="confirm-text"]', dialog).textContent = message;
+  $('[data-part="confirm-ok"]', dialog).textContent = ok;
   return new Promise((resolve) => {
     dialog.returnValue = "";
     dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
     dialog.showModal();
-    $('[data-testid="confirm-cancel"]', dialog).focus();
+    $('[data-part="confirm-cancel"]', dialog).focus();
   });
 }
 

@@ -62,9 +62,9 @@ function renderPermission(button, note) {
 }
 
 export function setUpAlerts() {
-  const sound = $('[data-testid="sound-toggle"]');
-  const ask = $('[data-testid="notify-permission"]');
-  const note = $('[data-testid="notify-state"]');
+  const sound = $('[data-part="sound-toggle"]');
+  const ask = $('[data-part="notify-permission"]');
+  const note = $('[data-part="notify-state"]');
   if (sound) {
     renderSound(sound);
     sound.addEventListener("click", () => {

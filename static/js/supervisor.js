@@ -9,6 +9,7 @@ import {
   presenceText, query, results, startTicking, t, tickWaits, timeOf, toast,
 } from "./common.js";
 import { createFloor, statsFetcher, tickCountdowns } from "./floor.js";
+import { whereText } from "./labels.js";
 import { createReader } from "./reader.js";
 
 const me = data("me-data");
@@ -134,11 +135,31 @@ function putConversation(c) {
 const floorPanel = {
   floor: createFloor({
     onPick: (id) => pickTeam(id),
+    // Ask first, saying what will happen (GET gives the plan without doing it); limits are
+    // never passed, so what does not fit stays queued.
     onDistribute: async (teamId, button) => {
+      const out = $(`[data-testid="distributed-${teamId}"]`);
       button.disabled = true;
+      const plan = await api(`teams/${teamId}/distribute`);
+      if (!plan.ok || !plan.data.assigned) {
+        button.disabled = false;
+        out.textContent = plan.ok ? t("distribute_nothing", { n: plan.data.stayed }) : plan.data?.detail || t("error");
+        return;
+      }
+      const who = plan.data.agents.map((a) => `${a.name}: ${a.assigned}`).join(", ");
+      const lines = [
+        t("distribute_ask", { team: store.teams.get(teamId)?.name || "" }),
+        t("distribute_will_assign", { n: plan.data.assigned, who }),
+      ];
+      if (plan.data.stayed) lines.push(t("distribute_will_stay", { n: plan.data.stayed }));
+      const yes = await confirmDialog(lines.join("\n"), { ok: t("distribute_yes") });
+      if (!yes) {
+        button.disabled = false;
+        return;
+      }
       const { ok, data: payload } = await api(`teams/${teamId}/distribute`, { method: "POST", body: {} });
       button.disabled = false;
-      $(`[data-testid="distributed-${teamId}"]`).textContent = ok ? t("distributed", { n: payload.assigned }) : payload?.detail || t("error");
+      out.textContent = ok ? t("distributed", { n: payload.assigned, stayed: payload.stayed }) : payload?.detail || t("error");
     },
   }),
 
@@ -196,12 +217,7 @@ const agentsPanel = {
   },
 };
 
-function where(c) {
-  if (c.status === "assigned") return t("assigned_to", { name: c.assignee_name });
-  if (c.status === "reserved") return t("reserved_for", { name: c.preferred_agent_name });
-  if (c.status === "queued") return t("queued_in", { team: c.team_name });
-  return t("waiting");
-}
+const where = (c) => whereText(c);
 
 const conversationsPanel = {
   body: $('[data-testid="open-conversations"] tbody'),
@@ -374,8 +390,7 @@ const live = connectLive(
     onState: async (s) => {
       presence.connected(s === "open");
       if (s !== "open") return;
-      const answer = await api("me/presence");
-      if (answer.ok) presence.show(answer.data.status);
+      await presence.refresh();
       if (!firstOpen) loadConversations({ restart: true });
       refreshDirectory();
       stats.soon();

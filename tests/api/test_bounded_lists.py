@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.models import User
-from apps.conversations.models import ConversationEvent
+from apps.conversations.models import Conversation, ConversationEvent
 from apps.organizations.models import Contact
 from tests.api.conftest import client_for
 from tests.factories import AdminFactory, AgentFactory, IntegrationFactory
@@ -39,9 +39,13 @@ def walk(client, path) -> tuple[list[dict], list[int]]:
 
 
 def test_contacts_come_in_bounded_pages_for_an_integration():
-    Contact.objects.bulk_create(Contact(external_id=f"c-{i:04}", name=f"C {i:04}")
-                                for i in range(230))
-    bot = client_for(IntegrationFactory())
+    integration = IntegrationFactory()
+    contacts = Contact.objects.bulk_create(Contact(external_id=f"c-{i:04}", name=f"C {i:04}")
+                                           for i in range(230))
+    # An integration lists the contacts of its own conversations.
+    Conversation.objects.bulk_create(Conversation(contact=c, integration=integration)
+                                     for c in contacts)
+    bot = client_for(integration)
     rows, sizes = walk(bot, "contacts/")
     assert sizes == [100, 100, 30]
     assert [r["external_id"] for r in rows] == [f"c-{i:04}" for i in range(230)]
@@ -65,6 +69,25 @@ def test_bad_bounds_are_400():
         response = bot.get(f"{V1}contacts/?{query}")
         assert response.status_code == 400, query
         assert response.json()["detail"]
+
+
+@pytest.mark.parametrize("path", ["contacts/", "agents/"])
+def test_bounds_beyond_a_bigint_are_400_not_500(path):
+    client = client_for(AdminFactory())
+    huge = str(2**63)  # one past the largest bigint
+    for query in (f"offset={huge}", f"offset={10**30}", f"offset=1{'0' * 5000}",
+                  f"limit={huge}", f"limit=1{'0' * 5000}"):
+        response = client.get(f"{V1}{path}?{query}")
+        assert response.status_code == 400, (query[:30], response.status_code)
+        assert response.json()["detail"]
+    assert client.get(f"{V1}{path}?offset={2**63 - 1}").json() == []  # the largest: nothing
+    assert client.get(f"{V1}{path}?limit={2**63 - 1}").status_code == 200  # capped at 500
+
+
+def test_a_huge_page_size_is_400_not_500():
+    client = client_for(AdminFactory())
+    response = client.get(f"{V1}conversations/?page_size=1{'0' * 5000}")
+    assert response.status_code == 400
 
 
 def test_the_history_gives_the_newest_events_oldest_first_and_the_rest_before():

@@ -50,6 +50,8 @@ ENDPOINTS = [
      lambda w: {"distribution_mode": "sequential"}, admin_only(200)),
     ("team delete", "delete", lambda w: f"teams/{w.empty_team.pk}/", None, admin_only(204)),
     ("team distribute", "post", lambda w: f"teams/{w.team.pk}/distribute", None, SUPERVISORS),
+    ("team distribute preview", "get", lambda w: f"teams/{w.team.pk}/distribute", None,
+     SUPERVISORS),
     ("floor stats", "get", lambda w: "stats/teams", None, SUPERVISORS),
     ("teams report", "get", lambda w: "reports/teams", None, SUPERVISORS),
     ("agents report", "get", lambda w: "reports/agents", None, PEOPLE),
@@ -105,7 +107,11 @@ ENDPOINTS = [
      lambda w: {"agent": w.agent.pk}, SUPERVISORS),
     ("transfer", "post", lambda w: f"conversations/{w.mine.pk}/transfer",
      lambda w: {"team": w.other_team.pk}, PEOPLE),
+    # An integration routes only the conversations it opened.
     ("route", "post", lambda w: f"conversations/{w.queued.pk}/route",
+     lambda w: {"team": w.other_team.pk},
+     {"agent": 403, "supervisor": 200, "admin": 200, "integration": 404}),
+    ("route its own", "post", lambda w: f"conversations/{w.owned.pk}/route",
      lambda w: {"team": w.other_team.pk},
      {"agent": 403, "supervisor": 200, "admin": 200, "integration": 200}),
     ("close", "post", lambda w: f"conversations/{w.mine.pk}/close", None, PEOPLE),
@@ -191,7 +197,7 @@ def test_who_may_call_what(world, endpoint, role):
     data = body(world) if body else None
     response = getattr(client, method)(V1 + path(world), data, **kwargs)
     assert response.status_code == expected, response.content
-    if expected in (401, 403):
+    if expected in (401, 403, 404):
         assert "detail" in response.json()
         assert snapshot() == before, f"refused {name} changed something"
     elif method != "get" and name not in CACHE_ONLY:

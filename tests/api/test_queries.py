@@ -29,7 +29,8 @@ def grow(world, n):
         contact = ContactFactory(organization=parent)
         RuleFactory(contact=contact, agent=agent)
         IntegrationFactory()
-        conversation = arrive(contact.external_id, team=world.team)
+        # Opened by the integration's inbound: a contact its contacts/ lists too.
+        conversation = arrive(contact.external_id, team=world.team, actor=world.integration)
         arrive(contact.external_id, body="more")
         routing.claim_conversation(conversation_id=conversation.pk, agent=world.agent)
         routing.transfer_conversation(conversation_id=conversation.pk, actor=world.agent,

@@ -44,11 +44,12 @@ def test_assign_transfer_route_close(world):
     moved = world.client("agent").post(f"{V1}conversations/{world.mine.pk}/transfer",
                                        {"agent": world.other_agent.pk}, format="json").json()
     assert moved["assignee"] == world.other_agent.pk
-    routed = world.client("integration").post(f"{V1}conversations/{world.waiting.pk}/route",
+    its_own = arrive("wa:bot-opened", actor=world.integration)  # waiting, the bot's own
+    routed = world.client("integration").post(f"{V1}conversations/{its_own.pk}/route",
                                               {"team": world.team.pk}, format="json")
     assert routed.status_code == 200 and routed.json()["status"] == "queued"
-    refused = world.client("integration").post(f"{V1}conversations/{world.mine.pk}/route",
-                                               {"team": world.team.pk}, format="json")
+    refused = supervisor.post(f"{V1}conversations/{world.mine.pk}/route",
+                              {"team": world.team.pk}, format="json")
     assert refused.status_code == 409  # assigned: transfer it instead
     closed = supervisor.post(f"{V1}conversations/{world.mine.pk}/close")
     assert closed.json()["status"] == "closed"
@@ -64,7 +65,11 @@ def test_distribute_returns_how_many(world):
     world.team.distribution_mode = "capacity"
     world.team.save()
     response = world.client("supervisor").post(f"{V1}teams/{world.team.pk}/distribute")
-    assert response.json() == {"assigned": 1}
+    agent = world.agent
+    assert response.json() == {
+        "assigned": 1, "stayed": 0,
+        "agents": [{"id": agent.pk, "name": agent.display_name, "assigned": 1}],
+    }
 
 
 def test_agent_capacity_and_deactivation(world):

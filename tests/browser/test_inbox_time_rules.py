@@ -286,6 +286,7 @@ def test_the_reply_due_time_shows_to_the_assignee_only_warns_and_goes_with_a_rep
     size, lang = way
     ana = page_for("ana", way)
     boss = page_for("chefe", DESKTOP_PT)
+    expect(ana.get_by_test_id("presence-status")).to_have_text("Online")  # given work now
     arrived = site.inbound("wa:pressa", "Preciso de ajuda rápido", name="Paula Pressa",
                            team="Vendas")
     assert arrived["status"] == "assigned" and arrived["assignee"] == site.people["ana"]
@@ -319,6 +320,8 @@ def test_the_reply_due_time_shows_to_the_assignee_only_warns_and_goes_with_a_rep
 
 def test_a_handover_for_no_reply_tells_the_agent_and_takes_it_from_mine(site, page_for):
     bia = page_for("bia", DESKTOP_PT)
+    # Online once the page says so (its socket counted): only then is she given work.
+    expect(bia.get_by_test_id("presence-status")).to_have_text("Online")
     arrived = site.inbound("wa:lento", "Oi, tem alguém?", name="Lucas Lento", team="Rápido")
     assert arrived["assignee"] == site.people["bia"] and arrived["reply_due_at"]
     open_queue(bia, "desktop", "queue-mine")

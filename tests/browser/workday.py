@@ -4,6 +4,7 @@ Chromium at desktop (1280x800) and phone (390x844) sizes in pt-BR or English, an
 calls a channel integration makes."""
 
 import contextlib
+import functools
 import json
 import shutil
 import socket
@@ -107,6 +108,12 @@ class Site:
     old: int
     long: int
 
+    @functools.cached_property
+    def http(self) -> httpx.Client:
+        """One client for the test's calls (a client per call builds a TLS context each
+        time: seconds under load, for a plain-HTTP server)."""
+        return httpx.Client()
+
     def inbound(self, external_id, body, *, name=None, team=None, channel="whatsapp",
                 organization=None):
         contact = {"external_id": external_id}
@@ -117,16 +124,16 @@ class Site:
         payload = {"contact": contact, "body": body, "channel": channel}
         if team:
             payload["team"] = self.teams[team]
-        answer = httpx.post(f"{self.base}/api/v1/inbound", json=payload, timeout=10,
-                            headers={"Authorization": f"Token {self.token}"})
+        answer = self.http.post(f"{self.base}/api/v1/inbound", json=payload, timeout=10,
+                                headers={"Authorization": f"Token {self.token}"})
         assert answer.status_code in (200, 201), answer.text
         return answer.json()
 
     def api(self, method, path, username="root", **kwargs):
-        token = httpx.post(f"{self.base}/api/v1/auth/token", timeout=10,
-                           json={"username": username, "password": PASSWORD}).json()["token"]
-        return httpx.request(method, f"{self.base}/api/v1/{path}", timeout=10,
-                             headers={"Authorization": f"Token {token}"}, **kwargs)
+        token = self.http.post(f"{self.base}/api/v1/auth/token", timeout=10,
+                               json={"username": username, "password": PASSWORD}).json()["token"]
+        return self.http.request(method, f"{self.base}/api/v1/{path}", timeout=10,
+                                 headers={"Authorization": f"Token {token}"}, **kwargs)
 
 
 def require_chromium():

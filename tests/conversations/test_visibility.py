@@ -5,9 +5,9 @@ opened and nothing else; it joins no websocket group (it follows them by webhook
 
 import pytest
 
+from apps.conversations import selectors
 from apps.conversations.models import Conversation
 from apps.inbox import groups
-from apps.routing import selectors
 from apps.routing import services as routing
 from tests.factories import (
     AgentFactory,

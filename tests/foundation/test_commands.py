@@ -1,5 +1,8 @@
 """manage.py seed_demo and check_invariants."""
 
+import subprocess
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -84,3 +87,30 @@ def test_check_invariants_command(capsys):
     with pytest.raises(CommandError):
         call_command("check_invariants")
     assert "bruno's load counter says 42" in capsys.readouterr().err
+
+
+def test_the_demo_banner_prints_the_port_the_server_listens_on(capsys):
+    call_command("seed_demo", "--port", "8123")
+    out = capsys.readouterr().out
+    assert "Atende demo ready: http://127.0.0.1:8123" in out
+    assert "http://127.0.0.1:8123/api/v1/inbound" in out
+    assert "127.0.0.1:8000" not in out
+    # Listening everywhere: this machine's address is printed.
+    call_command("seed_demo", "--host", "0.0.0.0", "--port", "9000")
+    assert "Atende demo ready: http://127.0.0.1:9000" in capsys.readouterr().out
+
+
+def test_make_run_passes_its_host_and_port_to_the_demo_banner():
+    root = Path(__file__).resolve().parents[2]
+    planned = subprocess.run(
+        ["make", "-n", "run", "HOST=0.0.0.0", "PORT=8123"], cwd=root, capture_output=True,
+        text=True, timeout=60, check=True,
+    ).stdout
+    assert "manage.py seed_demo --host 0.0.0.0 --port 8123" in planned
+    assert "--host 0.0.0.0 --port 8123 --lifespan off" in planned
+
+
+def test_the_demo_teams_work_on_sao_paulo_time():
+    call_command("seed_demo")
+    assert set(Team.objects.values_list("timezone", flat=True)) == {"America/Sao_Paulo"}
+

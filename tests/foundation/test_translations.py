@@ -16,6 +16,8 @@ from django.utils import translation
 
 from apps.inbox.views import page_strings
 from apps.reports.views import page_strings as report_strings
+from apps.simulation.views import page_strings as simulation_strings
+from apps.webchat.strings import strings as webchat_strings
 
 ROOT = Path(__file__).resolve().parents[2]
 PT_BR = sorted((ROOT / "locale" / "pt_BR" / "LC_MESSAGES").glob("*.po"))
@@ -88,9 +90,10 @@ def test_the_catalogue_is_current_with_the_sources(tmp_path):
 
 def test_the_pages_scripts_ask_only_for_texts_that_exist():
     """static/js asks for its texts by key (t("key")); a missing key would show the key."""
-    keys = set(page_strings()) | set(report_strings())
+    keys = (set(page_strings()) | set(report_strings()) | set(simulation_strings())
+            | set(webchat_strings()))
     asked = set()
-    for script in (ROOT / "static" / "js").glob("*.js"):
+    for script in (ROOT / "static" / "js").rglob("*.js"):
         asked |= set(re.findall(r"""\bt\(\s*["']([\w.]+)["']""", script.read_text()))
     assert asked, "no t(...) calls found: did the scripts move?"
     assert asked - keys == set()
@@ -98,15 +101,16 @@ def test_the_pages_scripts_ask_only_for_texts_that_exist():
 
 def test_the_pages_texts_are_portuguese_for_pt_br():
     with translation.override("en"):
-        english = page_strings() | report_strings()
+        english = page_strings() | report_strings() | simulation_strings() | webchat_strings()
     with translation.override("pt-br"):
-        portuguese = page_strings() | report_strings()
+        portuguese = (page_strings() | report_strings() | simulation_strings()
+                      | webchat_strings())
     same = {k for k, v in english.items() if portuguese[k] == v}
     # Names, numbers and units that read the same in both languages.
     assert same <= {
         "online", "offline", "channel_whatsapp", "channel_telegram", "channel_instagram",
         "channel_sms", "channel_bot", "wait_seconds", "wait_minutes", "wait_hours", "wait_days",
-        "showing_n", "total", "seconds_short",
+        "showing_n", "total", "seconds_short", "hour_short",
     }, same
 
 

@@ -8,10 +8,11 @@ from channels.db import database_sync_to_async
 from django.test import Client
 
 from apps.accounts.models import Presence, User
-from apps.conversations.services import receive_inbound_message
+from apps.accounts.services import change_password
 from apps.inbox import realtime
 from tests.api.conftest import client_for
 from tests.factories import AdminFactory, AgentFactory, SupervisorFactory, TeamFactory
+from tests.helpers import arrive
 from tests.inbox.helpers import (
     connected,
     conversation_where,
@@ -34,9 +35,6 @@ async def closed_with(comm, code, *, within=5) -> None:
             return
 
 
-def inbound(external_id, team=None):
-    return receive_inbound_message(external_id=external_id, body="Olá", team=team)[0]
-
 
 def test_deactivating_an_agent_closes_their_sockets_and_nothing_more_reaches_them():
     agent, admin = AgentFactory(), AdminFactory()
@@ -51,7 +49,7 @@ def test_deactivating_an_agent_closes_their_sockets_and_nothing_more_reaches_the
         assert response.status_code == 204
         for comm in (by_token, by_session):
             await closed_with(comm, 4403)
-        await database_sync_to_async(inbound)("after", team=team)
+        await database_sync_to_async(arrive)("after", team=team)
         await realtime.aflush()
         for comm in (by_token, by_session):
             assert await comm.receive_nothing(timeout=0.3)
@@ -123,14 +121,13 @@ def test_changing_the_password_closes_token_sockets():
     agent = AgentFactory()
     token = token_for(agent)
 
-    def change_password():
+    def new_password():
         person = User.objects.get(pk=agent.pk)
-        person.set_password("vaca-amarela-77")
-        person.save()
+        change_password(user=person, password="vaca-amarela-77")
 
     async def scenario():
         comm, _ = await connected(token=token)
-        await database_sync_to_async(change_password)()
+        await database_sync_to_async(new_password)()
         await closed_with(comm, 4401)
 
     async_to_sync(scenario)()
@@ -151,10 +148,10 @@ def test_a_supervisor_demoted_to_agent_stops_hearing_other_teams_at_once():
         )
         assert response.status_code == 200
         await receive_until(comm, counts_where(lambda c: [t["id"] for t in c["teams"]] == [own.pk]))
-        await database_sync_to_async(inbound)("foreign", team=other)
+        await database_sync_to_async(arrive)("foreign", team=other)
         await realtime.aflush()
         assert await comm.receive_nothing(timeout=0.5)
-        mine = await database_sync_to_async(inbound)("own", team=own)
+        mine = await database_sync_to_async(arrive)("own", team=own)
         await realtime.aflush()
         events = await receive_until(comm, conversation_where(lambda c: c["id"] == mine.pk))
         updated = of_type(events, "conversation.updated")
@@ -179,7 +176,7 @@ def test_an_agent_promoted_to_supervisor_hears_every_team():
         await receive_until(
             comm, counts_where(lambda c: [t["id"] for t in c["teams"]] == [other.pk])
         )
-        conversation = await database_sync_to_async(inbound)("other", team=other)
+        conversation = await database_sync_to_async(arrive)("other", team=other)
         await realtime.aflush()
         events = await receive_until(comm, conversation_where(lambda c: c["id"] == conversation.pk))
         updated = of_type(events, "conversation.updated")
@@ -201,7 +198,7 @@ def test_a_missed_notice_is_caught_at_the_next_heartbeat():
         )()
         await comm.send_json_to({"type": "ping"})
         await closed_with(comm, 4403)
-        await database_sync_to_async(inbound)("after", team=team)
+        await database_sync_to_async(arrive)("after", team=team)
         await realtime.aflush()
         assert await comm.receive_nothing(timeout=0.3)
 

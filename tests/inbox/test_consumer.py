@@ -6,12 +6,13 @@ import threading
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
 from django.db import connection
 
 from apps.accounts.models import Presence, User
-from apps.conversations.services import receive_inbound_message
 from apps.inbox import presence, realtime
 from apps.routing import services
+from config.asgi import application
 from tests.factories import (
     AgentFactory,
     IntegrationFactory,
@@ -19,7 +20,9 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
+from tests.helpers import arrive
 from tests.inbox.helpers import (
+    ORIGIN,
     communicator,
     connected,
     conversation_where,
@@ -32,12 +35,6 @@ from tests.inbox.helpers import (
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-
-def inbound(external_id, team=None, body="Hello"):
-    conversation, _message, _created = receive_inbound_message(
-        external_id=external_id, body=body, team=team
-    )
-    return conversation
 
 
 async def settled(comm):
@@ -78,9 +75,9 @@ def test_strangers_are_refused_before_accept():
 def test_session_or_token_connects_and_gets_counts_first():
     agent = AgentFactory()
     team = TeamFactory(agents=[agent], name="Sales")
-    inbound("w1")
-    inbound("t1", team=team)
-    inbound("t2", team=team)
+    arrive("w1")
+    arrive("t1", team=team)
+    arrive("t2", team=team)
 
     async def scenario():
         for kwargs in ({"token": token_for_agent}, {"cookie": cookie}):
@@ -111,7 +108,7 @@ def test_change_in_sync_code_pushes_counts_and_conversation_to_who_may_see():
         s, sup_counts = await connected(token=tokens[boss.pk])
         assert {t["id"] for t in sup_counts["teams"]} == {sales.pk, support.pk}
 
-        conversation = await database_sync_to_async(inbound)("c1", team=sales)
+        conversation = await database_sync_to_async(arrive)("c1", team=sales)
         await realtime.aflush()
 
         # One batch: the conversation, its message, then the counts.
@@ -172,7 +169,7 @@ def test_waiting_arrivals_reach_every_agent_and_a_burst_is_coalesced():
     def burst():
         try:
             for n in range(40):
-                inbound(f"burst-{n}")
+                arrive(f"burst-{n}")
         finally:
             connection.close()
 
@@ -266,11 +263,47 @@ def test_presence_follows_connections_and_the_away_choice():
     async_to_sync(scenario)()
 
 
+def test_the_handshake_completes_once_the_connection_counts_for_presence():
+    """The page asks for its presence when its socket opens (and supervisors see the agent
+    as soon as the page shows it): by then the server must have counted the connection.
+    Under load the presence was set after the handshake, and a page that read it in between
+    kept showing "Offline" (CI, issue 18 item 11)."""
+    agent = UserFactory(presence=Presence.OFFLINE)
+    token = token_for(agent)
+    at_accept = []
+
+    def presence_now():
+        return User.objects.get(pk=agent.pk).presence
+
+    async def watched(scope, receive, send):
+        async def watching(message):
+            if message["type"] == "websocket.accept":
+                # What a request sent the moment the socket opens would read.
+                at_accept.append(await database_sync_to_async(presence_now)())
+            await send(message)
+
+        await application(scope, receive, watching)
+
+    async def scenario():
+        comm = WebsocketCommunicator(
+            watched, f"/ws/inbox/?token={token}",
+            headers=[(b"host", b"testserver"), (b"origin", ORIGIN)],
+        )
+        ok, _ = await comm.connect(timeout=5)
+        assert ok
+        first = await comm.receive_json_from(timeout=5)
+        assert first["type"] == "queue.counts"
+        await comm.disconnect()
+
+    async_to_sync(scenario)()
+    assert at_accept == [Presence.ONLINE]
+
+
 def test_supervisors_hear_agents_presence_and_load():
     agent = UserFactory(presence=Presence.OFFLINE)
     boss = SupervisorFactory()
     team = TeamFactory(agents=[agent])
-    conversation = inbound("x1", team=team)
+    conversation = arrive("x1", team=team)
 
     async def scenario():
         s, _ = await connected(token=token_for_boss)
@@ -306,7 +339,7 @@ def test_joining_or_leaving_a_team_changes_what_an_open_inbox_hears():
             lambda c: c["teams"] == [{"id": sales.pk, "name": "Sales", "queued": 0}]
         ))
 
-        conversation = await database_sync_to_async(inbound)("joined", team=sales)
+        conversation = await database_sync_to_async(arrive)("joined", team=sales)
         await realtime.aflush()
         events = await receive_until(comm, counts_where(lambda c: c["teams"][0]["queued"] == 1))
         assert [e["conversation"]["id"] for e in of_type(events, "conversation.updated")] == [
@@ -316,7 +349,7 @@ def test_joining_or_leaving_a_team_changes_what_an_open_inbox_hears():
         await database_sync_to_async(set_team_members)(team=sales, agent_ids=set())
         await realtime.aflush()
         await receive_until(comm, counts_where(lambda c: c["teams"] == []))
-        await database_sync_to_async(inbound)("after-leaving", team=sales)
+        await database_sync_to_async(arrive)("after-leaving", team=sales)
         await realtime.aflush()
         assert await comm.receive_nothing(timeout=0.5)
         await comm.disconnect()

@@ -2,12 +2,12 @@
 
 import pytest
 
+from apps.conversations import selectors
 from apps.conversations.models import Conversation, Message
 from apps.conversations.services import receive_inbound_message
+from apps.conversations.waits import attach_queue_info
 from apps.core.announce import subscribe, unsubscribe
 from apps.inbox import realtime
-from apps.routing import selectors
-from apps.routing.waits import attach_queue_info
 from tests.factories import AgentFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db

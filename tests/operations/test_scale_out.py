@@ -31,6 +31,7 @@ from tests.factories import (
     TeamFactory,
     UserFactory,
 )
+from tests.helpers import wait_until
 from tests.inbox.helpers import token_for
 from tests.inbox.servers import server_env
 from tests.inbox.test_multiprocess import database_url, wait_for
@@ -57,15 +58,6 @@ def production_services():
     with celery_app.connection_for_write() as conn:
         conn.default_channel.client.flushdb()  # no task or socket left from another run
 
-
-def wait_until(condition, *, within: float = 60, what: str = "condition"):
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not within {within} s")
 
 
 def ready(server: str) -> bool:

@@ -9,9 +9,9 @@ import pytest
 import time_machine
 
 from apps.accounts.models import Presence
-from apps.conversations.ratings import rate_conversation
 from apps.conversations.services import post_reply
 from apps.routing import services as routing
+from apps.routing.services.ratings import rate_conversation
 from apps.routing.services.time_rules import DeadlineKind
 from apps.teams.models import DistributionMode
 from tests.api.conftest import client_for

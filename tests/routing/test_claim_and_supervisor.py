@@ -137,7 +137,7 @@ def test_transfer_to_an_agent_and_bad_targets(arrive):
 def test_bot_routes_again_to_another_team_but_not_an_assigned_one(arrive):
     bot = IntegrationFactory()
     sales, support = TeamFactory(), TeamFactory()
-    conversation = arrive(team=sales)
+    conversation = arrive(team=sales, actor=bot)  # a bot routes the ones it opened
     route_to_team(conversation_id=conversation.pk, team_id=support.pk, actor=bot)
     conversation.refresh_from_db()
     assert conversation.team == support

@@ -24,8 +24,8 @@ from apps.routing.services.time_rules import DeadlineKind
 from apps.teams.models import DistributionMode
 from config.celery import app as celery_app
 from tests.factories import AgentFactory, ContactFactory, RuleFactory, TeamFactory
-from tests.helpers import arrive
-from tests.routing.test_worker import ROOT, broker, stop, wait_until  # noqa: F401 - fixture
+from tests.helpers import arrive, wait_until
+from tests.routing.test_worker import ROOT, broker, stop  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
@@ -82,7 +82,7 @@ def test_a_workers_countdown_acts_at_the_deadline():
     try:
         conversation = reserved_for_a_busy_agent(2)
         # No beat runs: only the countdown armed on commit can release it.
-        assert wait_until(lambda: released(conversation), seconds=30), (
+        assert wait_until(lambda: released(conversation), within=30), (
             worker.stderr.read1().decode() if worker.poll() is not None else "not released"
         )
     finally:
@@ -99,12 +99,12 @@ def test_with_the_worker_killed_the_sweep_acts_once(tmp_path):
     worker = start_worker()
     try:
         conversation = reserved_for_a_busy_agent(4)
-        assert wait_until(broker_holds_countdowns, seconds=30), "the worker took no countdown"
+        assert wait_until(broker_holds_countdowns, within=30), "the worker took no countdown"
         kill_whole(worker)  # its countdown dies with it, unacknowledged
-        assert wait_until(lambda: timezone.now() > conversation.reserved_until, seconds=10)
+        assert wait_until(lambda: timezone.now() > conversation.reserved_until, within=10)
         assert not released(conversation)
         worker = start_worker(beat=True, tmp_path=tmp_path)
-        assert wait_until(lambda: released(conversation), seconds=60), (
+        assert wait_until(lambda: released(conversation), within=60), (
             worker.stderr.read1().decode() if worker.poll() is not None else "not released"
         )
     finally:
@@ -211,7 +211,7 @@ def test_a_killed_process_holding_due_rows_leaves_them_to_the_next_run():
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_terminate_backend(%s)", [pid])  # it dies
             assert wait_until(
-                lambda: act_on_due(kind=DeadlineKind.RESERVATION) == 1, seconds=10
+                lambda: act_on_due(kind=DeadlineKind.RESERVATION) == 1, within=10
             )
             assert act_on_due(kind=DeadlineKind.RESERVATION) == 0
     finally:

@@ -5,7 +5,7 @@ import pytest
 from apps.accounts.models import Presence, User
 from apps.conversations.models import Status
 from apps.organizations.models import RuleType
-from apps.routing.selectors import preferential_rule_for
+from apps.organizations.selectors import preferential_rule_for
 from apps.routing.services import close_conversation, set_presence
 from apps.teams.models import DistributionMode
 from tests.factories import (

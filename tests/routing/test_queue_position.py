@@ -7,14 +7,14 @@ import time_machine
 
 from apps.accounts.models import Presence
 from apps.conversations.models import Conversation, Status
-from apps.organizations.models import RuleType
-from apps.routing.services import claim_conversation, close_conversation, set_presence
-from apps.routing.waits import (
+from apps.conversations.waits import (
     DEFAULT_HANDLE_SECONDS,
     TeamPace,
     attach_queue_info,
     estimate_wait,
 )
+from apps.organizations.models import RuleType
+from apps.routing.services import claim_conversation, close_conversation, set_presence
 from apps.teams.models import DistributionMode
 from tests.factories import (
     AgentFactory,

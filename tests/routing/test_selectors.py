@@ -3,8 +3,8 @@
 import pytest
 
 from apps.conversations.models import Status
+from apps.conversations.selectors import conversation_list_for, queue_counts_for
 from apps.organizations.models import RuleType
-from apps.routing.selectors import conversation_list_for, queue_counts_for
 from apps.routing.services import claim_conversation
 from tests.factories import (
     AgentFactory,

@@ -19,6 +19,7 @@ from apps.routing.tasks import distribute_team
 from apps.teams.models import DistributionMode
 from config.celery import app as celery_app
 from tests.factories import TeamFactory, UserFactory, queued_backlog
+from tests.helpers import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,14 +62,6 @@ def stop(worker: subprocess.Popen) -> None:
             worker.kill()
             worker.wait()
 
-
-def wait_until(condition, *, seconds: float = 60) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_backlog_is_assigned_by_the_worker_when_an_agent_comes_online(broker):
@@ -150,7 +143,7 @@ def test_a_worker_killed_mid_distribution_loses_nothing_and_double_assigns_nothi
             worker = start_worker(visibility_timeout=3)
         assert wait_until(
             lambda: Conversation.objects.filter(status=Status.ASSIGNED).count() == 1000,
-            seconds=90,
+            within=90,
         ), "the distribution did not run again"
     finally:
         stop(worker)

@@ -84,12 +84,18 @@ def _embedded_demo(settings):
     settings.EMBEDDED = True
 
 
-def test_seed_demo_points_its_integration_at_the_demo_receiver(allow_private, capsys):
+def test_seed_demo_points_its_integration_at_the_demo_receiver_switched_off(
+    allow_private, capsys
+):
+    """Nothing listens on the demo receiver's port until someone starts it: the webhook is
+    set up but off, so the demo integration does not look broken from the first minute."""
     call_command("seed_demo")
     bot = IntegrationClient.objects.get(name=DEMO_INTEGRATION)
-    assert bot.webhook_url == DEMO_WEBHOOK_URL and bot.active
+    assert bot.webhook_url == DEMO_WEBHOOK_URL and not bot.active
     assert crypto.decrypt(bot.webhook_secret) == DEMO_WEBHOOK_SECRET
-    assert "webhook_receiver --port 8001" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert ".venv/bin/python manage.py webhook_receiver --port 8001" in out
+    assert 'tick "active" on Demo WhatsApp connector' in out
     assert Delivery.objects.count() == 0  # the demo's own history is not sent
     assert Conversation.objects.filter(integration=bot).exists()
     # An administrator's change survives seeding again.
@@ -102,7 +108,7 @@ def test_an_agents_reply_in_the_demo_is_printed_by_the_receiver(allow_private, d
     call_command("seed_demo")
     bot = IntegrationClient.objects.get(name=DEMO_INTEGRATION)
     IntegrationClient.objects.filter(pk=bot.pk).update(
-        webhook_url=f"http://127.0.0.1:{demo_receiver.port}/atende"
+        webhook_url=f"http://127.0.0.1:{demo_receiver.port}/atende", active=True
     )
     conversation = Conversation.objects.filter(integration=bot, status=Status.ASSIGNED).first()
     post_reply(conversation_id=conversation.pk, author=conversation.assignee,

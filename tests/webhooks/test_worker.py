@@ -24,7 +24,7 @@ from apps.webhooks import delivery as sending
 from apps.webhooks.models import Delivery, DeliveryStatus
 from config.celery import app as celery_app
 from tests.factories import AgentFactory, TeamFactory
-from tests.helpers import arrive
+from tests.helpers import arrive, wait_until
 from tests.inbox.servers import server_env, uvicorn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,14 +106,6 @@ def workers(tmp_path):
         worker.stop()
 
 
-def wait_until(condition, *, seconds: float = 60) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
 
 def test_a_worker_delivers_a_conversations_story_in_order_and_retries(
         broker, workers, receiver, hooked):
@@ -137,7 +129,7 @@ def test_a_worker_delivers_a_conversations_story_in_order_and_retries(
     assert got[0].delivery_id == got[1].delivery_id  # the retry: same id
     assert all(r.signed_with(bot.secret) for r in got)
     assert wait_until(lambda: not Delivery.objects.exclude(
-        status=DeliveryStatus.DELIVERED).exists(), seconds=10)
+        status=DeliveryStatus.DELIVERED).exists(), within=10)
     time.sleep(2)  # a sweep or two later: nothing is sent again
     assert len(receiver.received) == 6
 
@@ -187,7 +179,7 @@ class PrivateRedis:
              "--appendonly", "no", "--daemonize", "no"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        assert wait_until(self._answers, seconds=20), "redis-server did not start"
+        assert wait_until(self._answers, within=20), "redis-server did not start"
 
     def _answers(self) -> bool:
         try:
@@ -232,7 +224,7 @@ def test_redis_down_during_a_reply_delays_the_event_and_loses_nothing(
                         ).status_code == 200
         assert receiver.wait_for(2, timeout=60), "the worker never sent the first events"
         assert wait_until(lambda: Delivery.objects.filter(
-            status=DeliveryStatus.DELIVERED).count() == 2, seconds=10)
+            status=DeliveryStatus.DELIVERED).count() == 2, within=10)
         time.sleep(float(FAST["WEBHOOK_RUN_SECONDS"]) + 1)  # its run is over: the worker idles
 
         private_redis.stop()
@@ -278,7 +270,7 @@ def test_a_worker_killed_mid_delivery_sends_it_again_with_the_same_id(
     assert first.delivery_id == again.delivery_id == str(claimed.uuid)
     assert again.signed_with(bot.secret)
     assert wait_until(lambda: Delivery.objects.get().status == DeliveryStatus.DELIVERED,
-                      seconds=10)
+                      within=10)
     time.sleep(2)
     assert len(receiver.received) == 2
     assert Delivery.objects.get().attempts == 2

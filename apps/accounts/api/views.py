@@ -22,34 +22,39 @@ from apps.accounts.api.serializers import (
     TokenSerializer,
     WsTicketSerializer,
 )
-from apps.accounts.lockout import cool_off_seconds, lockout_detail
+from apps.accounts.lockout import cool_off_seconds, lockout_detail, retry_after
 from apps.accounts.models import IntegrationClient, PersonToken, User
 from apps.accounts.permissions import IsAdmin, IsPerson, ReadPersonWriteAdmin
+from apps.conversations import selectors
 from apps.core.api import ApiView, ApiViewMixin, error
 from apps.core.api.pagination import BoundedListPagination
 from apps.core.errors import InvalidInput
-from apps.routing import selectors
 from apps.routing import services as routing
 
 
 class FailedSignInThrottle(BaseThrottle):
-    """DRF's throttling hook over django-axes' counts: a username or an address with too
-    many recent failures is refused before anything is looked up or hashed."""
+    """DRF's throttling hook over django-axes' counts: a (username, address) pair, or an
+    address, with too many recent failures is refused before anything is looked up or
+    hashed; ``wait`` is the time its lock still lasts."""
 
     def allow_request(self, request, view):
         data = request.data if isinstance(request.data, dict) else {}
         username = data.get("username")
         credentials = get_credentials(username if isinstance(username, str) else None)
-        return AxesProxyHandler.is_allowed(request._request, credentials)
+        allowed = AxesProxyHandler.is_allowed(request._request, credentials)
+        if not allowed:
+            self.seconds = retry_after(request._request, credentials)
+        return allowed
 
     def wait(self):
-        return cool_off_seconds()
+        return getattr(self, "seconds", None) or cool_off_seconds()
 
 
 class TokenView(ApiView):
     """Exchange a username and password for a new API token of the person (valid
-    PERSON_TOKEN_LIFETIME_DAYS). Failed attempts are counted per username and per address:
-    after 10 in 5 minutes the answer is 429 with Retry-After."""
+    PERSON_TOKEN_LIFETIME_DAYS). Failed attempts are counted per (username, address) pair:
+    after 10 in 5 minutes that pair gets 429 with Retry-After (the time left); an address
+    has a much higher ceiling of its own."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
@@ -74,7 +79,8 @@ class TokenView(ApiView):
             password=serializer.validated_data["password"],
         )
         if getattr(request._request, "axes_locked_out", False):
-            self.throttled(request, cool_off_seconds())
+            self.throttled(request, retry_after(
+                request._request, get_credentials(serializer.validated_data["username"])))
         if user is None or not user.is_active:
             raise ValidationError(
                 {"non_field_errors": [_("Unable to sign in with that username and password.")]}

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from apps.conversations.models import ActorKind, EventKind, SenderKind, Status
 from apps.conversations.payloads import conversation_payload, message_payload
+from apps.conversations.selectors import MESSAGES_DEFAULT_LIMIT, MESSAGES_MAX_LIMIT, ListOrder
 from apps.core.api import (
     AgentSummarySerializer,
     IdRelatedField,
@@ -15,7 +16,6 @@ from apps.core.limits import (
     MAX_TEXT_LENGTH,
 )
 from apps.organizations.models import Organization, RuleType
-from apps.routing.selectors import MESSAGES_DEFAULT_LIMIT, MESSAGES_MAX_LIMIT, ListOrder
 from apps.teams.models import Team
 
 

@@ -11,6 +11,7 @@ from apps.accounts.permissions import (
     IsPerson,
     ReadPersonOrIntegration,
 )
+from apps.conversations import selectors, waits
 from apps.conversations import services as conversations
 from apps.conversations.api.serializers import (
     ContactCardSerializer,
@@ -27,9 +28,8 @@ from apps.conversations.api.serializers import (
     ReplySerializer,
 )
 from apps.conversations.models import Status
-from apps.conversations.ratings import rate_conversation
 from apps.core.api import ApiView, ApiViewMixin, ConflictSerializer, error
-from apps.routing import selectors, waits
+from apps.routing.services.ratings import rate_conversation
 
 
 class ConversationPagination(PageNumberPagination):
@@ -41,7 +41,9 @@ class ConversationPagination(PageNumberPagination):
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is not None and not (raw.isascii() and raw.isdigit() and int(raw) > 0):
+        if raw is not None and not (
+            raw.isascii() and raw.isdigit() and len(raw) <= 18 and int(raw) > 0
+        ):
             raise ValidationError({"page_size": [_("Must be a positive whole number.")]})
         return super().get_page_size(request)
 
@@ -259,9 +261,8 @@ class RatingView(ApiView):
     def post(self, request, pk):
         data = RatingSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        conversation = visible_conversation(request.user, pk)
         rated = rate_conversation(
-            conversation_id=conversation.pk, score=data.validated_data["score"],
+            conversation_id=pk, score=data.validated_data["score"],
             comment=data.validated_data["comment"], actor=request.user,
         )
         return Response(ConversationSerializer(rated).data, status=status.HTTP_201_CREATED)

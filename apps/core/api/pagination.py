@@ -8,19 +8,26 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from apps.core.limits import MAX_ID
+
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
 
 
-def bounded_int(request, name: str, *, default: int, minimum: int, maximum: int | None = None):
-    """A whole-number query parameter (above ``maximum``: capped), else a 400."""
+def bounded_int(request, name: str, *, default: int, minimum: int, maximum: int | None = None,
+                largest: int = MAX_ID):
+    """A whole-number query parameter from ``minimum`` to ``largest`` (a bigint; beyond it a
+    400, like anything that is not a number); above ``maximum`` it is capped."""
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:
-        raise ValidationError(
-            {name: [_("Must be a whole number from %(minimum)d.") % {"minimum": minimum}]}
-        )
+    # (the length first: int() of thousands of digits is refused)
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(largest))
+            and minimum <= int(raw) <= largest):
+        raise ValidationError({name: [
+            _("Must be a whole number from %(minimum)d to %(largest)d.")
+            % {"minimum": minimum, "largest": largest}
+        ]})
     value = int(raw)
     return min(value, maximum) if maximum is not None else value
 
@@ -57,11 +64,11 @@ class BoundedListPagination(BasePagination):
                 "name": "limit", "in": "query", "required": False,
                 "description": f"At most this many rows (default {self.default_limit}; "
                                f"more than {self.max_limit} is capped).",
-                "schema": {"type": "integer", "minimum": 1},
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
             },
             {
                 "name": "offset", "in": "query", "required": False,
                 "description": "Skip this many rows (the Link header's next page sets it).",
-                "schema": {"type": "integer", "minimum": 0},
+                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ID},
             },
         ]

@@ -43,10 +43,13 @@ class ApiView(ApiViewMixin, APIView):
 class ProtectedDeleteMixin:
     # Deleting what other rows still reference is a 409, not a 500.
 
+    def delete_instance(self, instance) -> None:
+        instance.delete()
+
     def perform_destroy(self, instance):
         try:
             with transaction.atomic():
-                instance.delete()
+                self.delete_instance(instance)
         except (ProtectedError, RestrictedError) as error:
             objects = getattr(error, "protected_objects", None) or getattr(
                 error, "restricted_objects", ()

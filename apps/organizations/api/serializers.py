@@ -13,6 +13,7 @@ from apps.organizations.models import (
     PreferentialRule,
     RuleType,
 )
+from apps.organizations.rules import rule_target_errors
 
 
 class OrganizationSerializer(ModelSerializer):
@@ -126,27 +127,14 @@ class RuleSerializer(ModelSerializer):
                 return attrs[name]
             return getattr(self.instance, name) if self.instance is not None else None
 
-        organization, contact = current("organization"), current("contact")
-        if (organization is None) == (contact is None):
-            message = _(
-                "Choose either an organization or a contact as the rule's target, not both."
-            )
-            raise serializers.ValidationError({"organization": [message], "contact": [message]})
         active = current("active")
-        if active is None:
-            active = True
-        if active:
-            others = PreferentialRule.objects.filter(active=True)
-            if self.instance is not None:
-                others = others.exclude(pk=self.instance.pk)
-            if contact is not None and others.filter(contact=contact).exists():
-                raise serializers.ValidationError(
-                    {"contact": [_("This contact already has an active rule.")]}
-                )
-            if organization is not None and others.filter(organization=organization).exists():
-                raise serializers.ValidationError(
-                    {"organization": [_("This organization already has an active rule.")]}
-                )
+        errors = rule_target_errors(
+            organization=current("organization"), contact=current("contact"),
+            active=True if active is None else active,
+            rule_id=self.instance.pk if self.instance is not None else None,
+        )
+        if errors:
+            raise serializers.ValidationError({key: [text] for key, text in errors.items()})
         return attrs
 
     def save(self, **kwargs):

@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 
 from apps.accounts.permissions import IsAdmin, IsAdminOrIntegration, ReadPersonWriteAdmin
+from apps.conversations import visibility
 from apps.core.api import ApiViewMixin, ProtectedDeleteMixin, error
 from apps.core.api.pagination import BoundedListPagination
 from apps.organizations.api.serializers import (
@@ -68,6 +69,9 @@ class ContactListView(ApiViewMixin, generics.ListCreateAPIView):
 
     def get_queryset(self):
         contacts = Contact.objects.order_by("name", "id")
+        own = visibility.contact_filter(self.request.user)
+        if own is not None:  # an integration: the contacts of its own conversations
+            contacts = contacts.filter(own)
         if self.request.method == "GET":
             filters = ContactFilterSerializer(data=self.request.query_params.dict())
             filters.is_valid(raise_exception=True)

@@ -32,7 +32,9 @@ Concurrency design (routing.md section 7):
 from apps.routing.services.agents import activate_agent, deactivate_agent, set_capacity
 from apps.routing.services.arrival import open_conversation
 from apps.routing.services.backlog import (
+    Distribution,
     assign_reserved_conversations,
+    distribute_on_demand,
     distribute_team_backlog,
     handle_agent_available,
     record_sweep_run,
@@ -57,6 +59,7 @@ from apps.routing.services.transitions import (
 
 __all__ = [
     "Actor",
+    "Distribution",
     "act_on_due",
     "activate_agent",
     "actor_kind_of",
@@ -65,6 +68,7 @@ __all__ = [
     "claim_conversation",
     "close_conversation",
     "deactivate_agent",
+    "distribute_on_demand",
     "distribute_team_backlog",
     "first_reply_rule_off",
     "handle_agent_available",

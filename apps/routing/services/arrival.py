@@ -22,7 +22,8 @@ from apps.conversations.models import (
 from apps.conversations.reasons import Part, part
 from apps.core.inserts import Ref, write_together
 from apps.organizations.models import Contact, PreferentialRule, RuleType
-from apps.routing import selectors
+from apps.organizations.selectors import preferential_rule_for
+from apps.routing.decisions import Candidate, RuleOutcome, decide_auto_rule
 from apps.routing.services.history import Actor, record_event
 from apps.routing.services.load import take_and_touch
 from apps.routing.services.placing import place_in_team
@@ -30,6 +31,7 @@ from apps.routing.services.time_rules import DeadlineKind, expect, reply_due, re
 from apps.teams import config_cache
 from apps.teams.hours import state_of
 from apps.teams.models import Team
+from apps.teams.selectors import default_team
 
 ARRIVAL_KINDS = {
     Status.ASSIGNED: EventKind.ASSIGNED,
@@ -40,7 +42,7 @@ ARRIVAL_KINDS = {
 
 
 @dataclass
-class RuleOutcome:
+class Outcome:
     reason: Part | list[Part]
     decided: bool  # assigned or reserved by the rule: routing stops here
 
@@ -68,7 +70,7 @@ def open_conversation(
     data: dict = {}
     decided_by: str | None = None  # an automatic decision names itself in the history
 
-    rule = selectors.preferential_rule_for(contact)
+    rule = preferential_rule_for(contact)
     if rule is None:
         reasons.append(part("no_rule"))
     else:
@@ -137,7 +139,7 @@ def after_hours_target(team: Team | None, *, now) -> tuple[Team | None, Part | N
 def _target_team(team: Team | None) -> tuple[Team | None, Part]:
     if team is not None:
         return team, part("bot_chose_team", team=team.name)
-    default = selectors.default_team()
+    default = default_team()
     if default is None:
         return None, part("no_default_team")
     return default, part("default_team", team=default.name)
@@ -158,7 +160,7 @@ def rule_source(rule: PreferentialRule, contact: Contact) -> Part:
 
 def apply_preferential_rule(
     conversation: Conversation, rule: PreferentialRule, *, source: Part, team: Team | None, now
-) -> RuleOutcome:
+) -> Outcome:
     """Star the conversation for the rule's agent and, for an automatic rule whose agent is
     online, assign it to them (free capacity) or reserve it for them (at their limit). The
     conversation is changed in memory; the caller saves it."""
@@ -166,10 +168,24 @@ def apply_preferential_rule(
     conversation.preferred_agent = agent
     conversation.preferred_type = rule.type
     if rule.type == RuleType.QUEUE:
-        return RuleOutcome(
+        return Outcome(
             part("queue_rule_starred", source=source, agent=agent.display_name), decided=False
         )
-    taken = take_and_touch(agent.pk, team.pk if team is not None else None, now)
+    # Lock the agent's row, then decide on it: a concurrent presence change or assignment
+    # waits for us (or we for it), so a reservation is never made for an agent who already
+    # left and the take below cannot find them full.
+    current = User.objects.select_for_update().only(
+        "presence", "capacity", "open_count", "is_active"
+    ).get(pk=agent.pk)
+    limit = reservation_limit(rule)
+    decision = decide_auto_rule(
+        Candidate(agent.pk, agent.display_name, current.capacity, current.open_count),
+        online=current.presence == Presence.ONLINE and current.is_active,
+        wait_limit=limit,
+    )
+    taken = None
+    if decision == RuleOutcome.ASSIGN:
+        taken = take_and_touch(agent.pk, team.pk if team is not None else None, now)
     if taken is not None:
         conversation.status = Status.ASSIGNED
         conversation.team = team
@@ -179,24 +195,18 @@ def apply_preferential_rule(
         conversation.assigned_at = now
         conversation.reply_due_at = reply_due(team, now)
         expect(DeadlineKind.REPLY, conversation.reply_due_at)
-        return RuleOutcome(
+        return Outcome(
             part("auto_rule_assigned", source=source, agent=agent.display_name), decided=True
         )
-    # Lock the agent's row: a concurrent presence change waits for us (or we for it), so a
-    # reservation can never be made for an agent who already left.
-    current = User.objects.select_for_update().only(
-        "presence", "capacity", "open_count", "is_active"
-    ).get(pk=agent.pk)
-    if current.presence == Presence.ONLINE and current.is_active:
-        limit = reservation_limit(rule)
-        if limit == 0:
-            return RuleOutcome(
-                part(
-                    "auto_rule_busy_no_wait", source=source, agent=agent.display_name,
-                    load=current.open_count, capacity=current.capacity,
-                ),
-                decided=False,
-            )
+    if decision == RuleOutcome.BUSY_NO_WAIT:
+        return Outcome(
+            part(
+                "auto_rule_busy_no_wait", source=source, agent=agent.display_name,
+                load=current.open_count, capacity=current.capacity,
+            ),
+            decided=False,
+        )
+    if decision in (RuleOutcome.RESERVE, RuleOutcome.ASSIGN):
         conversation.status = Status.RESERVED
         conversation.team = team
         reserved = part(
@@ -204,11 +214,11 @@ def apply_preferential_rule(
             load=current.open_count, capacity=current.capacity,
         )
         if limit is None:
-            return RuleOutcome(reserved, decided=True)
+            return Outcome(reserved, decided=True)
         conversation.reserved_until = now + timedelta(seconds=limit)
         expect(DeadlineKind.RESERVATION, conversation.reserved_until)
-        return RuleOutcome([reserved, part("reservation_limit", limit=limit)], decided=True)
-    return RuleOutcome(
+        return Outcome([reserved, part("reservation_limit", limit=limit)], decided=True)
+    return Outcome(
         part(
             "auto_rule_not_online", source=source, agent=agent.display_name,
             presence=current.presence,

@@ -6,6 +6,7 @@ holds (SKIP LOCKED): whoever holds them is placing them already.
 """
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
@@ -40,24 +41,66 @@ from apps.teams.models import DistributionMode, Membership, Team
 from apps.webhooks.outbox import record_history
 
 
+@dataclass(frozen=True)
+class Distribution:
+    """What a distribution on demand did (or, previewed, would do): how many conversations
+    went to whom (``given``: (agent id, name, how many), in the order of the plan) and how
+    many stayed in the queue."""
+
+    given: tuple[tuple[int, str, int], ...]
+    stayed: int
+
+    @property
+    def assigned(self) -> int:
+        return sum(count for _agent, _name, count in self.given)
+
+
 @retry_on_deadlock
 def distribute_team_backlog(*, team_id: int, actor: Actor = None) -> int:
     """Assign a team's queue, oldest first, among its online members. Returns how many.
 
     Automatic runs (actor None) only touch ``capacity`` teams, within free capacity. A
-    supervisor's Distribute uses the team's rule on demand: capacity for ``capacity`` teams,
-    rotation (load ignored) for ``manual`` and ``sequential`` teams.
+    supervisor's Distribute (``distribute_on_demand``) uses the team's rule on demand, and
+    never goes past a limit in any mode.
     """
     if actor is not None:
-        require_supervisor(actor)
+        return distribute_on_demand(team_id=team_id, actor=actor).assigned
     team = existing_team(team_id)
-    by_capacity = team.distribution_mode == DistributionMode.CAPACITY
-    if actor is None and not by_capacity:
+    if team.distribution_mode != DistributionMode.CAPACITY:
         return 0
     with transaction.atomic():
         advisory_xact_lock(team.pk)
-        candidates = lock_members(team.pk, with_room_only=by_capacity)
-        return distribute_locked(team, candidates, actor=actor, by_capacity=by_capacity)
+        candidates = lock_members(team.pk, with_room_only=True)
+        return len(distribute_locked(team, candidates, actor=None, by_capacity=True))
+
+
+@retry_on_deadlock
+def distribute_on_demand(*, team_id: int, actor: Actor, preview: bool = False) -> Distribution:
+    """A supervisor distributes a team's queue now, oldest first, among its online members
+    with room: by capacity for a ``capacity`` team, by rotation for ``manual`` and
+    ``sequential`` ones; never past anyone's limit, in any mode (routing.md section 3). What
+    does not fit stays queued. ``preview``: plan it the same way and change nothing (what
+    the floor's confirmation says will happen)."""
+    require_supervisor(actor)
+    team = existing_team(team_id)
+    by_capacity = team.distribution_mode == DistributionMode.CAPACITY
+    with transaction.atomic():
+        if not preview:
+            advisory_xact_lock(team.pk)
+        candidates = lock_members(team.pk, with_room_only=True, lock=not preview)
+        names = {c.agent_id: c.name for c in candidates}
+        plan = distribute_locked(
+            team, candidates, actor=actor, by_capacity=by_capacity, within_limits=True,
+            apply=not preview,
+        )
+        queued = Conversation.objects.filter(team_id=team.pk, status=Status.QUEUED).count()
+    counts: dict[int, int] = {}
+    for item in plan:
+        counts[item.agent_id] = counts.get(item.agent_id, 0) + 1
+    return Distribution(
+        given=tuple((agent, names[agent], n) for agent, n in counts.items()),
+        stayed=queued if not preview else max(queued - len(plan), 0),
+    )
 
 
 def distribute_locked(
@@ -67,25 +110,28 @@ def distribute_locked(
     actor: Actor,
     by_capacity: bool,
     only_ids: list[int] | None = None,
-) -> int:
+    within_limits: bool | None = None,
+    apply: bool = True,
+) -> list:
     """The backlog run proper, inside the caller's transaction, which holds the team's
     advisory lock and the ``candidates``' rows: the queue oldest first (or only
-    ``only_ids``), by capacity within free room or by rotation. Conversations taken back
-    from an agent for not replying are never planned for that agent."""
+    ``only_ids``), by capacity or by rotation, within free room when ``within_limits``
+    (default: by capacity only). Conversations taken back from an agent for not replying
+    are never planned for that agent. Returns the plan (``apply`` False: only plans it)."""
     if not candidates:
-        return 0
+        return []
+    capped = by_capacity if within_limits is None else within_limits
     queue = Conversation.objects.filter(team_id=team.pk, status=Status.QUEUED)
     if only_ids is not None:
         queue = queue.filter(pk__in=only_ids)
-    rows = (
-        queue.order_by("queued_at", "id")
-        .select_for_update(skip_locked=True)
-        .values_list("id", "preferred_agent_id", "handed_over_from_id")
-    )
-    if by_capacity:
+    rows = queue.order_by("queued_at", "id")
+    if apply:
+        rows = rows.select_for_update(skip_locked=True)
+    rows = rows.values_list("id", "preferred_agent_id", "handed_over_from_id")
+    if capped:
         room = sum(c.free for c in candidates)
         if room == 0:
-            return 0
+            return []
         # Each conversation passed over for its only agent with room leaves that room to
         # the next one: read that many more.
         passed = queue.filter(handed_over_from__isnull=False).count()
@@ -95,29 +141,34 @@ def distribute_locked(
     plan = plan_backlog(
         [(pk, star) for pk, star, _passed in backlog], candidates, by_capacity=by_capacity,
         now=now, passed_over={pk: agent for pk, _star, agent in backlog if agent},
+        within_limits=capped,
     )
-    _apply_backlog_plan(
-        plan, team=team, actor=actor, now=now,
-        preferred={pk: star for pk, star, _passed in backlog},
-        limits={c.agent_id: c.capacity for c in candidates} if by_capacity else {},
-    )
-    return len(plan)
+    if apply:
+        _apply_backlog_plan(
+            plan, team=team, actor=actor, now=now,
+            preferred={pk: star for pk, star, _passed in backlog},
+            limits={c.agent_id: c.capacity for c in candidates} if capped else {},
+        )
+    return plan
 
 
-def lock_members(team_id: int, *, with_room_only: bool) -> list[Candidate]:
+def lock_members(team_id: int, *, with_room_only: bool, lock: bool = True) -> list[Candidate]:
     """The team's online, active members (only those with room, if asked: full members are
-    neither read nor locked), locked in id order, with their rotation state."""
+    neither read nor locked), locked in id order (unless ``lock`` is False: a preview), with
+    their rotation state."""
     rotation = Membership.objects.filter(team_id=team_id, agent_id=OuterRef("pk"))
     members = User.objects.filter(
         memberships__team_id=team_id, presence=Presence.ONLINE, is_active=True
     )
     if with_room_only:
         members = members.filter(open_count__lt=F("capacity"))
-    rows = (
-        members.annotate(last_assigned_at=Subquery(rotation.values("last_assigned_at")[:1]))
-        .select_for_update(of=("self",))
-        .order_by("pk")
-        .values_list("pk", "name", "username", "capacity", "open_count", "last_assigned_at")
+    members = members.annotate(
+        last_assigned_at=Subquery(rotation.values("last_assigned_at")[:1])
+    ).order_by("pk")
+    if lock:
+        members = members.select_for_update(of=("self",))
+    rows = members.values_list(
+        "pk", "name", "username", "capacity", "open_count", "last_assigned_at"
     )
     return [
         Candidate(agent_id=a, name=n or u, capacity=c, load=load, last_assigned_at=last)

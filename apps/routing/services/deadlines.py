@@ -20,10 +20,10 @@ from django.utils import timezone
 
 from apps.accounts.models import Presence
 from apps.conversations.models import Conversation, EventKind, Status
-from apps.conversations.payloads import iso
 from apps.conversations.reasons import part
 from apps.core.announce import announce
 from apps.core.db import retry_on_deadlock
+from apps.core.time import iso
 from apps.routing.events import HandedOver, Handover
 from apps.routing.services.history import announce_changes
 from apps.routing.services.requeue import return_to_team

@@ -5,9 +5,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apps.accounts.models import User, is_person
+from apps.conversations import selectors
 from apps.conversations.models import Conversation, Status
 from apps.core.limits import is_id
-from apps.routing import selectors
 from apps.routing.errors import (
     ConversationClosed,
     ConversationNotFound,
@@ -39,9 +39,10 @@ def not_visible(conversation_id) -> ConversationNotFound:
     )
 
 
-def require_visible(person: User, conversation: Conversation) -> None:
-    """An agent acts only on what they may see (Waiting, their teams, their own)."""
-    if not selectors.may_see(person, conversation):
+def require_visible(principal: Actor, conversation: Conversation) -> None:
+    """An agent acts only on what they may see (Waiting, their teams, their own), an
+    integration only on its own conversations (apps.conversations.visibility)."""
+    if not selectors.may_see(principal, conversation):
         raise not_visible(conversation.pk)
 
 

@@ -13,12 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import IntegrationClient, User
+from apps.conversations import selectors
 from apps.conversations.models import Conversation, ConversationEvent, EventKind, Status
 from apps.conversations.payloads import agent_summary
 from apps.conversations.reasons import part
 from apps.core.db import retry_on_deadlock
 from apps.core.errors import InvalidInput
-from apps.routing import selectors
 from apps.routing.errors import (
     ConversationAlreadyTaken,
     ConversationClosed,
@@ -34,6 +34,7 @@ from apps.routing.services.guards import (
     require_open,
     require_person,
     require_supervisor,
+    require_visible,
 )
 from apps.routing.services.history import Actor, name_of, record_event
 from apps.routing.services.load import distribute_when_available, shift_loads, touch_rotation
@@ -51,6 +52,7 @@ def route_to_team(*, conversation_id: int, team_id: int, actor: Actor) -> Conver
     with transaction.atomic():
         team = existing_team(team_id)
         conversation = locked_conversation(conversation_id)
+        require_visible(actor, conversation)  # an integration: its own conversations only
         require_open(conversation)
         if conversation.status == Status.ASSIGNED:
             raise InvalidTransition(

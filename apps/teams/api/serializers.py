@@ -4,9 +4,9 @@ from django.utils.translation import gettext_lazy as _lazy
 from rest_framework import serializers
 
 from apps.accounts.models import User
-from apps.conversations.payloads import iso
 from apps.core.api import IdRelatedField, ModelSerializer, Serializer
 from apps.core.limits import MAX_TEXT_LENGTH, MAX_WAIT_SECONDS
+from apps.core.time import iso
 from apps.teams.hours import clock, is_time_zone, overlapping, parse_clock, team_state
 from apps.teams.models import DistributionMode, Team, Weekday
 from apps.teams.services import create_team, update_team
@@ -202,8 +202,30 @@ class TeamSerializer(ModelSerializer):
         return team
 
 
-class DistributedSerializer(Serializer):
+class DistributedToSerializer(Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
     assigned = serializers.IntegerField()
+
+
+class DistributedSerializer(Serializer):
+    """What a distribution on demand did (POST) or would do now (GET): how many went in all,
+    to whom, and how many stayed queued (nobody online had room for them)."""
+
+    assigned = serializers.IntegerField()
+    stayed = serializers.IntegerField()
+    agents = DistributedToSerializer(many=True)
+
+    @staticmethod
+    def payload(distribution) -> dict:
+        return {
+            "assigned": distribution.assigned,
+            "stayed": distribution.stayed,
+            "agents": [
+                {"id": agent_id, "name": name, "assigned": count}
+                for agent_id, name, count in distribution.given
+            ],
+        }
 
 
 class RoutingSettingsSerializer(Serializer):

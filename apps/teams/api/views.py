@@ -13,7 +13,7 @@ from apps.teams.api.serializers import (
     TeamSerializer,
 )
 from apps.teams.models import RoutingSettings, Team
-from apps.teams.services import update_routing_settings
+from apps.teams.services import delete_team, update_routing_settings
 
 TEAM_PREFETCH = ("memberships", "opening_hours", "closed_dates")
 
@@ -45,19 +45,31 @@ class TeamDetailView(ProtectedDeleteMixin, ApiViewMixin, generics.RetrieveUpdate
     def get_queryset(self):
         return Team.objects.prefetch_related(*TEAM_PREFETCH)
 
+    def delete_instance(self, instance) -> None:
+        delete_team(team=instance, actor=self.request.user)
+
 
 class DistributeView(ApiView):
-    """A supervisor distributes the team's backlog now, by the team's rule (rotation for
-    ``manual`` and ``sequential`` teams), among its online members."""
+    """A supervisor distributes the team's queue now, oldest first, among its online members
+    with room: by capacity in a ``capacity`` team, by rotation in ``manual`` and
+    ``sequential`` ones, never past anyone's limit; what does not fit stays queued. POST
+    does it; GET says what it would do now and changes nothing (the floor asks first)."""
 
     permission_classes = [IsSupervisor]
 
-    @extend_schema(request=None, responses={200: DistributedSerializer})
-    def post(self, request, pk):
+    def _distribute(self, request, pk, *, preview):
         if not Team.objects.filter(pk=pk).exists():
             raise NotFound(_("There is no such team."))
-        assigned = routing.distribute_team_backlog(team_id=pk, actor=request.user)
-        return Response({"assigned": assigned})
+        done = routing.distribute_on_demand(team_id=pk, actor=request.user, preview=preview)
+        return Response(DistributedSerializer.payload(done))
+
+    @extend_schema(responses={200: DistributedSerializer, 404: error(404)})
+    def get(self, request, pk):
+        return self._distribute(request, pk, preview=True)
+
+    @extend_schema(request=None, responses={200: DistributedSerializer, 404: error(404)})
+    def post(self, request, pk):
+        return self._distribute(request, pk, preview=False)
 
 
 class RoutingSettingsView(ApiView):

@@ -13,6 +13,7 @@ from django.db import transaction
 from apps.accounts.models import IntegrationClient, Presence, Role, User
 from apps.conversations.models import Conversation, Status
 from apps.conversations.services import post_reply, receive_inbound_message
+from apps.demo.webchat import DEMO_KEY, demo_webchat
 from apps.organizations.models import (
     Contact,
     Organization,
@@ -28,7 +29,8 @@ from apps.webhooks import crypto
 from apps.webhooks import services as webhooks
 from apps.webhooks.targets import WebhookUrlInvalid
 
-URL = "http://127.0.0.1:8000"
+HOST = "127.0.0.1"
+PORT = 8000  # `make run`'s defaults; it passes its HOST and PORT through
 PASSWORD = "atende123"
 DEMO_PREFIX = "demo-"
 # The demo channel connector's token: fixed so that the printed example always works. Demo
@@ -36,7 +38,9 @@ DEMO_PREFIX = "demo-"
 DEMO_INTEGRATION = "Demo WhatsApp connector"
 DEMO_INTEGRATION_TOKEN = "int_demo-whatsapp-connector-token"
 # Its webhook: `manage.py webhook_receiver` listens there and checks signatures with the
-# secret (fixed, like the token, so that the receiver knows it without being told).
+# secret (fixed, like the token, so that the receiver knows it without being told). The
+# webhook is left off: nothing listens there until someone starts the receiver, and an
+# integration whose deliveries fail from the first minute looks broken (docs/webhooks.md).
 DEMO_WEBHOOK_PORT = 8001
 DEMO_WEBHOOK_URL = f"http://127.0.0.1:{DEMO_WEBHOOK_PORT}/atende"
 DEMO_WEBHOOK_SECRET = "whsec_demo-webhook-secret"
@@ -59,6 +63,9 @@ TEAMS = [
     ("Financeiro", DistributionMode.MANUAL, ["diego", "fabio"]),
 ]
 DEFAULT_TEAM = "Suporte"
+# The demo's teams work in Brazil: their opening hours, closed dates and reports' days are
+# Sao Paulo's.
+TEAM_TIMEZONE = "America/Sao_Paulo"
 
 # name, kind, parent name
 ORGANIZATIONS = [
@@ -108,6 +115,15 @@ class Command(BaseCommand):
             "--force", action="store_true",
             help="Seed even in production mode (DATABASE_URL and REDIS_URL set).",
         )
+        parser.add_argument(
+            "--host", default=HOST,
+            help="The address the server listens on, for the addresses printed at the end.",
+        )
+        parser.add_argument(
+            "--port", type=int, default=PORT,
+            help="The port the server listens on: for the addresses printed at the end; the "
+                 "demo web chat allows the demo site there.",
+        )
 
     def handle(self, *args, **options):
         if not settings.EMBEDDED and not options["force"]:
@@ -132,10 +148,17 @@ class Command(BaseCommand):
         # After the demo's own history: only what happens from now on goes out.
         self._webhook(integration)
         self._default_team(teams)
+        port = options["port"]
+        demo_webchat([f"http://localhost:{port}", f"http://127.0.0.1:{port}"])
         problems = check_invariants()
         for problem in problems:
             self.stderr.write(self.style.WARNING(f"invariant: {problem}"))
-        self._print_logins()
+        host = options["host"]
+        if host in ("0.0.0.0", "::", ""):  # listening everywhere: this machine is one of them
+            host = "127.0.0.1"
+        elif ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        self._print_logins(f"http://{host}:{options['port']}", port)
 
     # ------------------------------------------------------------------ reference data
 
@@ -162,7 +185,7 @@ class Command(BaseCommand):
         teams = {}
         for name, mode, members in TEAMS:
             team, _created = Team.objects.get_or_create(
-                name=name, defaults={"distribution_mode": mode}
+                name=name, defaults={"distribution_mode": mode, "timezone": TEAM_TIMEZONE}
             )
             for username in members:
                 Membership.objects.get_or_create(team=team, agent=people[username])
@@ -217,20 +240,22 @@ class Command(BaseCommand):
         return client
 
     def _webhook(self, integration: IntegrationClient) -> None:
-        """Point the demo integration at the demo receiver, once (an administrator may
-        change or clear it later: it has a secret by then, and is left alone)."""
+        """Point the demo integration at the demo receiver, switched off, once (an
+        administrator may change, switch on or clear it later: it has a secret by then, and
+        is left alone). Nothing listens there until someone starts the receiver."""
         if integration.webhook_secret:
             return
         try:
             webhooks.configure_webhook(
-                integration=integration, webhook_url=DEMO_WEBHOOK_URL, save=False
+                integration=integration, webhook_url=DEMO_WEBHOOK_URL, active=False,
+                save=False,
             )
         except WebhookUrlInvalid as error:
             self.stdout.write(f"demo webhook not set: {error.detail}")
             return
         integration.webhook_secret = crypto.encrypt(DEMO_WEBHOOK_SECRET)
-        integration.save(update_fields=["webhook_url", "webhook_secret"])
-        self.stdout.write(f"demo integration's webhook: {DEMO_WEBHOOK_URL}")
+        integration.save(update_fields=["webhook_url", "webhook_secret", "active"])
+        self.stdout.write(f"demo integration's webhook (off): {DEMO_WEBHOOK_URL}")
 
     def _default_team(self, teams: dict[str, Team]) -> None:
         settings = RoutingSettings.load()
@@ -326,24 +351,34 @@ class Command(BaseCommand):
             "demo conversations: " + ", ".join(f"{n} {status}" for status, n in counts.items())
         )
 
-    def _print_logins(self) -> None:
+    def _print_logins(self, url: str, port: int) -> None:
         self.stdout.write("")
-        self.stdout.write(self.style.SUCCESS(f"Atende demo ready: {URL}"))
-        self.stdout.write(f"  admin:      {URL}/admin/   user admin / {PASSWORD}")
+        self.stdout.write(self.style.SUCCESS(f"Atende demo ready: {url}"))
+        self.stdout.write(f"  admin:      {url}/admin/   user admin / {PASSWORD}")
         self.stdout.write(f"  supervisor: sofia / {PASSWORD}")
         agents = ", ".join(username for username, *_rest in PEOPLE if username != "sofia")
         self.stdout.write(f"  agents:     {agents} (password {PASSWORD})")
         self.stdout.write(f"  a client writes in through the demo channel integration "
                           f"(token {DEMO_INTEGRATION_TOKEN}):")
         self.stdout.write(
-            f"    curl -X POST {URL}/api/v1/inbound "
+            f"    curl -X POST {url}/api/v1/inbound "
             f"-H 'Authorization: Token {DEMO_INTEGRATION_TOKEN}' "
             f"-H 'Content-Type: application/json' -d '{{\"contact\": {{\"external_id\": "
             f"\"whatsapp:+5511999990000\", \"name\": \"Maria\"}}, \"body\": \"Olá!\"}}'"
         )
         self.stdout.write(
-            f"  webhooks:   what agents say and do in the demo connector's conversations is "
-            f"POSTed to {DEMO_WEBHOOK_URL}; see it with"
+            f"  webhooks:   off in the demo. To see what agents say and do in the demo "
+            f"connector's conversations POSTed to {DEMO_WEBHOOK_URL}, start the receiver"
         )
-        self.stdout.write(f"    python manage.py webhook_receiver --port {DEMO_WEBHOOK_PORT}")
-        self.stdout.write(f"  API docs:   {URL}/api/docs/")
+        self.stdout.write(
+            f"    .venv/bin/python manage.py webhook_receiver --port {DEMO_WEBHOOK_PORT}"
+        )
+        self.stdout.write(
+            f"    then tick \"active\" on {DEMO_INTEGRATION} in {url}/admin/ "
+            f"(Integration clients)"
+        )
+        self.stdout.write(f"  API docs:   {url}/api/docs/")
+        self.stdout.write(
+            f"  web chat:   a demo site with the web chat embedded (key {DEMO_KEY}): "
+            f"http://localhost:{port}/demo/site/ (as a known customer: ?as=maria)"
+        )
