@@ -163,6 +163,11 @@ def page_strings() -> dict:
         "too_many_connections_detail": _(
             "Close Atende in other tabs or windows. Trying again in %(n)s s."
         ),
+        "live_paused": _("Live updates are paused."),
+        "live_paused_detail": _(
+            "The server cannot push changes right now: what you see here may be out of date "
+            "until they resume."
+        ),
         "go_away": _("Set away"),
         "go_online": _("Set online"),
         # The contact panel.

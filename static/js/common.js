@@ -226,8 +226,23 @@ export function connectLive(onEvent, { onState = () => {} } = {}) {
       } catch (error) {
         return;
       }
-      // Refused for too many sockets: the banner says it in the page's language.
-      if (event.type === "error" && event.code === "too_many_sockets") return;
+      // Refused for too many sockets, or while live updates are paused (closed with 1013,
+      // then opened again): the banner says it in the page's language.
+      if (event.type === "error" && ["too_many_sockets", "live_unavailable"].includes(event.code)) return;
+      // The server cannot push for a while (Redis is away): the socket stays open.
+      if (event.type === "live.paused") {
+        say("paused", t("live_paused"), t("live_paused_detail"));
+        if (banner) banner.hidden = false;
+        onState("paused");
+        return;
+      }
+      // Back: what changed meanwhile was not pushed, so everything is loaded again.
+      if (event.type === "live.resumed") {
+        say("", defaults.title, defaults.detail);
+        showState(true);
+        onState("open");
+        return;
+      }
       onEvent(event);
     });
     socket.addEventListener("close", (event) => {
