@@ -4,8 +4,14 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from apps.conversations.events import Placement
+from apps.conversations.kinds import MOVEMENT_KINDS, ActorKind, EventKind
 from apps.conversations.reasons import render
 from apps.organizations.models import RuleType
+
+__all__ = [  # the kinds live in their own module; they are read from here as ever
+    "MOVEMENT_KINDS", "ActorKind", "Conversation", "ConversationEvent", "EventKind",
+    "InboundReceipt", "Message", "SenderKind", "Status", "UNASSIGNED_STATUSES",
+]
 
 
 class Status(models.TextChoices):
@@ -299,42 +305,6 @@ class Message(models.Model):
         return f"{self.sender_kind}: {self.body[:40]}"
 
 
-class EventKind(models.TextChoices):
-    ROUTED = "routed", _("Routed to a team")
-    QUEUED = "queued", _("Queued")
-    WAITING = "waiting", _("Left in Waiting")
-    RESERVED = "reserved", _("Reserved for preferred agent")
-    RELEASED = "released", _("Reservation released")
-    ASSIGNED = "assigned", _("Assigned")
-    CLAIMED = "claimed", _("Claimed")
-    TRANSFERRED = "transferred", _("Transferred")
-    CLOSED = "closed", _("Closed")
-    HANDED_OVER = "handed_over", _("Taken back: no reply")
-    REQUEUED = "requeued", _("Requeued: agent offline")
-    RATED = "rated", _("Rated by the customer")
-    STEP = "step", _("Ladder step passed")
-    OVERFLOWED = "overflowed", _("Overflowed to another team")
-
-
-# The kinds a report counts as moves (docs/reports.md). "overflowed" is the ladder's
-# (routing.md section 9): counted when such events exist.
-MOVEMENT_KINDS = ("transferred", "handed_over", "requeued", "overflowed")
-
-
-class ActorKind(models.TextChoices):
-    AGENT = "agent", _("Agent")
-    SUPERVISOR = "supervisor", _("Supervisor")
-    ADMIN = "admin", _("Administrator")
-    BOT = "bot", _("Bot / integration")
-    DISTRIBUTION = "distribution", _("Automatic distribution")
-    PREFERENTIAL_RULE = "preferential_rule", _("Preferential rule")
-    TIME_RULE = "time_rule", _("Time rule")
-    SYSTEM = "system", _("System")
-    CUSTOMER = "customer", _("Customer")
-    LADDER = "ladder", _("Ladder")
-    STICKY = "sticky", _("Last agent first")
-
-
 class ConversationEvent(models.Model):
     """One change of a conversation's team, agent or state, and why it happened."""
 
@@ -410,6 +380,8 @@ class InboundReceipt(models.Model):
     message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="receipt")
 
     class Meta:
+        verbose_name = _("inbound message receipt")
+        verbose_name_plural = _("inbound message receipts")
         constraints = [
             models.UniqueConstraint(
                 fields=["contact", "channel", "channel_message_id"], name="inbound_receipt_once"

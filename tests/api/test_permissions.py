@@ -10,6 +10,8 @@ from apps.organizations.models import Contact, Organization, PreferentialRule
 from apps.routing import services as routing
 from apps.skills.models import Skill
 from apps.teams.models import Membership, RoutingSettings, Team
+from apps.webchat.models import WebChat
+from apps.webchat.services import create_webchat
 from apps.webhooks.models import Delivery
 from tests.api.conftest import ROLES, arrive
 
@@ -97,6 +99,13 @@ ENDPOINTS = [
      admin_only(200)),
     ("integration update", "patch", lambda w: f"integrations/{w.other_integration.pk}/",
      lambda w: {"name": "Webchat", "active": False}, admin_only(200)),
+    ("webchats list", "get", lambda w: "webchats/", None, admin_only(200)),
+    ("webchats create", "post", lambda w: "webchats/", lambda w: {"name": "Loja"},
+     admin_only(201)),
+    ("webchat detail", "get", lambda w: f"webchats/{w.webchat.pk}/", None, admin_only(200)),
+    ("webchat update", "patch", lambda w: f"webchats/{w.webchat.pk}/",
+     lambda w: {"greeting": "Oi!"}, admin_only(200)),
+    ("webchat delete", "delete", lambda w: f"webchats/{w.webchat.pk}/", None, admin_only(204)),
     ("integration deliveries", "get",
      lambda w: f"integrations/{w.integration.pk}/deliveries", None, admin_only(200)),
     ("routing settings", "get", lambda w: "routing-settings", None, PEOPLE),
@@ -176,6 +185,8 @@ def snapshot() -> dict:
         "tokens": PersonToken.objects.count(),
         "deliveries": Delivery.objects.count(),
         "skills": list(Skill.objects.order_by("pk").values_list("pk", "name")),
+        "webchats": list(WebChat.objects.order_by("pk").values_list(
+            "pk", "name", "greeting", "secret", "active")),
     }
 
 
@@ -188,6 +199,7 @@ def world(world):
     routing.claim_conversation(conversation_id=world.owned_closed.pk, agent=world.supervisor)
     routing.close_conversation(conversation_id=world.owned_closed.pk, actor=world.supervisor)
     world.skill = Skill.objects.create(name="english")
+    world.webchat, _secret = create_webchat(name="Shop", allowed_origins=["https://shop.example"])
     return world
 
 

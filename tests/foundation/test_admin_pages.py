@@ -24,6 +24,7 @@ from apps.skills.models import (
     Skill,
 )
 from apps.teams.models import ConfigurationChange, RoutingSettings, Team
+from apps.webchat.models import WebChat
 from apps.webhooks import services as webhooks
 from apps.webhooks.models import Delivery
 from tests.factories import (
@@ -36,6 +37,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.helpers import arrive
+from tests.webchat.helpers import make_webchat
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +91,7 @@ BUILDERS = {
         skill=Skill.objects.create(name=f"r{Skill.objects.count()}"), min_level=2,
     ),
     LadderStep: lambda: _ladder_step(),
+    WebChat: lambda: make_webchat(teams=[("Vendas", TeamFactory())])[0],
 }
 
 
