@@ -11,9 +11,9 @@ from apps.skills.models import Skill
 from apps.skills.services import parse_ladder
 from apps.teams.models import DistributionMode
 from tests.factories import AgentFactory, TeamFactory
-from tests.helpers import arrive
+from tests.helpers import arrive, wait_until
 from tests.routing.test_deadline_worker import start_worker
-from tests.routing.test_worker import broker, stop, wait_until  # noqa: F401 - fixture
+from tests.routing.test_worker import broker, stop  # noqa: F401 - fixture
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
@@ -31,10 +31,10 @@ def test_a_workers_wake_up_takes_the_step_and_distributes():
         conversation = arrive(team=team, requirements={english.pk: 2})
         assert conversation.status == Status.QUEUED
         # No beat runs: only the wake-up armed on commit can take the step.
-        assert wait_until(
+        wait_until(
             lambda: Conversation.objects.get(pk=conversation.pk).status == Status.ASSIGNED,
-            seconds=30,
-        ), worker.stderr.read1().decode() if worker.poll() is not None else "not assigned"
+            within=30, what="the step taken and the conversation assigned",
+        )
     finally:
         stop(worker)
     step = ConversationEvent.objects.get(conversation=conversation, kind=EventKind.STEP)
