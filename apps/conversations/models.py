@@ -104,6 +104,10 @@ class Conversation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+", verbose_name=_("first reply by"),
     )
+    # The ladder step it stood at when an agent first replied (reports.md: served at each
+    # step of the team's ladder), set with ``first_reply_at``.
+    served_step = models.PositiveSmallIntegerField(_("served at ladder step"), null=True,
+                                                   blank=True)
     # The latest hand-over between agents (a transfer to an agent, a supervisor reassigning
     # an assigned conversation): an assignment at or before it was no answer from a queue.
     handed_at = models.DateTimeField(_("handed between agents at"), null=True, blank=True)

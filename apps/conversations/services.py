@@ -126,8 +126,10 @@ def _append(
     changes = {"last_message": message, "last_activity_at": now, "updated_at": now}
     if sender_kind == SenderKind.AGENT and conversation.first_reply_at is None:
         # The first response (docs/reports.md): kept on the row, in the same statement.
-        changes |= {"first_reply_at": now, "first_reply_by_id": author.pk}
+        changes |= {"first_reply_at": now, "first_reply_by_id": author.pk,
+                    "served_step": conversation.ladder_step}
         conversation.first_reply_at, conversation.first_reply_by = now, author
+        conversation.served_step = conversation.ladder_step
     write_together(rows, refs, Update(Conversation, conversation.pk, changes))
     conversation.last_message = message
     conversation.last_activity_at = now
