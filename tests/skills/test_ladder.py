@@ -154,3 +154,19 @@ def test_a_changed_ladder_moves_the_deadlines_of_queued_conversations(skill):
     assert fresh(conversation).next_step_at == conversation.queued_at + timedelta(seconds=45)
     with_ladder(team, [])
     assert fresh(conversation).next_step_at is None
+
+
+def test_the_floor_counts_queued_conversations_per_ladder_step(skill, committed):
+    from apps.floor.stats import floor_stats
+
+    english = skill("english")
+    team = with_ladder(TeamFactory(name="Vendas", distribution_mode=DistributionMode.MANUAL),
+                       [{"after_seconds": 60, "action": "lower", "by": 1}])
+    first = arrive(team=team, requirements={english.pk: 2})
+    with later(30):
+        arrive(team=team, requirements={english.pk: 2})
+    with later(61), committed():
+        routing.act_on_due(kind="ladder")
+        row = next(t for t in floor_stats()["teams"] if t["id"] == team.pk)
+    assert fresh(first).ladder_step == 1
+    assert row["queued_by_step"] == [1, 1]
