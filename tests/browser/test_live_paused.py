@@ -61,7 +61,8 @@ def test_the_inbox_says_live_updates_are_paused_while_redis_is_away(tmp_path, wa
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = new_page(browser, size, lang)
             heard = []  # what the page's sockets received
-            page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: heard.append(frame)))
+            page.on("websocket",
+                    lambda ws: ws.on("framereceived", lambda frame: heard.append(frame)))
             log_in(page, site.base, "ana")
             # The socket is open (its first counts came) before Redis goes away.
             deadline = time.monotonic() + 20
