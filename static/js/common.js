@@ -435,15 +435,17 @@ export function presenceText(agent) {
   return `${t(agent.presence)} · ${agent.open_count}/${agent.capacity}`;
 }
 
-// Why choosing ``agent`` needs a second thought (away, offline, full), or null.
+// Why choosing ``agent`` needs a second thought (away or offline, and at their limit: every
+// reason that holds), or null.
 export function agentWarning(agent) {
   const name = agentName(agent);
-  if (agent.presence === "away") return t("agent_away", { name });
-  if (agent.presence !== "online") return t("agent_offline", { name });
+  const reasons = [];
+  if (agent.presence === "away") reasons.push(t("agent_away", { name }));
+  else if (agent.presence !== "online") reasons.push(t("agent_offline", { name }));
   if (agent.open_count >= agent.capacity) {
-    return t("agent_full", { name, load: agent.open_count, capacity: agent.capacity });
+    reasons.push(t("agent_full", { name, load: agent.open_count, capacity: agent.capacity }));
   }
-  return null;
+  return reasons.length ? reasons.join(" ") : null;
 }
 
 export function channelLabel(channel) {
