@@ -96,6 +96,7 @@ def _client_main(address: str, token: str, team_id: int, results) -> None:
 def in_client_process(address: str, token: str, team_id: int):
     """The clients run in a spawned process that never imports Django (this one did)."""
     import multiprocessing as mp
+    import queue
 
     context = mp.get_context("spawn")
     results = context.Queue()
@@ -103,7 +104,12 @@ def in_client_process(address: str, token: str, team_id: int):
                               daemon=True)
     process.start()
     try:
-        return results.get(timeout=3600)
+        while True:
+            try:
+                return results.get(timeout=5)
+            except queue.Empty:
+                if not process.is_alive():
+                    raise RuntimeError("the client process failed (its traceback is above)")
     finally:
         process.join(timeout=30)
         if process.is_alive():
