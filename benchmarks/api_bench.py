@@ -109,7 +109,7 @@ def in_client_process(address: str, token: str, team_id: int):
                 return results.get(timeout=5)
             except queue.Empty:
                 if not process.is_alive():
-                    raise RuntimeError("the client process failed (its traceback is above)") from None
+                    raise RuntimeError("the client process failed (see above)") from None
     finally:
         process.join(timeout=30)
         if process.is_alive():
