@@ -70,10 +70,25 @@ class LockoutHandler(AxesCacheHandler):
             return 0
         return self.cache.get(_username_key(username), default=0)
 
-    def is_locked(self, request, credentials=None) -> bool:
-        return super().is_locked(request, credentials) or (
-            self.address_failures(request) >= settings.LOGIN_ADDRESS_FAILURE_LIMIT
+    def _lasting(self, keys) -> bool:
+        """Whether the lock counted under ``keys`` still lasts, by the time it was stored to
+        end (the cache's own expiry says the same, to the second; this one follows the
+        clock the rest of the code reads)."""
+        ends = [self.cache.get(_until(key)) for key in keys]
+        return any(end is None or end > time.time() for end in ends)
+
+    def pair_locked(self, request, credentials=None) -> bool:
+        return super().is_locked(request, credentials) and self._lasting(
+            get_client_cache_keys(request, credentials)
         )
+
+    def address_locked(self, request) -> bool:
+        if self.address_failures(request) < settings.LOGIN_ADDRESS_FAILURE_LIMIT:
+            return False
+        return self._lasting([_address_key(get_client_ip_address(request))])
+
+    def is_locked(self, request, credentials=None) -> bool:
+        return self.pair_locked(request, credentials) or self.address_locked(request)
 
     def _count(self, key: str, timeout: int) -> int:
         if self.cache.add(key, 1, timeout=timeout):
@@ -112,9 +127,9 @@ class LockoutHandler(AxesCacheHandler):
     def remaining_seconds(self, request, credentials=None) -> int:
         """How long the lock on this sign-in (its pair, or its address) still lasts."""
         ends = []
-        if super().is_locked(request, credentials):
+        if self.pair_locked(request, credentials):
             ends += [self.cache.get(_until(k)) for k in get_client_cache_keys(request, credentials)]
-        if self.address_failures(request) >= settings.LOGIN_ADDRESS_FAILURE_LIMIT:
+        if self.address_locked(request):
             ends.append(self.cache.get(_until(_address_key(get_client_ip_address(request)))))
         ends = [end for end in ends if end is not None]
         if not ends:

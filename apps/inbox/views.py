@@ -185,6 +185,7 @@ def page_strings() -> dict:
         "in_queue": _("In queue"),
         "distribute": _("Distribute"),
         "distributed": _("%(n)s assigned; %(stayed)s still queued"),
+        "distributed_to": _("%(n)s assigned (%(who)s); %(stayed)s still queued"),
         # Asked before distributing (the floor's confirmation, from GET teams/{id}/distribute).
         "distribute_ask": _("Distribute the queue of %(team)s now?"),
         "distribute_will_assign": _("To be assigned now: %(n)s (%(who)s)."),

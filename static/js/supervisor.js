@@ -168,7 +168,9 @@ const floorPanel = {
       }
       const { ok, data: payload } = await api(`teams/${teamId}/distribute`, { method: "POST", body: {} });
       button.disabled = false;
-      out.textContent = ok ? t("distributed", { n: payload.assigned, stayed: payload.stayed }) : payload?.detail || t("error");
+      const to = ok ? payload.agents.map((a) => `${a.name}: ${a.assigned}`).join(", ") : "";
+      out.textContent = !ok ? payload?.detail || t("error")
+        : t(to ? "distributed_to" : "distributed", { n: payload.assigned, stayed: payload.stayed, who: to });
     },
   }),
 

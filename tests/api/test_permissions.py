@@ -8,6 +8,7 @@ from apps.accounts.models import IntegrationClient, PersonToken, User
 from apps.conversations.models import Conversation, ConversationEvent, Message
 from apps.organizations.models import Contact, Organization, PreferentialRule
 from apps.routing import services as routing
+from apps.simulation.models import RunStatus, SimulationRun
 from apps.skills.models import Skill
 from apps.teams.models import Membership, RoutingSettings, Team
 from apps.webchat.models import WebChat
@@ -150,6 +151,13 @@ ENDPOINTS = [
      {**PEOPLE, "integration": 404}),
     ("contact card", "get", lambda w: f"conversations/{w.mine.pk}/contact", None, PEOPLE),
     # Only the integration relays its customer's rating.
+    ("simulate", "post", lambda w: "simulations/", lambda w: {"traffic": {"synthetic": {
+        "seconds": 3600, "teams": [{"team": w.team.pk, "arrivals_per_hour": 10,
+                                    "handle_seconds": {"distribution": "fixed", "value": 60}}]}},
+        "roster": {"agents": [{"name": "a0", "teams": [w.team.pk], "capacity": 1,
+                               "online": [[0, 3600]]}]}}, {**SUPERVISORS, "supervisor": 202,
+                                                           "admin": 202}),
+    ("simulation", "get", lambda w: f"simulations/{w.simulation.pk}", None, SUPERVISORS),
     ("rating", "post", lambda w: f"conversations/{w.owned_closed.pk}/rating",
      lambda w: {"score": 5}, {**PEOPLE, "agent": 403, "supervisor": 403, "admin": 403,
                               "integration": 201}),
@@ -187,6 +195,7 @@ def snapshot() -> dict:
         "skills": list(Skill.objects.order_by("pk").values_list("pk", "name")),
         "webchats": list(WebChat.objects.order_by("pk").values_list(
             "pk", "name", "greeting", "secret", "active")),
+        "simulations": SimulationRun.objects.count(),
     }
 
 
@@ -200,6 +209,10 @@ def world(world):
     routing.close_conversation(conversation_id=world.owned_closed.pk, actor=world.supervisor)
     world.skill = Skill.objects.create(name="english")
     world.webchat, _secret = create_webchat(name="Shop", allowed_origins=["https://shop.example"])
+    world.simulation = SimulationRun.objects.create(
+        created_by=world.supervisor, status=RunStatus.DONE, progress=1, request={},
+        result={"baseline": {}, "scenario": {}},
+    )
     return world
 
 

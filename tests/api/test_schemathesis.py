@@ -62,8 +62,10 @@ def _keep_the_test_transaction():
 
 
 def call_and_check(case, world, role):
-    client = client_for(world.principal(role))
-    response = case.call(headers={"Authorization": client._credentials["HTTP_AUTHORIZATION"]})
+    tokens = world.__dict__.setdefault("_schemathesis_tokens", {})  # one token per role
+    if role not in tokens:
+        tokens[role] = client_for(world.principal(role))._credentials["HTTP_AUTHORIZATION"]
+    response = case.call(headers={"Authorization": tokens[role]})
     case.validate_response(response, checks=CHECKS)
 
 

@@ -105,8 +105,11 @@ def test_distribute_asks_first_and_never_buries_the_one_agent(floor, size, lang)
     expect(dialog).to_be_visible()
     page.get_by_test_id("confirm-ok").click()
     expect(page.get_by_test_id(f"distributed-{team}")).to_have_text(
-        words(lang, "2 atribuídos; 3 ainda na fila", "2 assigned; 3 still queued"))
+        words(lang, f"2 atribuídos (Ana {n}: 2); 3 ainda na fila",
+              f"2 assigned (Ana {n}: 2); 3 still queued"))
     expect(backlog).to_have_text("3")
+    expect(page.get_by_test_id(f"floor-load-{team}")).to_contain_text("2/2")  # live
+    page.screenshot(path=SHOTS / f"floor-distribute-done-{size}-{lang}.png")
 
     # Again: nobody has room, so it does not even ask.
     button.click()

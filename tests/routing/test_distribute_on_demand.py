@@ -103,3 +103,32 @@ def test_a_plan_within_limits_never_takes_anyone_past_their_limit(loads, queued,
     for i, (cap, load) in enumerate(loads):
         assert given_to.get(i + 1, 0) <= max(cap - load, 0)
     assert len(plan) == min(queued, room)  # everything that fits goes
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("mode", [DistributionMode.MANUAL, DistributionMode.CAPACITY])
+def test_supervisors_distributing_at_once_with_arrivals_never_pass_a_limit(mode):
+    """Four supervisors press Distribuir at once while conversations arrive (real
+    concurrent PostgreSQL connections): nobody ends above their limit, nothing is lost."""
+    from apps.routing.invariants import check_invariants
+    from tests.helpers import arrive
+    from tests.routing.test_concurrency import run_at_once
+
+    agents = [AgentFactory(capacity=c) for c in (1, 2, 3)]
+    team = TeamFactory(distribution_mode=mode, agents=agents)
+    queued_backlog(team, 30)
+    online(*agents)
+    bosses = [SupervisorFactory() for _ in range(4)]
+    jobs = [lambda b=b: distribute_on_demand(team_id=team.pk, actor=b) for b in bosses]
+    jobs += [lambda n=n: arrive(f"wa:late-{n}", team=team) for n in range(6)]
+    results = run_at_once(jobs)
+    assert all(kind == "ok" for kind, _ in results), results
+    for agent in agents:
+        agent.refresh_from_db()
+        assert agent.open_count == agent.capacity  # filled, never past it
+        assert Conversation.objects.filter(assignee=agent, status=Status.ASSIGNED).count() \
+            == agent.capacity
+    # 36 arrived in all; the agents' 6 places are taken, the other 30 wait.
+    assert Conversation.objects.filter(team=team, status=Status.QUEUED).count() == 30
+    assert check_invariants() == []
