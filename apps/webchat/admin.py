@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -31,7 +32,7 @@ class OriginsField(forms.CharField):
 
 class WebChatForm(forms.ModelForm):
     allowed_origins = OriginsField(
-        label=_("allowed origins"), required=False,
+        label=capfirst(_("allowed origins")), required=False,
         help_text=_("The sites that may embed it, as scheme://host[:port], one per line; "
                     "any other is refused."),
     )
