@@ -16,6 +16,7 @@ Every counted failure stores when its lock would end, so ``Retry-After`` is the 
 really remains.
 """
 
+import hashlib
 import math
 import time
 
@@ -40,12 +41,17 @@ def cool_off_seconds(request=None) -> int:
     return int(cool_off.total_seconds()) if cool_off else 300
 
 
+def _digest(value) -> str:
+    """Any username or address as a short, safe cache key part (axes hashes its own)."""
+    return hashlib.sha256(str(value).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
 def _address_key(address) -> str:
-    return f"atende:signin:address:{address}"
+    return f"atende:signin:address:{_digest(address)}"
 
 
 def _username_key(username) -> str:
-    return f"atende:signin:username:{username}"
+    return f"atende:signin:username:{_digest(username)}"
 
 
 def _until(key: str) -> str:

@@ -78,6 +78,10 @@ class User(AbstractUser):
         _("presence"), max_length=16, choices=Presence.choices, default=Presence.OFFLINE
     )
     last_heartbeat = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    chose_away = models.BooleanField(
+        _("chose away"), default=False, editable=False,
+        help_text=_("The agent chose away: opening the inbox keeps them away, not online."),
+    )
     offline_since = models.DateTimeField(
         _("offline since"), null=True, blank=True, editable=False,
         help_text=_("When the agent last became offline (teams may requeue after a while)."),

@@ -11,3 +11,10 @@ class NotYetClosed(Conflict):
 
 class AlreadyRated(Conflict):
     code = "already_rated"
+
+
+class AnotherIntegrations(Conflict):
+    """An integration's inbound for a contact whose open conversation another integration
+    (or a person) opened: it is not its own (apps.conversations.visibility)."""
+
+    code = "not_its_conversation"

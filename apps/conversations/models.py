@@ -291,6 +291,7 @@ class EventKind(models.TextChoices):
     CLOSED = "closed", _("Closed")
     HANDED_OVER = "handed_over", _("Taken back: no reply")
     REQUEUED = "requeued", _("Requeued: agent offline")
+    GIVEN_BACK = "given_back", _("Given back: agent deactivated")
     RATED = "rated", _("Rated by the customer")
 
 
@@ -386,6 +387,8 @@ class InboundReceipt(models.Model):
     message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="receipt")
 
     class Meta:
+        verbose_name = _("inbound message receipt")
+        verbose_name_plural = _("inbound message receipts")
         constraints = [
             models.UniqueConstraint(
                 fields=["contact", "channel", "channel_message_id"], name="inbound_receipt_once"

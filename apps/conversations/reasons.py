@@ -119,6 +119,12 @@ SENTENCES: dict[str, str] = {
         "%(agent)s did not reply within %(limit)s: taken back into %(team)s, and it will not "
         "go back to them automatically."
     ),
+    "deactivated_given_back": N_(
+        "%(agent)s was deactivated and can no longer answer: back into %(team)s."
+    ),
+    "deactivated_given_back_waiting": N_(
+        "%(agent)s was deactivated and can no longer answer: back to Waiting."
+    ),
     "offline_requeued": N_(
         "%(agent)s has been offline for %(limit)s: back into %(team)s for someone online."
     ),

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import IntegrationClient, User
+from apps.conversations.errors import AnotherIntegrations
 from apps.conversations.events import MessageCreated
 from apps.conversations.models import (
     Conversation,
@@ -187,11 +188,14 @@ def receive_inbound_message(
     for attempt in range(3):
         try:
             with transaction.atomic():
-                return _receive(
+                received = _receive(
                     external_id=external_id, body=body, details=contact_details or {},
                     organization=organization, team=team, channel=channel, actor=actor,
                     receipt=receipt,
                 )
+                if not received[2]:  # appended (or a repeat): was it its own?
+                    _require_its_own(actor, received[0])
+                return received
         except IntegrityError as error:
             # A concurrent first message of the same contact won: run again, append to it.
             if attempt == 2 or not _raced(error):
@@ -222,6 +226,18 @@ def _receive(*, external_id, body, details, organization, team, channel, actor, 
     )
     _announce_message(conversation, message)
     return conversation, message, True
+
+
+def _require_its_own(actor, conversation: Conversation) -> None:
+    """An integration writes only into its own conversations (the visibility rule): a
+    contact whose open conversation came in some other way is refused, and the transaction
+    (with anything appended) rolls back; nothing about that conversation is answered."""
+    if isinstance(actor, IntegrationClient) and not may_see(actor, conversation):
+        raise AnotherIntegrations(
+            _("This contact has an open conversation that came in through another channel "
+              "integration: it cannot be written to from here until it is closed."),
+            field="contact",
+        )
 
 
 def _delivery_key(external_id: str, channel: str, message_id: str) -> int:

@@ -1,6 +1,7 @@
 """Form fields every app's admin shares."""
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.limits import MAX_WAIT_SECONDS
@@ -12,6 +13,8 @@ class SecondsField(forms.IntegerField):
 
     def __init__(self, *, minimum: int = 0, **kwargs):
         kwargs.setdefault("required", False)
+        if kwargs.get("label"):  # a label given here is a model's verbose name: lower case
+            kwargs["label"] = capfirst(kwargs["label"])
         super().__init__(min_value=minimum, max_value=MAX_WAIT_SECONDS, **kwargs)
         self.error_messages["min_value"] = (
             _("A wait cannot be negative: give 0 (no wait) or more seconds, or leave it empty.")

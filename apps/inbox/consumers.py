@@ -31,17 +31,20 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
 
 from apps.accounts.models import Presence, is_person
 from apps.conversations import selectors
 from apps.core.errors import DomainError, InvalidInput
 from apps.core.limits import JsonTooDeep, loads_bounded_json
 from apps.inbox import access, groups, presence, realtime
-from apps.inbox.hub import Frames, Outbox, counts_key, hub
+from apps.inbox.hub import PAUSED, RESUMED, Frames, Outbox, counts_key, hub
 from apps.routing.errors import AccountDeactivated
 
 SEEN_LIMIT = 2000  # recent (flush, conversation) and message keys, to drop group duplicates
 CHOOSABLE_PRESENCE = (Presence.ONLINE, Presence.AWAY)
+REDIS_AWAY = (RedisError, OSError)  # asyncio's TimeoutError is an OSError
+TRY_AGAIN_LATER = 1013  # Redis is away: open again shortly
 TOO_MANY = 4429  # too many messages from this socket, or sockets of this person
 MESSAGE_TOO_BIG = 1009
 RECHECK_EVERY_SECONDS = 10  # a heartbeat checks the credential again at most this often
@@ -82,6 +85,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         credential = self.scope.get("credential")
+        if self.scope.get("live_unavailable"):
+            await self._turn_away()
+            return
         if not is_person(user) or credential is None:
             await self.close()
             return
@@ -92,7 +98,15 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         self.over_limit = 0
         self.rechecked_at = 0.0
         realtime.remember_loop(asyncio.get_running_loop())
-        held = await database_sync_to_async(presence.register)(user.pk, self.channel_name)
+        if hub().paused:
+            await self._turn_away()
+            return
+        try:
+            held = await database_sync_to_async(presence.register)(user.pk, self.channel_name)
+        except REDIS_AWAY:
+            logger.warning("inbox socket turned away: Redis is away", exc_info=True)
+            await self._turn_away()
+            return
         if held > settings.WS_MAX_SOCKETS_PER_PERSON:
             await database_sync_to_async(presence.unregister)(user.pk, self.channel_name)
             await self.accept()
@@ -104,17 +118,32 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         self.credential = credential
-        for group in await database_sync_to_async(groups.groups_for)(user):
-            self.joined.append(group)
-            await hub().join(group, self)
-        # Presence and counts before the handshake completes: a page that asks for its
-        # presence when its socket opens reads it as this connection made it (accepting
-        # first let that read, under load, see "offline" and keep it). Counts after
-        # joining the groups: no change can fall between the two.
-        self._set_counts(await database_sync_to_async(_opened)(user, self.channel_name))
+        try:
+            for group in await database_sync_to_async(groups.groups_for)(user):
+                self.joined.append(group)
+                await hub().join(group, self)
+            # Presence and counts before the handshake completes: a page that asks for its
+            # presence when its socket opens reads it as this connection made it (accepting
+            # first let that read, under load, see "offline" and keep it). Counts after
+            # joining the groups: no change can fall between the two.
+            counts = await database_sync_to_async(_opened)(user, self.channel_name)
+        except REDIS_AWAY:
+            logger.warning("inbox socket turned away: Redis is away", exc_info=True)
+            await self._turn_away()  # the cleanup (in __call__) leaves what was joined
+            return
+        self._set_counts(counts)
         await self.accept()
         await self.send_json(realtime.queue_counts_event(self.counts))
         self.opened.set()
+
+    async def _turn_away(self):
+        """Redis is away (live updates paused): a clear refusal, "try again later"."""
+        await self.accept()
+        await self.send_json(realtime.error_event(
+            _("Live updates are paused for a moment: connect again shortly."),
+            code="live_unavailable",
+        ))
+        await self._close(TRY_AGAIN_LATER)
 
     async def disconnect(self, code):
         await self._cleanup()
@@ -203,7 +232,12 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
                 self.rechecked_at = time.time()
                 if not await self._recheck():
                     return
-                await database_sync_to_async(presence.heartbeat)(self.user, self.channel_name)
+                try:
+                    await database_sync_to_async(presence.heartbeat)(self.user, self.channel_name)
+                except REDIS_AWAY:
+                    # Redis is away: the socket stays (the hub says live updates are paused
+                    # and registers it again when Redis is back).
+                    logger.warning("heartbeat not recorded: Redis is away")
             await self.send_json(realtime.pong_event())
         elif kind == "presence.set":
             status = content.get("status")
@@ -255,11 +289,15 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         if not self.opened.is_set():
             # Joined, but not accepted yet or the first counts not sent: pushes follow them.
             await self.opened.wait()
-        if self.closing or self.user is None or group not in self.joined:
+        if self.closing or self.user is None or (group is not None and group not in self.joined):
             return
         try:
             if isinstance(item, Frames):
                 await self._forward(item)
+            elif item == PAUSED:
+                await self.send_json(realtime.live_paused_event())
+            elif item == RESUMED:
+                await self._resume()
             else:
                 await self.inbox_access(item)
         except StopConsumer:
@@ -298,6 +336,17 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             if frame is not None:
                 self.counts, self.counts_key = counts, key
                 await self._send_text(frame)
+
+    async def _resume(self) -> None:
+        """Redis is back: register again (a restarted Redis forgot the registry), then say
+        so with fresh counts (what changed meanwhile was not pushed)."""
+        try:
+            await database_sync_to_async(presence.heartbeat)(self.user, self.channel_name)
+        except REDIS_AWAY:
+            logger.warning("could not register connection %s again", self.channel_name)
+        self._set_counts(await database_sync_to_async(selectors.queue_counts_for)(self.user))
+        await self.send_json(realtime.live_resumed_event())
+        await self.send_json(realtime.queue_counts_event(self.counts))
 
     def _set_counts(self, counts: dict) -> None:
         self.counts, self.counts_key = counts, counts_key(counts)

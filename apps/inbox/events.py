@@ -44,6 +44,16 @@ def handed_over_event(handover: dict) -> dict:
     return {"type": "conversation.handed_over", **handover}
 
 
+def live_paused_event() -> dict:
+    """Redis is away: this socket stays open but hears no changes until ``live.resumed``."""
+    return {"type": "live.paused"}
+
+
+def live_resumed_event() -> dict:
+    """Redis is back: what changed meanwhile was not pushed (fresh counts follow)."""
+    return {"type": "live.resumed"}
+
+
 def pong_event() -> dict:
     return {"type": "pong"}
 

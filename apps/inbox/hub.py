@@ -21,6 +21,14 @@ wait (the server's send only waits when the client's buffer is full, and a regro
 access check reads the database): the first time it would wait, it continues in a task of
 its own and later batches queue behind it, so one slow client never delays the others and
 every socket still gets its batches in order.
+
+Redis going away (production mode): the hub's watcher asks Redis every WATCH_SECONDS
+whether it answers. When it stops answering, every local socket is told that live updates
+are paused (``live.paused``) and stays open; sockets that open meanwhile are turned away
+with 1013 (try again later). When Redis answers again and a probe sent through the channel
+layer comes back to the hub (the subscriptions are restored), every socket is told that
+live updates resumed (``live.resumed``), registers again and gets fresh counts: what changed
+meanwhile was never announced, so the client reloads what it shows.
 """
 
 import asyncio
@@ -44,6 +52,11 @@ from apps.inbox.events import (
 logger = logging.getLogger(__name__)
 
 BATCH_TYPE = "inbox.batch"
+PROBE_TYPE = "inbox.probe"  # the hub's own channel, to itself: the subscriptions work
+PAUSED, RESUMED = "live.paused", "live.resumed"  # offered to every socket of the process
+WATCH_SECONDS = 1.0
+PAUSE_AFTER = 2  # pings in a row that fail (a loaded machine may be slow to answer one)
+REDIS_TIMEOUT = 5.0  # a subscribe, a ping or a probe that takes longer: Redis is away
 
 
 def dumps(event: dict) -> str:
@@ -209,12 +222,20 @@ class Hub:
         self.subscribed: set[str] = set()
         self.lock = asyncio.Lock()
         self.task: asyncio.Task | None = None
+        self.watcher: asyncio.Task | None = None
+        self.paused = False
+        self._probe: asyncio.Future | None = None
+        self._redis = None
 
     async def _ensure_channel(self) -> str:
         if self.channel is None:
-            self.channel = await self.layer.new_channel("inbox-hub.")
+            self.channel = await asyncio.wait_for(
+                self.layer.new_channel("inbox-hub."), REDIS_TIMEOUT
+            )
         if self.task is None or self.task.done():
             self.task = self.loop.create_task(self._receive())
+        if self.watcher is None and _redis_url():
+            self.watcher = self.loop.create_task(self._watch())
         return self.channel
 
     async def join(self, group: str, socket) -> None:
@@ -223,7 +244,8 @@ class Hub:
         self.members.setdefault(group, {})[socket] = None
         async with self.lock:
             if group not in self.subscribed and self.members.get(group):
-                await self.layer.group_add(group, await self._ensure_channel())
+                channel = await self._ensure_channel()
+                await asyncio.wait_for(self.layer.group_add(group, channel), REDIS_TIMEOUT)
                 self.subscribed.add(group)
 
     async def leave(self, group: str, socket) -> None:
@@ -235,7 +257,9 @@ class Hub:
         async with self.lock:
             if group in self.subscribed and group not in self.members:
                 self.subscribed.discard(group)
-                await self.layer.group_discard(group, self.channel)
+                await asyncio.wait_for(
+                    self.layer.group_discard(group, self.channel), REDIS_TIMEOUT
+                )
 
     async def _receive(self) -> None:
         while True:
@@ -249,10 +273,72 @@ class Hub:
                 continue
             self.deliver(message)
 
+    # ------------------------------------------------------------- Redis going away
+
+    async def _watch(self) -> None:
+        failed = 0
+        while True:
+            await asyncio.sleep(WATCH_SECONDS)
+            try:
+                up = await self._redis_answers()
+                failed = 0 if up else failed + 1
+                if failed >= PAUSE_AFTER and not self.paused:
+                    self.paused = True
+                    logger.warning("Redis does not answer: live updates paused")
+                    self._tell_everyone(PAUSED)
+                elif up and self.paused and await self._probe_comes_back():
+                    self.paused = False
+                    logger.warning("Redis answers again: live updates resumed")
+                    self._tell_everyone(RESUMED)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("the inbox hub's watcher failed")
+
+    async def _redis_answers(self) -> bool:
+        import redis.asyncio as aioredis
+
+        if self._redis is None:
+            self._redis = aioredis.Redis.from_url(
+                _redis_url(), socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
+            )
+        try:
+            return bool(await asyncio.wait_for(self._redis.ping(), REDIS_TIMEOUT))
+        except (OSError, aioredis.RedisError):  # a TimeoutError is an OSError
+            return False
+
+    async def _probe_comes_back(self) -> bool:
+        """Whether a message sent to the hub's own channel arrives: the channel layer's
+        subscriptions (restored by its client after a reconnect) work again."""
+        if self.channel is None:
+            return True
+        self._probe = self.loop.create_future()
+        try:
+            await asyncio.wait_for(
+                self.layer.send(self.channel, {"type": PROBE_TYPE}), REDIS_TIMEOUT
+            )
+            await asyncio.wait_for(asyncio.shield(self._probe), REDIS_TIMEOUT)
+            return True
+        except Exception:  # a timeout, a Redis error: not back yet
+            return False
+        finally:
+            self._probe = None
+
+    def _tell_everyone(self, what: str) -> None:
+        everyone = {}
+        for sockets in self.members.values():
+            everyone.update(sockets)
+        for socket in everyone:
+            socket.outbox.offer(None, what, eager=what == PAUSED)
+
     def deliver(self, message: dict) -> None:
         """Offer one channel-layer message to the local sockets of its group."""
         group = message.get("group")
         kind = message.get("type")
+        if kind == PROBE_TYPE:
+            if self._probe is not None and not self._probe.done():
+                self._probe.set_result(True)
+            return
         sockets = list(self.members.get(group, ()))
         if not sockets:
             return
@@ -265,6 +351,12 @@ class Hub:
                 socket.outbox.offer(group, message, eager=False)
         else:
             logger.warning("the inbox hub got a message it does not know: %r", kind)
+
+
+def _redis_url() -> str:
+    from django.conf import settings
+
+    return settings.REDIS_URL
 
 
 _hub: Hub | None = None

@@ -15,6 +15,7 @@ ambient authority: such a connection needs no Origin (non-browser clients send n
 one that sends a foreign Origin is refused like any other.
 """
 
+import logging
 from urllib.parse import parse_qs, urlsplit
 
 from channels.auth import AuthMiddleware
@@ -26,12 +27,14 @@ from django.contrib.auth.models import AnonymousUser
 from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
 from django.utils.http import is_same_domain
+from redis.exceptions import RedisError
 
 from apps.accounts.models import User, is_person
 from apps.accounts.services import consume_ws_ticket, person_token_for
 from apps.inbox.access import Credential
 
 MAX_TOKEN_LENGTH = 200
+logger = logging.getLogger(__name__)
 
 
 def query_value(scope, name: str) -> str | None:
@@ -115,6 +118,17 @@ class _InboxSocketAuth(AuthMiddleware):
         return await super().__call__(scope, receive, send)
 
     async def resolve_scope(self, scope):
+        try:
+            await self._resolve(scope)
+        except RedisError:
+            logger.warning("inbox socket turned away: Redis is away", exc_info=True)
+            # A ticket lives in the cache: with Redis away the consumer turns the socket
+            # away with "try again later" (apps.inbox.consumers), never an error.
+            scope["user"]._wrapped = AnonymousUser()
+            scope["credential"] = None
+            scope["live_unavailable"] = True
+
+    async def _resolve(self, scope):
         ticket = query_value(scope, "ticket")
         token = query_value(scope, "token")
         if ticket is not None:

@@ -9,7 +9,8 @@ All presence changes go through services.set_presence (coming online lets distri
 leaving releases reservations).
 
 - Opening a connection makes an offline agent online, unless they chose away (the choice is
-  remembered in the cache, so neither a new tab nor a reconnect overrides it).
+  kept on the person's row, ``User.chose_away``, so neither a new tab, nor a reconnect, nor
+  a restart of Redis or of the server overrides it).
 - When the last connection closes, nothing happens for PRESENCE_GRACE_SECONDS; then, if no
   connection came back (a reload reconnects well within it), the agent becomes offline.
 """
@@ -31,10 +32,6 @@ def _key(agent_id: int) -> str:
 
 
 ALL_SOCKETS_KEY = "atende:inbox:connections:all"
-
-
-def _away_key(agent_id: int) -> str:
-    return f"atende:inbox:chose-away:{int(agent_id)}"
 
 
 def _ttl() -> int:
@@ -120,14 +117,15 @@ def connection_count(agent_id: int) -> int:
 
 
 def chose_away(agent_id: int) -> bool:
-    return bool(cache.get(_away_key(agent_id)))
+    return User.objects.filter(pk=agent_id, chose_away=True).exists()
 
 
 def connection_opened(user: User, channel_name: str) -> None:
     """The connection (registered already) is open: presence follows it."""
-    current = User.objects.filter(pk=user.pk).values_list("presence", flat=True).first()
+    row = User.objects.filter(pk=user.pk).values_list("presence", "chose_away").first()
+    current, away = row if row else (None, False)
     if current == Presence.OFFLINE:
-        wanted = Presence.AWAY if chose_away(user.pk) else Presence.ONLINE
+        wanted = Presence.AWAY if away else Presence.ONLINE
         services.set_presence(
             agent=user, status=wanted, actor=user, cause=ChangeCause.CONNECTED
         )
@@ -142,12 +140,8 @@ def heartbeat(user: User, channel_name: str) -> None:
 
 
 def choose(user: User, status: str) -> None:
-    """The person switched online/away: remembered, then applied through the service."""
+    """The person switched online/away: applied, and remembered, by the service."""
     services.set_presence(agent=user, status=status, actor=user, cause=ChangeCause.CHOSE)
-    if status == Presence.AWAY:
-        cache.set(_away_key(user.pk), True, timeout=None)
-    else:
-        cache.delete(_away_key(user.pk))
 
 
 def connection_closed(user: User, channel_name: str) -> int:

@@ -50,6 +50,8 @@ from apps.inbox.events import (  # noqa: F401  (the payload builders, used throu
     conversation_updated_event,
     error_event,
     handed_over_event,
+    live_paused_event,
+    live_resumed_event,
     message_created_event,
     pong_event,
     presence_changed_event,

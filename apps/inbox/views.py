@@ -18,7 +18,7 @@ from apps.core.time import iso
 from apps.floor.stats import floor_stats
 from apps.organizations.models import RuleType
 from apps.teams.hours import team_state
-from apps.teams.models import Team
+from apps.teams.models import Membership, Team
 
 # Channels the inbox names in words; any other channel is shown as it is stored.
 CHANNELS = {
@@ -44,11 +44,20 @@ def _me(user) -> dict:
 
 
 def _agents() -> list[dict]:
+    """Every active person, with their role and teams (the supervisor's assign lists put a
+    conversation's team members first and leave administrators out)."""
+    teams: dict[int, list[int]] = {}
+    for agent_id, team_id in Membership.objects.order_by("team_id").values_list(
+        "agent_id", "team_id"
+    ):
+        teams.setdefault(agent_id, []).append(team_id)
     return [
         {
             "id": agent.pk,
             "username": agent.username,
             "name": agent.display_name,
+            "role": agent.role,
+            "teams": teams.get(agent.pk, []),
             "presence": agent.presence,
             "presence_label": _presence_label(agent.presence),
             "open_count": agent.open_count,
@@ -154,6 +163,11 @@ def page_strings() -> dict:
         "too_many_connections_detail": _(
             "Close Atende in other tabs or windows. Trying again in %(n)s s."
         ),
+        "live_paused": _("Live updates are paused."),
+        "live_paused_detail": _(
+            "The server cannot push changes right now: what you see here may be out of date "
+            "until they resume."
+        ),
         "go_away": _("Set away"),
         "go_online": _("Set online"),
         # The contact panel.
@@ -187,6 +201,9 @@ def page_strings() -> dict:
         "assign": _("Assign"),
         "assign_label": _("Agent to assign %(contact)s to"),
         "choose_agent": _("Choose an agent…"),
+        "assign_members": _("Members of %(team)s"),
+        "assign_others": _("Other people"),
+        "assign_people": _("People"),
         "assigned_ok": _("%(contact)s assigned to %(name)s."),
         "showing_n": _("(%(n)s)"),
         "showing_n_more": _("(%(n)s shown, more below)"),
@@ -206,7 +223,12 @@ def page_strings() -> dict:
         "floor_open": _("Open"),
         "floor_closed": _("Closed"),
         "floor_closed_until": _("Closed · opens %(when)s"),
-        "floor_chart": _("Queue over the last hour (highest: %(max)s)"),
+        "floor_chart": _(
+            "Queue over the last hour (highest: %(max)s queued, %(reserved)s reserved)"),
+        "floor_chart_queued": _("Queued: %(n)s"),
+        "floor_chart_reserved": _("Reserved: %(n)s"),
+        "floor_past_target": _("Waiting past the target now: %(n)s"),
+        "floor_load_not_online": _("away or offline: %(n)s"),
         "floor_show": _("Conversations"),
         "floor_updated": _("Figures as of %(time)s"),
         "floor_team_title": _("Open conversations in %(team)s"),

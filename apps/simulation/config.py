@@ -56,8 +56,8 @@ def current_members(team_ids, seconds: float) -> list[AgentSetup]:
 
 def recorded_people(start: datetime, end: datetime) -> list[AgentSetup]:
     """Who was online when, with which teams and capacity, from the history of people
-    (``apps.accounts.timeline.people_over``)."""
-    from apps.accounts.timeline import people_over
+    (``apps.reports.timeline.people_over``)."""
+    from apps.reports.timeline import people_over
 
     agents = []
     for pk, timeline in people_over(start=start, end=end).items():
@@ -207,7 +207,8 @@ def change_agent(agent: AgentSetup, changes, teams: dict, seconds: float, *, whe
     if "skills" in changes:
         skills = changes["skills"]
         if not isinstance(skills, list) or not all(
-            isinstance(s, dict) and isinstance(s.get("skill"), str) for s in skills
+            isinstance(s, dict) and isinstance(s.get("skill"), str | int)
+            and not isinstance(s.get("skill"), bool) for s in skills
         ):
             raise InvalidInput(_("skills is [{\"skill\": name, \"level\": 1-5}]."),
                                fields={"skills": ["list"]})

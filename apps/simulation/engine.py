@@ -10,83 +10,35 @@ storage (attributes instead of rows).
 """
 
 import heapq
-from collections import deque
+import random
 from datetime import timedelta
 
+from apps.organizations.models import RuleType
 from apps.routing.decisions import (
     Candidate,
+    RuleOutcome,
     choose_by_capacity,
     choose_by_rotation,
+    decide_auto_rule,
     plan_backlog,
+)
+from apps.simulation.state import (
+    ASSIGNED,
+    DONE,
+    GONE,
+    QUEUED,
+    RESERVED,
+    AgentRun,
+    Conv,
+    Depth,
+    TeamRun,
 )
 from apps.simulation.world import Arrival, Setup
 from apps.teams.models import DistributionMode
 
 # Event kinds, in the order they run when they fall on the same moment.
-FINISH, OFFLINE, CAPACITY, ONLINE, REQUEUE, ARRIVAL, CLAIM, ABANDON = range(8)
-NEW, QUEUED, ASSIGNED, DONE, GONE = range(5)
+FINISH, OFFLINE, CAPACITY, ONLINE, REQUEUE, RELEASE, ARRIVAL, CLAIM, ABANDON = range(9)
 PROGRESS_EVERY = 5000
-
-
-class Conv:
-    __slots__ = ("n", "a", "team", "status", "agent", "wait", "step", "version",
-                 "claimable", "preferred")
-
-    def __init__(self, n: int, arrival: Arrival):
-        self.n, self.a = n, arrival
-        self.team = self.agent = self.wait = self.preferred = None
-        self.status, self.step, self.version, self.claimable = NEW, 0, 0, False
-
-
-class AgentRun:
-    __slots__ = ("id", "name", "capacity", "load", "online", "teams", "cands", "served",
-                 "load_area", "cap_area", "since", "offline_since", "open", "skills")
-
-    def __init__(self, setup):
-        self.id, self.name, self.capacity = setup.id, setup.name, setup.capacity
-        self.skills = dict(setup.skills)
-        self.load, self.online, self.served = 0, False, 0
-        self.teams: list = []
-        self.cands: dict[int, Candidate] = {}
-        self.load_area = self.cap_area = self.since = 0.0
-        self.offline_since = None
-        self.open: set = set()
-
-
-class TeamRun:
-    __slots__ = ("s", "id", "mode", "online", "queue", "queued", "claimable", "depth")
-
-    def __init__(self, setup, depth):
-        self.s, self.id, self.mode = setup, setup.id, setup.mode
-        self.online: dict[int, Candidate] = {}
-        self.queue: deque = deque()
-        self.queued = self.claimable = 0
-        self.depth = depth
-
-
-class Depth:
-    """Time-weighted mean of a count per bucket of the period (the queue-depth chart)."""
-
-    __slots__ = ("size", "buckets", "t", "value")
-
-    def __init__(self, seconds: float, buckets: int):
-        self.size = max(seconds / buckets, 1.0)
-        self.buckets = [0.0] * buckets
-        self.t, self.value = 0.0, 0
-
-    def move(self, t: float, delta: int) -> None:
-        last, size, value = self.t, self.size, self.value
-        while last < t and value:
-            index = int(last // size)
-            if index >= len(self.buckets):
-                break
-            edge = min((index + 1) * size, t)
-            self.buckets[index] += value * (edge - last)
-            last = edge
-        self.t, self.value = t, value + delta
-
-    def means(self) -> list[float]:
-        return [area / self.size for area in self.buckets]
 
 
 class Simulator:
@@ -113,6 +65,7 @@ class Simulator:
             for at, capacity in agent_setup.capacity_changes:
                 self.push(at, CAPACITY, agent, capacity)
         self.convs: list[Conv] = []
+        self.samples, self.rng = setup.handle_samples, random.Random(setup.seed)
         self.assignments: list[tuple[int, int]] = []  # (conversation n, agent id), in order
 
     # ------------------------------------------------------------------ the loop
@@ -145,7 +98,8 @@ class Simulator:
 
     def handlers(self):
         return {FINISH: self._finish, OFFLINE: self._offline, CAPACITY: self._capacity,
-                ONLINE: self._online, REQUEUE: self._requeue, ARRIVAL: self._arrival,
+                ONLINE: self._online, REQUEUE: self._requeue, RELEASE: self._release,
+                ARRIVAL: self._arrival,
                 CLAIM: self._claim, ABANDON: self._abandon}
 
     # ------------------------------------------------------------------ events
@@ -166,13 +120,55 @@ class Simulator:
             return  # Waiting: nobody's queue, never served here
         if arrival.patience is not None:
             self.push(t + arrival.patience, ABANDON, conv)
+        if arrival.rule is not None and self._apply_rule(conv, arrival.rule, t):
+            return
         self._place(conv, team, t)
+
+    def _apply_rule(self, conv: Conv, rule: tuple, t: float) -> bool:
+        """routing.services.arrival.apply_preferential_rule: the star, and for an automatic
+        rule ``decide_auto_rule`` over its agent. True when the rule decided (assigned or
+        reserved) and routing stops."""
+        kind, agent_id, wait_limit = rule
+        conv.preferred = agent_id
+        agent = self.agents.get(agent_id)
+        if kind != RuleType.AUTO or agent is None:
+            return False
+        decision = decide_auto_rule(
+            Candidate(agent.id, agent.name, agent.capacity, agent.load),
+            online=agent.online, wait_limit=wait_limit,
+        )
+        if decision == RuleOutcome.ASSIGN:
+            self._assign(conv, agent, t)
+            return True
+        if decision == RuleOutcome.RESERVE:
+            conv.status, conv.agent = RESERVED, agent
+            conv.version += 1
+            agent.reserved.append(conv)
+            if wait_limit is not None:
+                self.push(t + wait_limit, RELEASE, conv, conv.version)
+            return True
+        return False
+
+    def _release(self, t, conv, version):
+        """A reservation ends. Its wait passed (``version`` given): back into its team at
+        its place in the queue (routing.services.deadlines, ``return_to_team``). Its agent
+        left (``version`` None): routed again as new (``release_reservations``). The star
+        stays."""
+        if conv.status != RESERVED or (version is not None and conv.version != version):
+            return
+        conv.agent.reserved.remove(conv)
+        conv.agent = None
+        if version is None:
+            conv.queued_at = t
+            self._place(conv, conv.team, t)
+        else:
+            self._return_to_team(conv.team, [conv], t)
 
     def _place(self, conv: Conv, team: TeamRun, t: float, exclude: int | None = None):
         """routing.services.placing.distribute_one, on the virtual clock."""
         mode = team.mode
         if mode == DistributionMode.MANUAL:
-            self._enqueue(conv, team, t)
+            team.add(conv, t)
             self.push(t + team.s.pick_up_seconds, CLAIM, conv, conv.version)
             return
         candidates = self._candidates(team, conv, exclude)
@@ -182,7 +178,7 @@ class Simulator:
                 choose_by_rotation)
             choice = choose(candidates, preferred_agent_id=conv.preferred)
         if choice is None:
-            self._enqueue(conv, team, t)
+            team.add(conv, t)
             if mode == DistributionMode.SEQUENTIAL:  # the backlog waits for a person
                 self.push(t + team.s.pick_up_seconds, CLAIM, conv, conv.version)
             return
@@ -215,6 +211,8 @@ class Simulator:
         self._account(agent, t)
         agent.online = False
         agent.offline_since = t
+        for conv in list(agent.reserved):
+            self._release(t, conv, None)
         for team in agent.teams:
             team.online.pop(agent.id, None)
             if team.s.offline_requeue_seconds:
@@ -240,13 +238,18 @@ class Simulator:
         for conv in back:
             agent.open.discard(conv)
             self._set_load(agent, t, agent.load - 1)
-            conv.version += 1
-            self._enqueue(conv, team, t)
+        self._return_to_team(team, back, t)
+
+    def _return_to_team(self, team: TeamRun, convs: list[Conv], t: float) -> None:
+        """routing.services.requeue.return_to_team: back in the queue where their
+        ``queued_at`` puts them, then the team's distribution."""
+        for conv in convs:
+            team.add(conv, t, keep_place=True)
         if team.mode == DistributionMode.CAPACITY:
             self._backlog(team, t)
         elif team.mode == DistributionMode.SEQUENTIAL:
-            self._backlog(team, t, by_capacity=False, only=back)
-        for conv in back:
+            self._backlog(team, t, by_capacity=False, only=convs)
+        for conv in convs:
             if conv.status == QUEUED and team.mode != DistributionMode.CAPACITY:
                 self.push(t + team.s.pick_up_seconds, CLAIM, conv, conv.version)
 
@@ -264,23 +267,36 @@ class Simulator:
             self._assign(conv, self.agents[choice.agent_id], t)
 
     def _abandon(self, t, conv, _extra):
-        if conv.status == QUEUED:
-            self._dequeue(conv, t)
-            conv.status = GONE
-            conv.version += 1
+        if conv.status == RESERVED:
+            conv.agent.reserved.remove(conv)
+            conv.agent = None
+        elif conv.status == QUEUED:
+            conv.team.remove(conv, t)
+        else:
+            return
+        conv.status = GONE
+        conv.version += 1
 
     # ------------------------------------------------------------------ effects
 
     def _available(self, agent: AgentRun, t: float) -> None:
         """routing.services.backlog.handle_agent_available: each capacity team's backlog
         run in id order; then the agent takes what waits for a person in their other
-        teams, oldest first, while they have room."""
+        teams, oldest first, while they have room. Reserved conversations go first
+        (assign_reserved_conversations)."""
+        while agent.reserved and agent.load < agent.capacity:
+            self._assign(agent.reserved.pop(0), agent, t, touch=False)
         for team in agent.teams:
             if team.mode == DistributionMode.CAPACITY and team.queued:
                 self._backlog(team, t)
+        self._claims(agent, t)
+
+    def _claims(self, agent: AgentRun, t: float) -> None:
+        """The agent takes what waits for a person in their manual (and sequential) teams,
+        oldest first, while they have room."""
         for team in agent.teams:
             if team.mode != DistributionMode.CAPACITY and team.claimable:
-                for conv in self._queued(team, None):
+                for conv in team.head(None):
                     if agent.load >= agent.capacity:
                         break
                     if conv.claimable:
@@ -301,7 +317,7 @@ class Simulator:
             if not candidates:
                 return
             limit = None
-        rows = only if only is not None else self._queued(team, limit)
+        rows = only if only is not None else team.head(limit)
         rows = [conv for conv in rows if conv.status == QUEUED]
         by_n = {conv.n: conv for conv in rows}
         plan = plan_backlog(
@@ -311,54 +327,25 @@ class Simulator:
         for item in plan:
             self._assign(by_n[item.conversation_id], self.agents[item.agent_id], t)
 
-    def _queued(self, team: TeamRun, limit: int | None) -> list[Conv]:
-        """The team's queue, oldest first (``limit`` of them)."""
-        queue = team.queue
-        while queue and not self._live(queue[0]):
-            queue.popleft()
-        found = []
-        for entry in queue:
-            if self._live(entry):
-                found.append(entry[0])
-                if limit is not None and len(found) >= limit:
-                    break
-        return found
-
-    @staticmethod
-    def _live(entry) -> bool:
-        conv, version = entry
-        return conv.status == QUEUED and conv.version == version
-
-    def _enqueue(self, conv: Conv, team: TeamRun, t: float) -> None:
-        conv.status, conv.team, conv.agent = QUEUED, team, None
-        conv.version += 1
-        team.queue.append((conv, conv.version))
-        team.depth.move(t, 1)
-        team.queued += 1
-
-    def _dequeue(self, conv: Conv, t: float) -> None:
-        team = conv.team
-        team.depth.move(t, -1)
-        team.queued -= 1
-        if conv.claimable:
-            conv.claimable = False
-            team.claimable -= 1
-
-    def _assign(self, conv: Conv, agent: AgentRun, t: float) -> None:
+    def _assign(self, conv: Conv, agent: AgentRun, t: float, *, touch: bool = True) -> None:
         if conv.status == QUEUED:
-            self._dequeue(conv, t)
+            conv.team.remove(conv, t)
         conv.status, conv.agent = ASSIGNED, agent
         conv.version += 1
         if conv.wait is None:
             conv.wait = t - conv.a.at
             agent.served += 1
         self._set_load(agent, t, agent.load + 1)
-        cand = agent.cands.get(conv.team.id)
+        cand = agent.cands.get(conv.team.id) if touch else None
         if cand is not None:
             cand.last_assigned_at = self.moment(t)
         agent.open.add(conv)
         self.assignments.append((conv.n, agent.id))
-        self.push(t + conv.a.handle, FINISH, conv, conv.version)
+        handle = conv.a.handle
+        if self.samples is not None:
+            sample = self.samples.get((agent.id, conv.team.id))
+            handle = self.rng.choice(sample) if sample else handle
+        self.push(t + handle, FINISH, conv, conv.version)
 
     def _set_load(self, agent: AgentRun, t: float, load: int) -> None:
         self._account(agent, t)

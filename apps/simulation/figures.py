@@ -3,7 +3,8 @@
 import bisect
 
 from apps.reports.percentiles import percentile, share_pct
-from apps.simulation.engine import GONE, Simulator
+from apps.simulation.engine import Simulator
+from apps.simulation.state import GONE
 
 HISTOGRAM_EDGES = (0, 1, 15, 30, 60, 120, 300, 600)  # seconds; the last bin is open
 

@@ -54,7 +54,7 @@ def prepare(request: dict) -> tuple[Setup, Setup, list]:
     else:
         start, end, team_ids = _period(source["history"], teams)
         seconds = (end - start).total_seconds()
-        arrivals = traffic.from_history(start, end, team_ids, seed)
+        arrivals, samples = traffic.from_history(start, end, team_ids, seed)
     if len(arrivals) > MAX_ARRIVALS:
         raise InvalidInput(_("At most %(n)s conversations per simulation.") % {"n": MAX_ARRIVALS})
     unknown = {a.team for a in arrivals if a.team is not None} - set(teams)
@@ -67,9 +67,11 @@ def prepare(request: dict) -> tuple[Setup, Setup, list]:
         agents = config.recorded_people(start, start + timedelta(seconds=seconds))
     else:
         agents = config.current_members({a.team for a in arrivals}, seconds)
-    baseline = Setup(teams=teams, agents=agents, seconds=seconds)
+    baseline = Setup(teams=teams, agents=agents, seconds=seconds, seed=seed)
     if start is not None:
         baseline.start = start
+        if source["history"].get("handle") == "by_agent":
+            baseline.handle_samples = samples
     scenario = config.apply_scenario(baseline, request.get("scenario") or {})
     return baseline, scenario, arrivals
 
@@ -128,7 +130,9 @@ def _synthetic(spec, teams) -> dict:
 def _requirement(value) -> tuple[str, int]:
     if isinstance(value, str):
         return (value, 1)
-    if isinstance(value, dict) and isinstance(value.get("skill"), str):
+    if isinstance(value, dict) and isinstance(value.get("skill"), str | int) and not (
+        isinstance(value.get("skill"), bool)
+    ):
         level = value.get("min_level", 1)
         if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 5:
             raise InvalidInput(_("min_level is from 1 to 5."), fields={"min_level": ["1-5"]})
@@ -138,8 +142,11 @@ def _requirement(value) -> tuple[str, int]:
 
 
 def _period(spec, teams) -> tuple[datetime, datetime, list[int] | None]:
-    if not isinstance(spec, dict):
-        raise InvalidInput(_("history is {\"from\", \"to\", \"teams\"?}."),
+    if not isinstance(spec, dict) or spec.get("handle", "recorded") not in (
+        "recorded", "by_agent"
+    ):
+        raise InvalidInput(_("history is {\"from\", \"to\", \"teams\"?, \"handle\"?: "
+                             "\"recorded\" | \"by_agent\"}."),
                            fields={"traffic": ["history"]})
     try:
         first, last = parse_date(str(spec.get("from"))), parse_date(str(spec.get("to")))

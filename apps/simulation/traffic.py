@@ -118,34 +118,59 @@ def parse_requirements(text: str) -> tuple:
 
 
 def from_history(start: datetime, end: datetime, team_ids: list[int] | None,
-                 seed: int) -> list[Arrival]:
+                 seed: int) -> tuple[list[Arrival], dict]:
     """The conversations that arrived in [start, end): their team, how long the agent took
     (assignment to close), and, for those closed before anyone answered, when the customer
     gave up. One without a recorded handle time (never served, still open) gets one drawn
-    from its team's recorded ones."""
+    from its team's recorded ones. Also returns each agent's recorded handle times per
+    team ({(agent, team): [seconds]}), to draw from instead."""
     from apps.conversations.models import Conversation
 
     rows = Conversation.objects.filter(created_at__gte=start, created_at__lt=end)
     if team_ids:
         rows = rows.filter(team_id__in=team_ids)
     rows = rows.order_by("created_at", "id").values_list(
-        "created_at", "team_id", "assigned_at", "closed_at", "first_reply_at", "contact_id"
+        "created_at", "team_id", "assigned_at", "closed_at", "first_reply_at", "contact_id",
+        "assignee_id",
     )
     rng = random.Random(seed)
     recorded: dict[int, list[float]] = {}
+    by_agent: dict[tuple[int, int], list[float]] = {}
     pending = []
-    for created, team, assigned, closed, replied, contact in rows.iterator(chunk_size=5000):
+    for created, team, assigned, closed, replied, contact, agent in rows.iterator(
+        chunk_size=5000
+    ):
         at = (created - start).total_seconds()
         handle = (closed - assigned).total_seconds() if assigned and closed else None
         gave_up = closed is not None and replied is None and assigned is None
         patience = (closed - created).total_seconds() if gave_up else None
         if handle is not None:
             recorded.setdefault(team, []).append(handle)
+            by_agent.setdefault((agent, team), []).append(handle)
         pending.append([at, team, handle, patience, contact])
+    rules = rules_of({contact for *_rest, contact in pending})
     arrivals = []
     for at, team, handle, patience, contact in pending:
         if handle is None:
             sample = recorded.get(team) or [0.0]
             handle = rng.choice(sample)
-        arrivals.append(Arrival(at, team, handle, patience, (), contact))
-    return arrivals
+        arrivals.append(Arrival(at, team, handle, patience, (), contact, rules.get(contact)))
+    return arrivals, by_agent
+
+
+def rules_of(contact_ids) -> dict[int, tuple]:
+    """The preferential rule that applies to each contact now (the nearest one going up the
+    organization tree), as (type, agent id, reservation limit): three queries."""
+    from apps.organizations.models import Contact, PreferentialRule
+    from apps.organizations.selectors import with_applicable_rule
+    from apps.routing.services.time_rules import reservation_limit
+
+    applicable = dict(
+        with_applicable_rule(Contact.objects.filter(pk__in=list(contact_ids)))
+        .exclude(applicable_rule_id=None).values_list("pk", "applicable_rule_id")
+    )
+    rules = PreferentialRule.objects.in_bulk(set(applicable.values()))
+    return {
+        contact: (rules[rule].type, rules[rule].agent_id, reservation_limit(rules[rule]))
+        for contact, rule in applicable.items()
+    }

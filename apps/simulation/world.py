@@ -47,6 +47,10 @@ class Setup:
     agents: list[AgentSetup]
     seconds: float
     start: datetime = EPOCH
+    # Handle times drawn at each assignment from the serving agent's recorded ones in the
+    # team ({(agent id, team id): [seconds]}); None: each conversation's own handle time.
+    handle_samples: dict | None = None
+    seed: int = 0
 
 
 @dataclass(slots=True)
@@ -57,3 +61,6 @@ class Arrival:
     patience: float | None = None  # seconds before the customer gives up; None: never
     requirements: tuple = ()  # ((skill name, min level), ...)
     contact: int | None = None
+    # the preferential rule that applies to the contact: (type, agent id, reservation limit
+    # in seconds or None without limit); None: no rule
+    rule: tuple | None = None

@@ -207,7 +207,7 @@ class Membership(models.Model):
         indexes = [models.Index(fields=["agent", "team"], name="membership_agent_idx")]
 
     def __str__(self):
-        return f"{self.agent} in {self.team}"
+        return _("%(agent)s in %(team)s") % {"agent": self.agent, "team": self.team}
 
 
 class RoutingSettings(models.Model):

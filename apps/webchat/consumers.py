@@ -106,8 +106,30 @@ class CustomerConsumer(AsyncJsonWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         if self.refused:
             return
+        if not self._allowed_now():
+            # A socket that floods (hello after hello, garbage) is told and closed: each
+            # message costs the server reads.
+            with translation.override(self.language):
+                await self._refuse(TooMany(_("Too many messages: wait a moment before "
+                                             "writing again.")))
+            self.refused = True
+            return
         with translation.override(self.language):
             await self._receive(text_data)
+
+    def _allowed_now(self) -> bool:
+        """A token bucket per socket: WS_MESSAGES_PER_SECOND with a WS_MESSAGE_BURST, as for
+        the inbox's sockets."""
+        now = time.monotonic()
+        burst = float(settings.WS_MESSAGE_BURST)
+        allowance = getattr(self, "allowance", burst)
+        since = now - getattr(self, "allowance_at", now)
+        self.allowance = min(burst, allowance + since * settings.WS_MESSAGES_PER_SECOND)
+        self.allowance_at = now
+        if self.allowance < 1:
+            return False
+        self.allowance -= 1
+        return True
 
     async def _receive(self, text_data):
         if text_data is None or len(text_data.encode()) > MAX_CLIENT_MESSAGE_BYTES:

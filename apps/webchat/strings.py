@@ -33,9 +33,7 @@ STRINGS = {
     "rated": _("Thank you for your rating."),
     "write_again": _("Write again to start a new conversation."),
     "reconnecting": _("Connection lost: reconnecting…"),
-    "new_message": _("New message from {agent}"),
     "conversation": _("Conversation"),
-    "too_long": _("A message has at most {max} characters."),
 }
 
 

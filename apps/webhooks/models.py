@@ -35,16 +35,17 @@ class Delivery(models.Model):
     any transaction and records the outcome only while its lease is still the one on the row.
     """
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uuid = models.UUIDField(_("delivery id"), default=uuid.uuid4, unique=True, editable=False)
     integration = models.ForeignKey(
-        "accounts.IntegrationClient", on_delete=models.CASCADE, related_name="deliveries"
+        "accounts.IntegrationClient", on_delete=models.CASCADE, related_name="deliveries",
+        verbose_name=_("integration client"),
     )
     conversation = models.ForeignKey(
         "conversations.Conversation", on_delete=models.CASCADE, null=True, blank=True,
-        related_name="deliveries",
+        related_name="deliveries", verbose_name=_("conversation"),
     )
     type = models.CharField(_("type"), max_length=32, choices=EventType.choices)
-    body = models.TextField(editable=False)
+    body = models.TextField(_("body sent"), editable=False)
     status = models.CharField(
         _("status"), max_length=16, choices=DeliveryStatus.choices,
         default=DeliveryStatus.PENDING,
@@ -98,4 +99,7 @@ class Delivery(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.type} {self.uuid} ({self.status})"
+        return _("%(type)s, delivery %(uuid)s (%(status)s)") % {
+            "type": self.get_type_display(), "uuid": str(self.uuid)[:8],
+            "status": self.get_status_display(),
+        }

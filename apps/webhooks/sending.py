@@ -10,7 +10,7 @@ import httpx
 from django.conf import settings
 
 from apps.accounts.models import IntegrationClient
-from apps.webhooks import crypto, signing, targets
+from apps.webhooks import crypto, failures, signing, targets
 from apps.webhooks.models import Delivery
 
 ERROR_EXCERPT = 200
@@ -34,7 +34,7 @@ def send(client: httpx.Client, integration: IntegrationClient, delivery: Deliver
         secret = crypto.decrypt(integration.webhook_secret)
         target = targets.target_of(integration.webhook_url)
     except (crypto.SecretUnreadable, targets.TargetRefused) as error:
-        return Outcome(False, _excerpt(f"refused: {error}"))
+        return Outcome(False, _excerpt(failures.reason(failures.REFUSED, detail=error)))
     body = delivery.body.encode()
     url = httpx.URL(integration.webhook_url)
     headers = {
@@ -47,7 +47,7 @@ def send(client: httpx.Client, integration: IntegrationClient, delivery: Deliver
     }
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     deadline = time.monotonic() + settings.WEBHOOK_TIMEOUT_SECONDS
-    last_error = "no address to connect to"
+    last_error = failures.NO_ADDRESS
     for address in target.addresses:
         # Connect to the address that was checked, never to a fresh resolution of the name.
         pinned = url.copy_with(host=address)
@@ -59,16 +59,20 @@ def send(client: httpx.Client, integration: IntegrationClient, delivery: Deliver
                 if 200 <= response.status_code < 300:
                     _drain(response, deadline)  # so that the connection can be reused
                     return Outcome(True)
-                return Outcome(False, _excerpt(
-                    f"HTTP {response.status_code}: {_read_some(response, deadline)}"
-                ))
+                return Outcome(False, _excerpt(failures.reason(
+                    failures.HTTP, status=response.status_code,
+                    body=_read_some(response, deadline),
+                )))
         except httpx.ConnectError as error:
-            last_error = f"cannot connect to {address}: {error}"
+            last_error = failures.reason(failures.CANNOT_CONNECT, address=address,
+                                         detail=failures.connect_detail(error))
             continue  # the next checked address, if any
         except httpx.TimeoutException:
-            return Outcome(False, f"no answer within {settings.WEBHOOK_TIMEOUT_SECONDS:g} s")
+            return Outcome(False, failures.reason(
+                failures.NO_ANSWER, seconds=f"{settings.WEBHOOK_TIMEOUT_SECONDS:g}"))
         except httpx.HTTPError as error:
-            return Outcome(False, _excerpt(f"{type(error).__name__}: {error}"))
+            return Outcome(False, _excerpt(
+                failures.reason(failures.OTHER, kind=type(error).__name__, detail=error)))
     return Outcome(False, _excerpt(last_error))
 
 

@@ -4,7 +4,8 @@ Checked when an administrator sets the URL and again before every request (DNS c
 between the two): the host is resolved, every address it resolves to is checked, and the
 request connects to one of the checked addresses (never resolving again behind our back).
 Loopback, private, link-local (cloud metadata at 169.254.169.254), shared, reserved and
-multicast addresses are refused unless ``WEBHOOK_ALLOW_PRIVATE`` is on (embedded mode's
+multicast addresses are refused (an IPv6 form that embeds an IPv4 address is judged by the
+IPv4 one) unless ``WEBHOOK_ALLOW_PRIVATE`` is on (embedded mode's
 default: the demo receiver listens on 127.0.0.1).
 """
 
@@ -41,10 +42,37 @@ class Target:
     addresses: tuple[str, ...]  # every address it resolved to, all checked
 
 
+# IPv6 forms that carry an IPv4 address in their low 32 bits: IPv4-compatible (::/96,
+# deprecated but still routed by some stacks) and NAT64 (RFC 6052's well-known prefix).
+_LOW_32_BITS = (ipaddress.ip_network("::/96"), ipaddress.ip_network("64:ff9b::/96"))
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: never global
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address leads to, for the forms that embed one (mapped,
+    IPv4-compatible, NAT64, 6to4, Teredo's client), else None."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if any(ip in network for network in _LOW_32_BITS):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_public_address(address: str) -> bool:
+    """Whether a webhook may connect to ``address``: a global unicast address, and, for an
+    IPv6 form that embeds an IPv4 address, the embedded one too (``::7f00:1``,
+    ``::ffff:127.0.0.1``, ``64:ff9b::7f00:1`` and ``2002:7f00:1::`` all reach 127.0.0.1)."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if ip.version == 6:
+        if ip in _LOCAL_NAT64:
+            return False
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            return embedded.is_global and not embedded.is_multicast
     return ip.is_global and not ip.is_multicast
 
 

@@ -226,8 +226,23 @@ export function connectLive(onEvent, { onState = () => {} } = {}) {
       } catch (error) {
         return;
       }
-      // Refused for too many sockets: the banner says it in the page's language.
-      if (event.type === "error" && event.code === "too_many_sockets") return;
+      // Refused for too many sockets, or while live updates are paused (closed with 1013,
+      // then opened again): the banner says it in the page's language.
+      if (event.type === "error" && ["too_many_sockets", "live_unavailable"].includes(event.code)) return;
+      // The server cannot push for a while (Redis is away): the socket stays open.
+      if (event.type === "live.paused") {
+        say("paused", t("live_paused"), t("live_paused_detail"));
+        if (banner) banner.hidden = false;
+        onState("paused");
+        return;
+      }
+      // Back: what changed meanwhile was not pushed, so everything is loaded again.
+      if (event.type === "live.resumed") {
+        say("", defaults.title, defaults.detail);
+        showState(true);
+        onState("open");
+        return;
+      }
       onEvent(event);
     });
     socket.addEventListener("close", (event) => {
@@ -420,15 +435,17 @@ export function presenceText(agent) {
   return `${t(agent.presence)} · ${agent.open_count}/${agent.capacity}`;
 }
 
-// Why choosing ``agent`` needs a second thought (away, offline, full), or null.
+// Why choosing ``agent`` needs a second thought (away or offline, and at their limit: every
+// reason that holds), or null.
 export function agentWarning(agent) {
   const name = agentName(agent);
-  if (agent.presence === "away") return t("agent_away", { name });
-  if (agent.presence !== "online") return t("agent_offline", { name });
+  const reasons = [];
+  if (agent.presence === "away") reasons.push(t("agent_away", { name }));
+  else if (agent.presence !== "online") reasons.push(t("agent_offline", { name }));
   if (agent.open_count >= agent.capacity) {
-    return t("agent_full", { name, load: agent.open_count, capacity: agent.capacity });
+    reasons.push(t("agent_full", { name, load: agent.open_count, capacity: agent.capacity }));
   }
-  return null;
+  return reasons.length ? reasons.join(" ") : null;
 }
 
 export function channelLabel(channel) {

@@ -8,7 +8,7 @@ import {
   $, $$, LANG, api, durationText as compactDuration, el, shortDayOf, t, timeOf,
 } from "./common.js";
 
-const CHART = { width: 120, height: 34, minutes: 60 };
+const CHART = { width: 300, height: 80, minutes: 60, ticks: 4 };
 const percent = new Intl.NumberFormat(LANG, { style: "percent", maximumFractionDigits: 0 });
 
 // A number of seconds compactly, rounded to the nearest second, as common.js writes waits.
@@ -35,34 +35,59 @@ function svg(tag, attrs = {}) {
   return node;
 }
 
-// The queue depth of the last 60 minutes (one point a minute, now at the right end).
-function drawChart(box, team, queuedNow) {
+// The last 60 minutes of the team's queue, one snapshot a minute and now at the right end:
+// the queued conversations (an area) and those reserved for a busy preferred agent (a dashed
+// line), over a time axis of clock times every 15 minutes, with the scale's top on the left
+// and a legend with the values now.
+function drawChart(box, team, queuedNow, reservedNow) {
   const now = Date.now();
   const start = now - CHART.minutes * 60000;
   const points = (team.depth_last_hour || [])
-    .map(([at, queued]) => [Date.parse(at), queued])
+    .map(([at, queued, reserved]) => [Date.parse(at), queued, reserved ?? 0])
     .filter(([time]) => time >= start);
-  points.push([now, queuedNow]);
-  const highest = Math.max(1, ...points.map(([, queued]) => queued));
+  points.push([now, queuedNow, reservedNow]);
+  const highest = Math.max(1, ...points.map(([, queued, reserved]) => Math.max(queued, reserved)));
+  const bottom = CHART.height - 1;
   const x = (time) => (((time - start) / (now - start)) * CHART.width).toFixed(1);
-  const y = (queued) => (CHART.height - 1 - (queued / highest) * (CHART.height - 4)).toFixed(1);
-  const line = points.map(([time, queued]) => `${x(time)},${y(queued)}`).join(" ");
-  const first = points[0];
+  const y = (n) => (bottom - (n / highest) * (CHART.height - 6)).toFixed(1);
+  const series = (index) => points.map((point) => `${x(point[0])},${y(point[index])}`).join(" ");
   const chart = svg("svg", {
     viewBox: `0 0 ${CHART.width} ${CHART.height}`, preserveAspectRatio: "none",
     class: "depth-chart", role: "img", "data-testid": `floor-chart-${team.id}`,
     "data-points": points.length,
   });
-  const label = t("floor_chart", { max: Math.max(...points.map(([, q]) => q)) });
+  const label = t("floor_chart", {
+    max: Math.max(...points.map(([, queued]) => queued)),
+    reserved: Math.max(...points.map(([, , reserved]) => reserved)),
+  });
   chart.setAttribute("aria-label", label);
   chart.append(svg("title"));
   chart.firstChild.textContent = label;
-  chart.append(svg("line", { x1: 0, x2: CHART.width, y1: CHART.height - 1, y2: CHART.height - 1, class: "axis" }));
+  for (let tick = 0; tick <= CHART.ticks; tick += 1) {
+    const at = (CHART.width * tick / CHART.ticks).toFixed(1);
+    chart.append(svg("line", { x1: at, x2: at, y1: 0, y2: bottom, class: "grid" }));
+  }
+  chart.append(svg("line", { x1: 0, x2: CHART.width, y1: y(highest), y2: y(highest), class: "grid" }));
+  chart.append(svg("line", { x1: 0, x2: CHART.width, y1: bottom, y2: bottom, class: "axis" }));
   chart.append(svg("polygon", {
-    points: `${x(first[0])},${CHART.height - 1} ${line} ${x(now)},${CHART.height - 1}`, class: "area",
+    points: `${x(points[0][0])},${bottom} ${series(1)} ${x(now)},${bottom}`, class: "area",
   }));
-  chart.append(svg("polyline", { points: line, class: "line" }));
-  box.replaceChildren(chart, el("span", { class: "chart-max", text: String(highest) }));
+  chart.append(svg("polyline", { points: series(1), class: "line" }));
+  chart.append(svg("polyline", { points: series(2), class: "reserved", "data-testid": `floor-chart-reserved-${team.id}` }));
+  const times = [];
+  for (let tick = 0; tick <= CHART.ticks; tick += 1) {
+    times.push(el("span", { text: timeOf(new Date(start + (now - start) * tick / CHART.ticks).toISOString()) }));
+  }
+  box.replaceChildren(
+    el("div", { class: "chart-plot" },
+      chart,
+      el("span", { class: "chart-max", "data-testid": `floor-chart-max-${team.id}`, text: String(highest) }),
+      el("span", { class: "chart-zero", text: "0" })),
+    el("div", { class: "chart-times", "data-testid": `floor-chart-times-${team.id}` }, ...times),
+    el("div", { class: "chart-legend" },
+      el("span", { class: "key queued" }, t("floor_chart_queued", { n: queuedNow })),
+      el("span", { class: "key reserved", "data-testid": `floor-chart-legend-reserved-${team.id}` },
+        t("floor_chart_reserved", { n: reservedNow }))));
 }
 
 function figure(label, testid, extra = {}) {
@@ -101,7 +126,8 @@ export function createFloor({ onPick, onDistribute }) {
         el("dl", { class: "figures three" },
           figure(t("floor_assigned_hour"), `floor-assigned-hour-${id}`),
           figure(t("floor_median"), `floor-median-${id}`),
-          figure(t("floor_within"), `floor-target-${id}`))),
+          figure(t("floor_within"), `floor-target-${id}`)),
+        el("p", { class: "past-target", "data-testid": `floor-past-target-${id}`, hidden: true })),
       el("footer", { class: "team-card-foot" },
         el("button", { type: "button", "data-pick": id, text: t("floor_show") }),
         el("button", { type: "button", "data-testid": `distribute-${id}`, "data-distribute": id, text: t("distribute") }),
@@ -147,11 +173,17 @@ export function createFloor({ onPick, onDistribute }) {
           el("span", { class: "dot", "data-presence": presence }), ` ${team.agents[presence] ?? 0}`,
           el("span", { class: "visually-hidden", text: ` ${t(presence)}` })),
       ]));
+    // Every member's open conversations (one who went away or offline still has theirs)
+    // against the room of the online ones.
     const load = q("floor-load");
-    const share = team.capacity ? Math.min(1, team.load / team.capacity) : 0;
+    const share = team.capacity ? Math.min(1, team.load / team.capacity) : team.load ? 1 : 0;
     const bar = el("span", { class: share >= 1 ? "full" : "" });
     bar.style.width = `${Math.round(share * 100)}%`; // a CSSOM property: allowed by the CSP
     load.replaceChildren(`${team.load}/${team.capacity}`,
+      team.load_not_online ? el("span", {
+        class: "muted small away-load", "data-testid": `floor-load-away-${id}`,
+        text: t("floor_load_not_online", { n: team.load_not_online }),
+      }) : "",
       el("span", { class: "meter", "aria-hidden": "true" }, bar));
     q("floor-assigned-hour").textContent = team.assigned_last_hour;
     q("floor-median").textContent = team.median_wait_seconds_last_hour === null ? "—"
@@ -161,9 +193,13 @@ export function createFloor({ onPick, onDistribute }) {
       el("span", { class: "pct", text: team.answered_within_target_pct === null ? "—"
         : percent.format(team.answered_within_target_pct / 100) }),
       el("span", { class: "muted small target", text: t("floor_target", { target: durationText(team.answer_target_seconds) }) }));
+    // Customers still in the queue past the target count against it: said in words too.
+    const past = q("floor-past-target");
+    past.hidden = !team.waiting_past_target;
+    past.textContent = team.waiting_past_target ? t("floor_past_target", { n: team.waiting_past_target }) : "";
     target.dataset.level = team.answered_within_target_pct === null ? ""
       : team.answered_within_target_pct >= 80 ? "good" : team.answered_within_target_pct >= 50 ? "fair" : "poor";
-    drawChart(q("floor-chart-box"), team, team.queued ?? 0);
+    drawChart(q("floor-chart-box"), team, team.queued ?? 0, team.reserved ?? 0);
   }
 
   grid.addEventListener("click", (event) => {

@@ -3,15 +3,17 @@
 import { $, api, el, t, toast } from "./common.js";
 import { Thread } from "./thread.js";
 
-// where(c): the status line; options(select): fills an agent list; assign(id, select,
+// where(c): the status line; options(select, c): fills c's agent list; assign(id, select,
 // button): the page's own assign (asks first when the agent is away, offline or full).
 export function createReader({ where, options, assign }) {
   const dialog = $('[data-testid="reader"]');
   const actions = $('[data-testid="reader-actions"]', dialog);
   const thread = new Thread($('[data-testid="reader-messages"]', dialog));
   let id = null;
+  let shown = null; // the conversation as last shown (its team orders the agent list)
 
   function show(c) {
+    shown = c;
     $('[data-testid="reader-title"]', dialog).textContent = t("reader_title", { contact: c.contact_name || `#${c.id}` });
     $('[data-testid="reader-status"]', dialog).textContent = c.status ? where(c) : "";
     if (c.status === "closed") return actions.replaceChildren();
@@ -23,7 +25,7 @@ export function createReader({ where, options, assign }) {
       button.addEventListener("click", () => assign(id, select, button));
       actions.replaceChildren(select, button);
     }
-    options(select);
+    options(select, c);
   }
 
   dialog.addEventListener("close", () => {
@@ -52,7 +54,7 @@ export function createReader({ where, options, assign }) {
     },
     agentsChanged() {
       const select = actions.querySelector("select");
-      if (dialog.open && select) options(select);
+      if (dialog.open && select) options(select, shown);
     },
     message(conversationId, message) {
       if (dialog.open && conversationId === id) thread.add(message);

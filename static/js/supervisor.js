@@ -78,7 +78,16 @@ async function refreshDirectory() {
     for (const id of [...store.agents.keys()]) {
       if (!active.some((a) => a.id === id)) store.agents.delete(id);
     }
-    putAgents(active.map((a) => ({ ...a, name: agentName(a) })), { fromDirectory: true });
+    const memberships = new Map();
+    for (const team of teams.ok ? teams.data : []) {
+      for (const member of team.members || []) {
+        memberships.set(member, [...(memberships.get(member) || []), team.id]);
+      }
+    }
+    putAgents(active.map((a) => ({
+      ...a, name: agentName(a),
+      ...(teams.ok ? { teams: memberships.get(a.id) || [] } : {}),
+    })), { fromDirectory: true });
     changed("agents-removed");
   }
 }
@@ -223,23 +232,33 @@ const conversationsPanel = {
   body: $('[data-testid="open-conversations"] tbody'),
   scroller: $('[data-testid="open-scroll"]'),
 
-  // The assign list starts empty: choosing is a decision, never a default.
-  options(select) {
-    const agents = [...store.agents.values()].filter((a) => a.name !== undefined)
+  // The assign list of conversation ``c`` starts empty (choosing is a decision, never a
+  // default): its team's members first, then the other people, administrators only where
+  // they are members. A choice already made stays while its person is listed.
+  options(select, c) {
+    const team = c?.team ?? null;
+    const everyone = [...store.agents.values()].filter((a) => a.name !== undefined)
       .sort((a, b) => agentName(a).localeCompare(agentName(b)));
-    if (!select.options.length) select.append(el("option", { value: "", text: t("choose_agent") }));
-    for (const agent of agents) {
-      let option = select.querySelector(`option[value="${agent.id}"]`);
-      if (!option) {
-        option = el("option", { value: agent.id });
-        select.append(option);
-      }
-      option.textContent = `${agentName(agent)} — ${presenceText(agent)}`;
-      option.dataset.presence = agent.presence;
+    const members = team === null ? [] : everyone.filter((a) => (a.teams || []).includes(team));
+    const others = everyone.filter((a) => !members.includes(a) && a.role !== "admin");
+    const option = (agent) => el("option", {
+      value: agent.id, "data-presence": agent.presence,
+      text: `${agentName(agent)} — ${presenceText(agent)}`,
+    });
+    const groups = [];
+    if (members.length) {
+      const name = c.team_name || store.teams.get(team)?.name || "";
+      groups.push(el("optgroup", { label: t("assign_members", { team: name }), "data-group": "members" },
+        ...members.map(option)));
     }
-    for (const option of [...select.options]) {
-      if (option.value && !store.agents.has(Number(option.value))) option.remove();
+    if (others.length) {
+      groups.push(el("optgroup", { label: members.length ? t("assign_others") : t("assign_people"), "data-group": "others" },
+        ...others.map(option)));
     }
+    const chosen = select.value;
+    select.replaceChildren(el("option", { value: "", text: t("choose_agent") }), ...groups);
+    select.value = chosen;
+    if (select.value !== chosen) select.dispatchEvent(new Event("change")); // its person left
   },
 
   row(c) {
@@ -261,7 +280,7 @@ const conversationsPanel = {
       el("td", { "data-label": t("where"), class: "where-cell" }),
       el("td", { "data-label": t("waiting_for"), class: "waited-cell" }),
       el("td", { "data-label": t("assign_to"), class: "assign-cell" }, select, " ", button));
-    this.options(select);
+    this.options(select, c);
     return tr;
   },
 
@@ -290,13 +309,20 @@ const conversationsPanel = {
       whereCell.append(el("span", { class: "muted" }, " · ", t("floor_released_in"), " ",
         el("span", { "data-until": c.reserved_until })));
     }
+    if (tr.dataset.team !== String(c.team ?? "")) { // its team decides who is listed first
+      tr.dataset.team = c.team ?? "";
+      this.options(tr.querySelector("select"), c);
+    }
     const since = ["waiting", "queued", "reserved"].includes(c.status) ? c.queued_at : null;
     tr.querySelector(".waited-cell").replaceChildren(since ? el("span", { "data-since": since }) : el("span", { class: "muted", text: "—" }));
   },
 
   changed(kind, ids) {
     if (kind === "agents" || kind === "agents-removed") {
-      for (const select of this.body.querySelectorAll("select")) this.options(select);
+      for (const select of this.body.querySelectorAll("select")) {
+        const id = Number(select.closest("tr").dataset.conversation);
+        this.options(select, store.conversations.get(id));
+      }
       return;
     }
     if (kind === "conversations-reset") {
@@ -353,7 +379,7 @@ $('[data-testid="show-all-teams"]').addEventListener("click", () => pickTeam(sto
 
 const reader = createReader({
   where,
-  options: (select) => conversationsPanel.options(select),
+  options: (select, c) => conversationsPanel.options(select, c),
   assign: (id, select, button) => conversationsPanel.assign(id, select, button),
 });
 const readerPanel = {

@@ -25,6 +25,21 @@ def test_the_settings_refuse_them():
     validate_password("vaca-amarela-77", User(username="someone"))
 
 
+def test_the_demo_password_is_refused_in_production_mode(settings):
+    admin = client_for(AdminFactory())
+    settings.EMBEDDED = False  # DATABASE_URL and REDIS_URL set
+    for published in ("atende123", "Atende123"):
+        with pytest.raises(ValidationError):
+            validate_password(published, User(username="someone"))
+        response = admin.post("/api/v1/agents/", {"username": "new", "password": published},
+                              format="json")
+        assert response.status_code == 400
+        assert "password" in response.json()
+    assert not User.objects.filter(username="new").exists()
+    settings.EMBEDDED = True  # the demo's own mode: its logins keep working
+    validate_password("atende123", User(username="someone"))
+
+
 def test_the_api_refuses_them_even_for_an_administrator():
     admin = client_for(AdminFactory())
     for n, weak in enumerate(WEAK):

@@ -5,7 +5,7 @@ contacts of its own conversations. One rule decides it: apps.conversations.visib
 
 import pytest
 
-from apps.conversations.models import Conversation, ConversationEvent
+from apps.conversations.models import Conversation, ConversationEvent, Message
 from apps.routing import services as routing
 from tests.api.conftest import client_for
 from tests.factories import (
@@ -104,3 +104,27 @@ def test_contacts_lists_only_the_contacts_of_its_own_conversations(two):
     # An administrator still lists them all.
     admin_rows = client_for(AdminFactory()).get(f"{V1}contacts/").json()
     assert len(admin_rows) == 6
+
+
+def test_inbound_never_writes_into_or_answers_with_another_integrations_conversation(two):
+    client = client_for(two["ours"])
+    before = state(), Message.objects.count()
+    for external_id in ("wa:their-queued", "wa:nobodys"):
+        for extra in ({}, {"message_id": "m-1"}):
+            response = client.post(f"{V1}inbound", {
+                "contact": {"external_id": external_id}, "body": "let me in", **extra,
+            }, format="json")
+            assert response.status_code == 409, response.content
+            text = response.content.decode()
+            assert "secret" not in text and "admin typed it" not in text
+            assert response.json()["detail"]
+    assert (state(), Message.objects.count()) == before
+    # Its own contact's conversation takes the message, as always.
+    again = client.post(f"{V1}inbound", {"contact": {"external_id": "wa:own"}, "body": "more"},
+                        format="json")
+    assert again.status_code == 200 and again.json()["id"] == two["own"].pk
+    # A closed conversation's contact starts a new one, which is its own.
+    fresh = client.post(f"{V1}inbound", {"contact": {"external_id": "wa:their-closed"},
+                                         "body": "hello again"}, format="json")
+    assert fresh.status_code == 201
+    assert client.get(f"{V1}conversations/{fresh.json()['id']}/").status_code == 200

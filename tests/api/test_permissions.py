@@ -9,6 +9,8 @@ from apps.conversations.models import Conversation, ConversationEvent, Message
 from apps.organizations.models import Contact, Organization, PreferentialRule
 from apps.routing import services as routing
 from apps.teams.models import Membership, RoutingSettings, Team
+from apps.webchat.models import WebChat
+from apps.webchat.services import create_webchat
 from apps.webhooks.models import Delivery
 from tests.api.conftest import ROLES, arrive
 
@@ -89,6 +91,13 @@ ENDPOINTS = [
      admin_only(200)),
     ("integration update", "patch", lambda w: f"integrations/{w.other_integration.pk}/",
      lambda w: {"name": "Webchat", "active": False}, admin_only(200)),
+    ("webchats list", "get", lambda w: "webchats/", None, admin_only(200)),
+    ("webchats create", "post", lambda w: "webchats/", lambda w: {"name": "Loja"},
+     admin_only(201)),
+    ("webchat detail", "get", lambda w: f"webchats/{w.webchat.pk}/", None, admin_only(200)),
+    ("webchat update", "patch", lambda w: f"webchats/{w.webchat.pk}/",
+     lambda w: {"greeting": "Oi!"}, admin_only(200)),
+    ("webchat delete", "delete", lambda w: f"webchats/{w.webchat.pk}/", None, admin_only(204)),
     ("integration deliveries", "get",
      lambda w: f"integrations/{w.integration.pk}/deliveries", None, admin_only(200)),
     ("routing settings", "get", lambda w: "routing-settings", None, PEOPLE),
@@ -166,6 +175,8 @@ def snapshot() -> dict:
         "events": ConversationEvent.objects.count(),
         "tokens": PersonToken.objects.count(),
         "deliveries": Delivery.objects.count(),
+        "webchats": list(WebChat.objects.order_by("pk").values_list(
+            "pk", "name", "greeting", "secret", "active")),
     }
 
 
@@ -177,6 +188,7 @@ def world(world):
     world.owned_closed = arrive("wa:owned-closed", team=world.team, actor=world.integration)
     routing.claim_conversation(conversation_id=world.owned_closed.pk, agent=world.supervisor)
     routing.close_conversation(conversation_id=world.owned_closed.pk, actor=world.supervisor)
+    world.webchat, _secret = create_webchat(name="Shop", allowed_origins=["https://shop.example"])
     return world
 
 

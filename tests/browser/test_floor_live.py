@@ -155,7 +155,7 @@ def test_the_floor_moves_live_as_conversations_arrive_and_are_taken(chromium, fl
             expect(pocket.get_by_test_id(f"open-conversation-{conversation}")).to_contain_text(
                 "Bia")
             # A hand-over between agents is not an answer from the queue: still one.
-            expect(boss.get_by_test_id(f"floor-load-{team}")).to_contain_text("0/4")
+            expect(boss.get_by_test_id(f"floor-load-{team}")).to_contain_text("1/4")  # Bia holds it
             expect(boss.get_by_test_id(f"floor-assigned-hour-{team}")).to_have_text("0")
             pocket.get_by_test_id("show-all-teams").click()
             expect(rows).to_have_count(2)

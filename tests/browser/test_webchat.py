@@ -8,6 +8,8 @@ import json
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from apps.demo.webchat import DEMO_SECRET
+from apps.webchat.identity import expected_hash
 from tests.browser.workday import CHROMIUM_ARGS, SIZES, log_in
 from tests.inbox.servers import ROOT, manage, server_env, uvicorn
 
@@ -193,3 +195,9 @@ def test_closed_team_identified_customers_and_refusals(server, browser):
     chat(start, "launcher").click()
     expect(chat(start, "choices")).to_contain_text("What is it about?")
     start.screenshot(path=SHOTS / "webchat-start-desktop-en.png")
+    # The site learns who the visitor is later, and says so from script.
+    identity = {"externalId": "loja-cliente-joao", "name": "João",
+                "hash": expected_hash(DEMO_SECRET, "loja-cliente-joao")}
+    start.evaluate("(identity) => window.AtendeChat.identify(identity)", identity)
+    start.wait_for_function("() => window.AtendeChat.state().session.identified")
+    expect(start.get_by_label("Your name (optional)")).to_have_count(0)

@@ -96,7 +96,7 @@ def test_queue_waiting_agents_and_the_last_hour():
         "name": "Sales", "queued": 1, "reserved": 0, "assigned": 2,
         "oldest_queued_seconds": 60,
         "agents": {"online": 1, "away": 1, "offline": 1},  # the inactive one is not counted
-        "load": 2, "capacity": 5,  # the online members
+        "load": 2, "capacity": 5,  # all members hold 2; the online one has room for 5
         "assigned_last_hour": 2, "median_wait_seconds_last_hour": 65,
         "answered_within_target_pct": 50.0,  # 30 s within 60 s; 100 s not
         "answer_target_seconds": 60, "open_now": True, "opens_at": None,
@@ -104,8 +104,9 @@ def test_queue_waiting_agents_and_the_last_hour():
     assert team_row(payload, quiet) | {"id": None, "depth_last_hour": None} == {
         "id": None, "name": "Quiet", "queued": 0, "reserved": 0, "assigned": 0,
         "oldest_queued_seconds": None, "oldest_queued_at": None, "next_release_at": None,
-        "agents": {"online": 0, "away": 0, "offline": 0}, "load": 0, "capacity": 0,
-        "assigned_last_hour": 0, "median_wait_seconds_last_hour": None,
+        "agents": {"online": 0, "away": 0, "offline": 0}, "load": 0, "load_not_online": 0,
+        "capacity": 0, "waiting_past_target": 0, "assigned_last_hour": 0,
+        "median_wait_seconds_last_hour": None,
         "answered_within_target_pct": None, "answer_target_seconds": 30, "open_now": True,
         "opens_at": None, "depth_last_hour": None,
     }
@@ -218,3 +219,42 @@ def test_queries_do_not_grow_with_teams(teams, django_assert_num_queries):
     assert all(row["queued"] == 1 and row["assigned_last_hour"] == 1
                and len(row["depth_last_hour"]) == 1 for row in payload["teams"])
     assert payload["waiting"] == 1
+
+
+def test_customers_still_waiting_past_the_target_count_against_it():
+    """One customer taken within the minute and three still queued after three minutes:
+    the floor does not say 100% (issue 18)."""
+    with time_machine.travel(START, tick=False) as clock:
+        ana = AgentFactory()
+        team = TeamFactory(agents=[ana], answer_target_seconds=60)
+        other = TeamFactory(answer_target_seconds=600)
+        taken = arrive("wa:taken", team=team)
+        clock.shift(10)
+        routing.claim_conversation(conversation_id=taken.pk, agent=ana)
+        for n in range(3):
+            arrive(f"wa:late-{n}", team=team)
+            arrive(f"wa:patient-{n}", team=other)  # 180 s of its 600 s target
+        clock.shift(100)
+        arrive("wa:fresh", team=team)  # 30 s: within the target still
+        clock.shift(30)
+        payload = get_stats(client_for(SupervisorFactory()))
+    row = team_row(payload, team)
+    assert (row["queued"], row["waiting_past_target"], row["assigned_last_hour"]) == (4, 3, 1)
+    assert row["answered_within_target_pct"] == 25.0  # 1 within of 1 taken + 3 past it
+    calm = team_row(payload, other)
+    assert (calm["waiting_past_target"], calm["answered_within_target_pct"]) == (0, None)
+
+
+def test_load_counts_conversations_held_by_members_who_went_away_or_offline():
+    """Two conversations being answered by agents no longer online: the load is not 0/0."""
+    ana, bia = AgentFactory(capacity=5), AgentFactory(capacity=3)
+    cai = AgentFactory(capacity=4)
+    team = TeamFactory(agents=[ana, bia, cai], distribution_mode="manual")
+    for agent in (ana, bia):
+        conversation = arrive(f"wa:{agent.username}", team=team)
+        routing.claim_conversation(conversation_id=conversation.pk, agent=agent)
+    routing.set_presence(agent=ana, status=Presence.AWAY)
+    routing.set_presence(agent=bia, status=Presence.OFFLINE)
+    row = team_row(get_stats(client_for(SupervisorFactory())), team)
+    assert (row["assigned"], row["load"], row["load_not_online"], row["capacity"]) == (
+        2, 2, 2, 4)

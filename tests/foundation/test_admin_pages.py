@@ -17,6 +17,7 @@ from apps.conversations.models import Conversation
 from apps.organizations.models import Contact, Organization, PreferentialRule
 from apps.routing import services as routing
 from apps.teams.models import ConfigurationChange, RoutingSettings, Team
+from apps.webchat.models import WebChat
 from apps.webhooks import services as webhooks
 from apps.webhooks.models import Delivery
 from tests.factories import (
@@ -29,6 +30,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.helpers import arrive
+from tests.webchat.helpers import make_webchat
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +74,7 @@ BUILDERS = {
         agent_id=AgentFactory().pk, capacity=9, actor=None
     ).changes.get(kind="capacity"),
     ConfigurationChange: lambda: _configuration_change(),
+    WebChat: lambda: make_webchat(teams=[("Vendas", TeamFactory())])[0],
 }
 
 

@@ -2,7 +2,9 @@
 database (time-machine's clock) and through the simulator gives the same assignments, to
 the same agents, in the same order: arrivals into a capacity team and a sequential team,
 agents at their limits, backlogs distributed as capacity frees, an agent who comes online
-late, one who leaves and comes back, and the offline requeue (a time rule)."""
+late, one who leaves and comes back, the offline requeue (a time rule), and preferential
+rules: an automatic one whose agent is busy (the conversation waits reserved for her, and
+is released when the rule's wait passes) and a queue one (the star)."""
 
 import heapq
 from datetime import UTC, datetime, timedelta
@@ -13,28 +15,39 @@ from django.db.models import F
 
 from apps.accounts.models import Presence
 from apps.conversations.models import Conversation, ConversationEvent, Status
+from apps.organizations.models import RuleType
 from apps.routing.services import act_on_due, close_conversation, set_presence
 from apps.routing.services.time_rules import DeadlineKind
 from apps.simulation import config
 from apps.simulation.engine import Simulator
 from apps.simulation.world import AgentSetup, Arrival, Setup
 from apps.teams.models import DistributionMode
-from tests.factories import AgentFactory, TeamFactory
+from tests.factories import (
+    AgentFactory,
+    ContactFactory,
+    OrganizationFactory,
+    RuleFactory,
+    TeamFactory,
+)
 from tests.helpers import arrive
 
 pytestmark = pytest.mark.django_db
 
 BASE = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 END = 2000.0
-# (at, team key, handle seconds): times chosen so that no two things happen at one moment.
+# (at, team key, handle seconds, rule): times chosen so that no two things happen at one
+# moment. Rule "auto": an automatic rule for Ana (who waits up to RESERVED_WAIT for her);
+# "star": a queue rule for Carla.
 TRAFFIC = [
     (1, "cap", 130.3), (2, "cap", 95.1), (3, "seq", 40.7), (5, "cap", 211.9),
-    (7, "cap", 60.2), (11, "seq", 300.1), (13, "cap", 45.6), (17, "cap", 33.3),
-    (19, "seq", 80.8), (23, "cap", 150.4), (29, "seq", 20.9), (31, "cap", 75.5),
-    (37, "cap", 90.6), (120, "cap", 55.2), (121, "seq", 140.3), (122, "cap", 266.1),
-    (160, "cap", 120.7), (181, "seq", 44.4), (190, "cap", 99.9), (230, "cap", 70.2),
-    (310, "cap", 35.8), (311, "cap", 48.3), (312, "seq", 61.7), (400, "cap", 30.1),
+    (7, "cap", 60.2, "auto"), (11, "seq", 300.1), (13, "cap", 45.6), (17, "cap", 33.3),
+    (19, "seq", 80.8), (23, "cap", 150.4, "star"), (29, "seq", 20.9), (31, "cap", 75.5),
+    (37, "cap", 90.6, "auto"), (120, "cap", 55.2), (121, "seq", 140.3),
+    (122, "cap", 266.1), (160, "cap", 120.7, "auto"), (181, "seq", 44.4), (190, "cap", 99.9),
+    (230, "cap", 70.2), (310, "cap", 35.8, "star"), (311, "cap", 48.3), (312, "seq", 61.7),
+    (400, "cap", 30.1),
 ]
+RESERVED_WAIT = 40
 # (at, agent key, presence)
 PRESENCE = [(100, "d", Presence.ONLINE), (170, "b", Presence.OFFLINE),
             (300, "b", Presence.ONLINE)]
@@ -56,16 +69,29 @@ def crew():
         "seq": TeamFactory(name="Vendas", distribution_mode=DistributionMode.SEQUENTIAL,
                            agents=[agents["a"], agents["c"], agents["d"]]),
     }
-    return agents, teams
+    auto, star = OrganizationFactory(), OrganizationFactory()
+    RuleFactory(organization=auto, agent=agents["a"], type=RuleType.AUTO,
+                max_wait_seconds=RESERVED_WAIT)
+    RuleFactory(organization=star, agent=agents["c"], type=RuleType.QUEUE)
+    return agents, teams, {"auto": auto, "star": star}
 
 
-def live_assignments(agents, teams, committed) -> list[tuple[int, int]]:
+def rule_of(n) -> str | None:
+    return TRAFFIC[n][3] if len(TRAFFIC[n]) > 3 else None
+
+
+def live_assignments(agents, teams, organizations, committed) -> list[tuple[int, int]]:
     """Drive the live services: arrivals, presence changes, the offline deadline's
     wake-up, and each conversation closed by its agent ``handle`` seconds after it was
     assigned (distribution of what waits runs after each commit, as a worker would)."""
-    order = {"finish": 0, "offline": 1, "online": 3, "requeue": 4, "arrival": 5}
-    events = [(at, order["arrival"], n, ("arrival", n)) for n, (at, _t, _h) in
+    order = {"finish": 0, "offline": 1, "online": 3, "requeue": 4, "release": 5,
+             "arrival": 6}
+    events = [(entry[0], order["arrival"], n, ("arrival", n)) for n, entry in
               enumerate(TRAFFIC)]
+    for n, entry in enumerate(TRAFFIC):  # the reservation's wake-up, when it ends
+        if rule_of(n) == "auto":
+            events.append((entry[0] + RESERVED_WAIT, order["release"], 300 + n,
+                           ("release", n)))
     for n, (at, key, status) in enumerate(PRESENCE):
         events.append((at, order[status], 100 + n, (status, key)))
         if status == Presence.OFFLINE:
@@ -76,14 +102,20 @@ def live_assignments(agents, teams, committed) -> list[tuple[int, int]]:
     seen_times: set[float] = set()
     while events:
         at, _order, _seq, (what, key) = heapq.heappop(events)
-        if what != "finish" or Conversation.objects.filter(
+        if what == "release" or (what == "finish" and not Conversation.objects.filter(
             pk=pk_of[key[0]], assigned_at=key[1]
-        ).exists():
+        ).exists()):
+            pass  # a wake-up with nothing due, or a conversation taken back since
+        else:
             assert at not in seen_times, "the scenario must not put two things at one moment"
             seen_times.add(at)
         with time_machine.travel(BASE + timedelta(seconds=at), tick=False), committed():
             if what == "arrival":
-                pk_of[key] = arrive(team=teams[TRAFFIC[key][1]]).pk
+                rule = rule_of(key)
+                contact = ContactFactory(organization=organizations[rule]) if rule else None
+                pk_of[key] = arrive(team=teams[TRAFFIC[key][1]], contact=contact).pk
+            elif what == "release":
+                act_on_due(kind=DeadlineKind.RESERVATION)
             elif what == "finish":
                 n, assigned_at = key
                 conversation = Conversation.objects.get(pk=pk_of[n])
@@ -123,14 +155,21 @@ def simulated_assignments(agents, teams) -> list[tuple[int, int]]:
                    online=online[key])
         for key, agent in agents.items()
     ]
-    arrivals = [Arrival(float(at), teams[key].pk, handle) for at, key, handle in TRAFFIC]
+    rules = {"auto": (RuleType.AUTO, agents["a"].pk, RESERVED_WAIT),
+             "star": (RuleType.QUEUE, agents["c"].pk, None)}
+    arrivals = [
+        Arrival(float(entry[0]), teams[entry[1]].pk, entry[2], rule=rules.get(rule_of(n)))
+        for n, entry in enumerate(TRAFFIC)
+    ]
     setup = Setup(config.current_teams(), people, END, start=BASE)
     return Simulator(setup, arrivals).run().assignments
 
 
 def test_the_live_engine_and_the_simulator_assign_the_same(crew, committed):
-    agents, teams = crew
+    agents, teams, organizations = crew
     simulated = simulated_assignments(agents, teams)
-    live = live_assignments(agents, teams, committed)
+    live = live_assignments(agents, teams, organizations, committed)
+    kinds = set(ConversationEvent.objects.values_list("kind", flat=True))
+    assert {"reserved", "released", "requeued"} <= kinds
     assert len(live) > len(TRAFFIC)  # the requeue gave some conversations a second agent
     assert simulated == live

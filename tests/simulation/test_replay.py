@@ -112,3 +112,11 @@ def test_replaying_a_recorded_day_reproduces_it(committed):
         assert row["served"] == pytest.approx(served, abs=max(1, 0.02 * served))
         assert row["wait_p50"] == pytest.approx(median, abs=max(2, 0.1 * median))
     assert result["baseline"]["overall"]["abandoned"] > 0
+
+    # Handle times drawn from each agent's recorded ones instead: the same conversations.
+    drawn = client.post("/api/v1/simulations/", {"traffic": {"history": {
+        "from": DAY.isoformat(), "to": DAY.isoformat(), "handle": "by_agent"}}},
+        format="json").json()
+    assert drawn["status"] == "done"
+    assert drawn["baseline"]["overall"]["conversations"] == (
+        result["baseline"]["overall"]["conversations"])

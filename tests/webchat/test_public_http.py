@@ -1,6 +1,8 @@
 """The web chat's public HTTP side: the embed script, and the chat's configuration for an
 allowed origin only (JSON refusals otherwise)."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -14,7 +16,8 @@ def test_the_embed_script_loads_the_window_module():
     response = Client().get("/webchat.js")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/javascript")
-    assert b"js/webchat/widget.js" in response.content
+    # The module's static URL (hashed when static files are collected, as in production).
+    assert re.search(rb'"/static/js/webchat/widget(\.[0-9a-f]+)?\.js"', response.content)
 
 
 def test_config_for_an_allowed_origin_only():

@@ -9,6 +9,8 @@ from apps.conversations.services import post_reply
 from apps.organizations.models import Contact
 from apps.routing import services as routing
 from apps.webchat import services
+from apps.webhooks import crypto
+from apps.webhooks.models import Delivery
 from tests.factories import AgentFactory, TeamFactory
 from tests.webchat.helpers import (
     customer_socket,
@@ -211,3 +213,81 @@ def test_a_deleted_chat_revokes_its_integration():
     services.delete_webchat(webchat=webchat)
     webchat.integration.refresh_from_db()
     assert webchat.integration.revoked_at is not None
+
+
+def test_customers_see_only_their_own_and_the_site_hears_by_webhook():
+    ana = AgentFactory(name="Ana")
+    team = TeamFactory(agents=[ana])
+    webchat, _ = make_webchat(teams=[("Vendas", team)])
+    integration = webchat.integration
+    integration.webhook_url = "http://127.0.0.1:9/atende"  # refused at once: never the network
+    integration.webhook_secret = crypto.encrypt("whsec_test")
+    integration.save()
+
+    async def scenario():
+        first, _ = await welcomed(webchat.public_key)
+        other, _ = await welcomed(webchat.public_key, address="203.0.113.9")
+        await hello(first)
+        await hello(other)
+        await first.send_json_to({"type": "send", "body": "mine", "choice": 0})
+        mine = (await receive_until(first, of("state")))[-1]["conversation"]
+        await database_sync_to_async(routing.claim_conversation)(
+            conversation_id=mine, agent=ana)
+        await database_sync_to_async(post_reply)(
+            conversation_id=mine, author=ana, body="only for the first")
+        await receive_until(first, of("message"))
+        assert await other.receive_nothing(timeout=0.5)
+        # Rating someone else's conversation: as if it did not exist.
+        await other.send_json_to({"type": "rate", "conversation": mine, "score": 1})
+        error = (await receive_until(other, of("error")))[-1]
+        assert error["code"] == "not_found"
+        await first.disconnect()
+        await other.disconnect()
+
+    async_to_sync(scenario)()
+    sent = Delivery.objects.filter(integration=integration).values_list("type", flat=True)
+    assert "message.created" in set(sent)
+
+
+def test_a_second_tab_follows_the_conversation_the_first_opened(settings):
+    settings.WEBCHAT_CONVERSATIONS_PER_MINUTE_PER_ADDRESS = 1
+    webchat, _ = make_webchat()
+
+    async def scenario():
+        first, _ = await welcomed(webchat.public_key)
+        session, _ = await hello(first)
+        second, _ = await welcomed(webchat.public_key)
+        await hello(second, visitor=session["visitor"])
+        await first.send_json_to({"type": "send", "body": "from the first tab"})
+        state = (await receive_until(second, of("state")))[-1]
+        assert [m["body"] for m in state["messages"]] == ["from the first tab"]
+
+        # Another visitor from the same address: over the new conversations' limit.
+        stranger, _ = await welcomed(webchat.public_key)
+        await hello(stranger)
+        await stranger.send_json_to({"type": "send", "body": "me too"})
+        error = (await receive_until(stranger, of("error")))[-1]
+        assert error["code"] == "rate_limited"
+        for comm in (first, second, stranger):
+            await comm.disconnect()
+
+    async_to_sync(scenario)()
+    assert Conversation.objects.count() == 1
+
+
+def test_a_flooding_socket_is_told_and_closed(settings):
+    settings.WS_MESSAGE_BURST = 3
+    settings.WS_MESSAGES_PER_SECOND = 0.01
+    webchat, _ = make_webchat()
+
+    async def scenario():
+        comm, _ = await welcomed(webchat.public_key)
+        await hello(comm)
+        for _ in range(3):
+            await comm.send_json_to({"type": "nonsense"})
+        events = await receive_until(comm, of("refused"))
+        assert events[-1]["code"] == "rate_limited"
+        assert (await comm.receive_output(timeout=5))["code"] == 4429
+        await comm.disconnect()
+
+    async_to_sync(scenario)()

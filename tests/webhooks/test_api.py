@@ -79,6 +79,15 @@ REFUSED = [
     "http://[::1]:8001/",
     "http://[fd00:ec2::254]/",
     "http://[::ffff:127.0.0.1]/",
+    # IPv6 forms that embed an IPv4 address: the embedded one is what is reached.
+    "http://[::7f00:1]/",  # IPv4-compatible ::127.0.0.1
+    "http://[::a9fe:a9fe]/",  # ::169.254.169.254
+    "http://[64:ff9b::7f00:1]/",  # NAT64 of 127.0.0.1
+    "http://[64:ff9b::a00:1]/",  # NAT64 of 10.0.0.1
+    "http://[64:ff9b:1::a00:1]/",  # local-use NAT64 prefix
+    "http://[2002:7f00:1::1]/",  # 6to4 of 127.0.0.1
+    "http://[2002:a9fe:a9fe::1]/",  # 6to4 of 169.254.169.254
+    "http://[2002:c0a8:1::]/",  # 6to4 of 192.168.0.1
     "http://0.0.0.0/",
     "http://100.64.0.1/",
     "http://hooks.example.com/with space",
@@ -103,6 +112,14 @@ def test_unsafe_or_malformed_webhook_urls_are_refused_in_production_mode(admin, 
                          format="json")
     assert created.status_code == 400 and created.json()["detail"]
     assert IntegrationClient.objects.count() == 1
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::808:808", "2002:808:808::1",
+                                     "2606:4700:4700::1111", "8.8.8.8"])
+def test_public_addresses_behind_those_forms_are_fine(address):
+    from apps.webhooks.targets import is_public_address
+
+    assert is_public_address(address)
 
 
 def test_private_addresses_are_fine_when_allowed(admin, allow_private):

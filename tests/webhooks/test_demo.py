@@ -72,7 +72,8 @@ class ReceiverProcess:
 def demo_receiver():
     process = ReceiverProcess(free_port())
     try:
-        assert "Listening on" in process.line()
+        started = process.line()
+        assert "Listening on" in started and 'switched off: tick "active"' in started
         yield process
     finally:
         process.stop()

@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.models import Presence
+from apps.conversations.errors import AnotherIntegrations
 from apps.conversations.models import Conversation
 from apps.conversations.services import post_reply, receive_inbound_message
 from apps.routing import services as routing
@@ -147,9 +148,11 @@ def test_the_snapshot_is_taken_at_the_change_not_when_sent(bot):
 
 def test_a_conversation_the_bot_did_not_open_stays_nobodys(bot):
     admin_opened = arrive(team=TeamFactory())
-    receive_inbound_message(external_id=admin_opened.contact.external_id, body="more",
-                            actor=bot)  # appended by the bot: still not its own
+    with pytest.raises(AnotherIntegrations):  # not its own: the bot may not write into it
+        receive_inbound_message(external_id=admin_opened.contact.external_id, body="more",
+                                actor=bot)
     assert Conversation.objects.get(pk=admin_opened.pk).integration is None
+    assert admin_opened.messages.count() == 1
     assert Delivery.objects.count() == 0
 
 

@@ -36,8 +36,13 @@ class TeamStatsSerializer(Serializer):
     next_release_at = serializers.DateTimeField(
         allow_null=True, help_text="When the first reservation ends (null: none, or no limit).")
     agents = AgentCountsSerializer(help_text="Active members by presence.")
-    load = serializers.IntegerField(help_text="Open conversations of the online members.")
+    load = serializers.IntegerField(
+        help_text="Open conversations of the active members, whatever their presence.")
+    load_not_online = serializers.IntegerField(
+        help_text="The part of `load` held by members who are away or offline.")
     capacity = serializers.IntegerField(help_text="The online members' capacity, summed.")
+    waiting_past_target = serializers.IntegerField(
+        help_text="Queued conversations that have waited longer than `answer_target_seconds`.")
     assigned_last_hour = serializers.IntegerField(
         help_text="Conversations assigned from the queue in the last hour.")
     median_wait_seconds_last_hour = serializers.IntegerField(
@@ -45,8 +50,8 @@ class TeamStatsSerializer(Serializer):
         help_text="Their median wait from entering the queue to assignment (null: none).")
     answered_within_target_pct = serializers.FloatField(
         allow_null=True,
-        help_text="The share of them (0-100) whose wait was within `answer_target_seconds` "
-        "(null: none).")
+        help_text="The share (0-100) of them and of `waiting_past_target` whose wait was "
+        "within `answer_target_seconds` (null: none of either).")
     answer_target_seconds = serializers.IntegerField()
     open_now = serializers.BooleanField(help_text="Within the team's business hours.")
     opens_at = serializers.DateTimeField(

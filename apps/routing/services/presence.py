@@ -23,6 +23,11 @@ from apps.routing.services.time_rules import expect_offline
 HEARTBEAT_EVERY_SECONDS = 15
 
 
+def _chosen_by_themselves(agent: User, actor: Actor, cause: str | None) -> bool:
+    return cause in (None, ChangeCause.CHOSE) and getattr(actor, "pk", None) == agent.pk \
+        and not getattr(actor, "is_integration", False)
+
+
 def set_presence(
     *, agent: User, status: str, actor: Actor = None, cause: str | None = None
 ) -> str:
@@ -50,6 +55,10 @@ def set_presence(
                 _("This account is deactivated: it cannot be online or away.")
             )
         changes = {"presence": status, "last_heartbeat": now}
+        if status != Presence.OFFLINE and _chosen_by_themselves(agent, actor, cause):
+            # Their choice outlives connections and restarts: a new tab or a reconnect
+            # after any restart (Redis's included) keeps them away (apps.inbox.presence).
+            changes["chose_away"] = status == Presence.AWAY
         if status != Presence.OFFLINE:
             changes["offline_since"] = None
         elif before != Presence.OFFLINE:

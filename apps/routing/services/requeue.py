@@ -25,7 +25,7 @@ from apps.conversations.models import ActorKind, Conversation, ConversationEvent
 from apps.conversations.reasons import Part
 from apps.core.db import advisory_xact_lock
 from apps.routing.services.backlog import distribute_locked, lock_members
-from apps.routing.services.history import announce_changes, event_row
+from apps.routing.services.history import Actor, actor_kind_of, announce_changes, event_row
 from apps.routing.services.load import distribute_when_available
 from apps.teams.models import DistributionMode, Team
 
@@ -41,12 +41,14 @@ def return_to_team(
     data: dict[int, dict],
     pass_over_holder: bool = False,
     still_due: StillDue | None = None,
+    actor: Actor = None,
 ) -> list[Conversation]:
     """Inside the caller's transaction, which holds the rows of ``conversations`` (all of
     ``team``): put them back and distribute the team. ``pass_over_holder``: automatic
     distribution never gives them back to the agent they are taken from.
     ``still_due(conversation, holder)`` re-checks a conversation once its agent's row
     (``(presence, offline_since)``) is locked; those that fail it are left as they are.
+    ``actor``: the person whose decision it was (deactivating the agent), else a time rule.
     Returns the conversations moved."""
     if team is not None:
         advisory_xact_lock(team.pk)
@@ -86,8 +88,9 @@ def return_to_team(
         after = Placement(status, before.team_id, None, before.preferred_agent_id)
         events.append(
             event_row(
-                conversation.pk, kind=kind, before=before, after=after, actor=None,
-                actor_kind=ActorKind.TIME_RULE, reason=reasons[conversation.pk],
+                conversation.pk, kind=kind, before=before, after=after, actor=actor,
+                actor_kind=actor_kind_of(actor, ActorKind.TIME_RULE),
+                reason=reasons[conversation.pk],
                 data=data.get(conversation.pk),
             )
         )

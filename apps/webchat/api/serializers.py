@@ -37,6 +37,10 @@ class WebChatSerializer(serializers.Serializer):
                   "(integrations/{id}/) tells the site what happens.",
     )
     secret = serializers.CharField(read_only=True, required=False)
+    new_secret = serializers.BooleanField(
+        write_only=True, required=False,
+        help_text="PATCH only: true replaces the secret; the answer carries the new one, once.",
+    )
 
 
 def webchat_payload(webchat: WebChat, secret: str | None = None) -> dict:

@@ -1,6 +1,6 @@
 """A tiny webhook receiver for the demo: what a channel connector would get from Atende.
 
-    python manage.py webhook_receiver --port 8001
+    .venv/bin/python manage.py webhook_receiver --port 8001
 
 Listens on 127.0.0.1, checks every request's ``X-Atende-Signature`` with the demo
 integration's secret (or ``--secret``) and prints each event on one readable line: an
@@ -122,7 +122,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         out.write(style.SUCCESS(
             f"Listening on http://127.0.0.1:{port}/ for Atende's webhooks (Ctrl-C to stop)"
-        ))
+        ) + " - the demo's webhook starts switched off: tick \"active\" on the Demo WhatsApp "
+            "connector in the admin (Integration clients) to receive its events.")
         out.flush()
         try:
             server.serve_forever()
