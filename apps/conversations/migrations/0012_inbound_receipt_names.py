@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('conversations', '0010_conversation_lifetime_index'),
+        ('conversations', '0011_event_kind_given_back'),
     ]
 
     operations = [
