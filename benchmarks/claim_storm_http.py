@@ -3,8 +3,9 @@ with its own person token and keep-alive connection, POST /api/v1/conversations/
 on the same Waiting conversation at once (a multiprocessing Barrier releases them), against
 uvicorn (PostgreSQL + Redis). Several rounds; prints each claim's p50 / p99 latency, the
 whole storm's duration, whether each round had exactly one winner, the server's CPU per
-claim, and the ratio to pgbench -N of the same run (BENCH_PGBENCH_TPS, from run.py).
-Prints figures, never asserts.
+claim, and the ratio to pgbench -N of the same run (BENCH_PGBENCH_TPS, from run.py); then
+the same storm against a bare endpoint doing the claim's conditional UPDATE alone
+(benchmarks/bare_claim_app.py, no Django) and the ratios. Prints figures, never asserts.
 
     DATABASE_URL=postgres://... REDIS_URL=redis://... python benchmarks/claim_storm_http.py
 
@@ -60,7 +61,7 @@ def claimer(index: int, address: str, token: str, conversation_ids: list[int], b
         barrier.abort()
 
 
-def setup(prefix: str) -> tuple[list[str], list[int]]:
+def setup(prefix: str) -> tuple[list[str], list[int], list[int]]:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
@@ -100,7 +101,7 @@ def setup(prefix: str) -> tuple[list[str], list[int]]:
         for u, t in zip(users, raw, strict=True)
     )
     connections.close_all()
-    return raw, conversation_ids
+    return raw, conversation_ids, [u.pk for u in users]
 
 
 def winners_in_database(conversation_ids: list[int], prefix: str) -> int:
@@ -175,7 +176,7 @@ def main() -> None:
     from tests.inbox.servers import server_env, uvicorn
 
     prefix = f"stormhttp-{uuid.uuid4().hex[:6]}"
-    tokens, conversation_ids = setup(prefix)
+    tokens, conversation_ids, _agents = setup(prefix)
     env = server_env(DB_POOL_SIZE="16", CONN_MAX_AGE=None, DEBUG="0", LOG_LEVEL="ERROR")
     print(f"Claim storm over HTTP: {CLIENTS} agents in {CLIENTS} client processes, "
           f"{len(conversation_ids)} rounds, uvicorn --workers {WORKERS} "
@@ -217,6 +218,38 @@ def main() -> None:
               f"pgbench -N TPS of this run ({tps:.0f})")
     else:
         print(f"  {rate:.0f} claims/s within a storm (median)")
+    bare(prefix, env, per_claim, storms)
+
+
+def bare(prefix: str, env: dict, per_claim: float, storms: list[float]) -> None:
+    """The same storm against benchmarks/bare_claim_app.py: the conditional UPDATE alone."""
+    import json
+    import tempfile
+
+    from benchmarks import common
+    from tests.inbox.servers import uvicorn
+
+    tokens, conversation_ids, agents = setup(f"{prefix}-bare")
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(dict(zip(tokens, agents, strict=True)), handle)
+    try:
+        with uvicorn({**env, "BARE_CLAIM_TOKENS": handle.name}, app="benchmarks.bare_claim_app:app",
+                     extra_args=("--workers", WORKERS, "--no-access-log",
+                                 "--timeout-keep-alive", str(WAIT_SECONDS))) as address:
+            result = storm(address, tokens, conversation_ids)
+    finally:
+        os.unlink(handle.name)
+    claims = [end - start for r in result["rounds"] for *_rest, start, end in r]
+    bare_storms = [max(r[5] for r in rc) - min(r[4] for r in rc) for rc in result["rounds"]]
+    one_winner = sum(sum(r[3] == 200 for r in rc) == 1 for rc in result["rounds"])
+    bare_per_claim = result["server_cpu"] / len(claims) * 1000
+    print(f"  beside it, a bare endpoint doing the same conditional UPDATE (ASGI, psycopg pool, "
+          f"no Django; benchmarks/bare_claim_app.py), same clients: each claim "
+          f"{common.describe_ms(claims)}; whole storm {common.describe_ms(bare_storms)}; "
+          f"one winner in {one_winner} of {len(result['rounds'])} rounds; uvicorn's CPU "
+          f"{bare_per_claim:.2f} ms per claim")
+    print(f"  Atende / bare: CPU per claim {per_claim / bare_per_claim:.1f} x, storm p99 "
+          f"{common.percentile(storms, 99) / common.percentile(bare_storms, 99):.1f} x")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ v1 = [
     path("", include("apps.webhooks.api.urls")),
     path("", include("apps.floor.api.urls")),
     path("", include("apps.reports.api.urls")),
+    path("", include("apps.skills.api.urls")),
     path("", include("apps.webchat.api.urls")),
     path("", include("apps.simulation.api.urls")),
 ]

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "apps.teams",
     "apps.conversations",
     "apps.routing",
+    "apps.skills",
     "apps.inbox",
     "apps.webhooks",
     "apps.floor",

@@ -18,6 +18,7 @@ def arrive(
     body: str = "Olá, preciso de ajuda",
     actor=None,
     channel: str = "whatsapp",
+    requirements: dict[int, int] | None = None,
 ) -> Conversation:
     """A contact writes in through the public intake service; returns the conversation as
     it stands after routing (fresh from the database)."""
@@ -26,7 +27,8 @@ def arrive(
     elif external_id is None:
         external_id = f"whatsapp:{next(_contacts)}"
     conversation, _message, _created = receive_inbound_message(
-        external_id=external_id, body=body, team=team, actor=actor, channel=channel
+        external_id=external_id, body=body, team=team, actor=actor, channel=channel,
+        requirements=requirements,
     )
     conversation.refresh_from_db()
     return conversation

@@ -4,8 +4,14 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from apps.conversations.events import Placement
+from apps.conversations.kinds import MOVEMENT_KINDS, ActorKind, EventKind
 from apps.conversations.reasons import render
 from apps.organizations.models import RuleType
+
+__all__ = [  # the kinds live in their own module; they are read from here as ever
+    "MOVEMENT_KINDS", "ActorKind", "Conversation", "ConversationEvent", "EventKind",
+    "InboundReceipt", "Message", "SenderKind", "Status", "UNASSIGNED_STATUSES",
+]
 
 
 class Status(models.TextChoices):
@@ -98,6 +104,10 @@ class Conversation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+", verbose_name=_("first reply by"),
     )
+    # The ladder step it stood at when an agent first replied (reports.md: served at each
+    # step of the team's ladder), set with ``first_reply_at``.
+    served_step = models.PositiveSmallIntegerField(_("served at ladder step"), null=True,
+                                                   blank=True)
     # The latest hand-over between agents (a transfer to an agent, a supervisor reassigning
     # an assigned conversation): an assignment at or before it was no answer from a queue.
     handed_at = models.DateTimeField(_("handed between agents at"), null=True, blank=True)
@@ -105,6 +115,17 @@ class Conversation(models.Model):
     rating_score = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     rating_comment = models.TextField(_("rating comment"), blank=True, default="")
     rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+    # The ladder (routing.md section 9): steps passed in the current team, and when the next
+    # one is due (set only while queued; found through a partial index like the time rules).
+    ladder_step = models.PositiveSmallIntegerField(_("ladder step"), default=0)
+    has_requirements = models.BooleanField(
+        _("requires skills"), default=False, editable=False,
+        help_text=_("Whether it requires skills: lists read requirements only for these."),
+    )
+    next_step_at = models.DateTimeField(
+        _("next ladder step at"), null=True, blank=True,
+        help_text=_("When the team's next ladder step relaxes who can serve it."),
+    )
     handed_over_from = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",
@@ -163,6 +184,10 @@ class Conversation(models.Model):
                 name="conv_reply_due_only_assigned",
             ),
             models.CheckConstraint(
+                condition=Q(next_step_at__isnull=True) | Q(status=Status.QUEUED),
+                name="conv_next_step_only_queued",
+            ),
+            models.CheckConstraint(
                 condition=Q(handed_over_from__isnull=True) | Q(status=Status.QUEUED),
                 name="conv_handed_over_only_queued",
             ),
@@ -202,6 +227,11 @@ class Conversation(models.Model):
                 fields=["reply_due_at", "id"],
                 condition=Q(status=Status.ASSIGNED, reply_due_at__isnull=False),
                 name="conv_reply_due_idx",
+            ),
+            models.Index(
+                fields=["next_step_at", "id"],
+                condition=Q(status=Status.QUEUED, next_step_at__isnull=False),
+                name="conv_ladder_due_idx",
             ),
             # The team's recent pace (queue estimates): assignments and closes by time.
             models.Index(
@@ -277,39 +307,6 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.sender_kind}: {self.body[:40]}"
-
-
-class EventKind(models.TextChoices):
-    ROUTED = "routed", _("Routed to a team")
-    QUEUED = "queued", _("Queued")
-    WAITING = "waiting", _("Left in Waiting")
-    RESERVED = "reserved", _("Reserved for preferred agent")
-    RELEASED = "released", _("Reservation released")
-    ASSIGNED = "assigned", _("Assigned")
-    CLAIMED = "claimed", _("Claimed")
-    TRANSFERRED = "transferred", _("Transferred")
-    CLOSED = "closed", _("Closed")
-    HANDED_OVER = "handed_over", _("Taken back: no reply")
-    REQUEUED = "requeued", _("Requeued: agent offline")
-    GIVEN_BACK = "given_back", _("Given back: agent deactivated")
-    RATED = "rated", _("Rated by the customer")
-
-
-# The kinds a report counts as moves (docs/reports.md). "overflowed" is the ladder's
-# (routing.md section 9): counted when such events exist.
-MOVEMENT_KINDS = ("transferred", "handed_over", "requeued", "overflowed")
-
-
-class ActorKind(models.TextChoices):
-    AGENT = "agent", _("Agent")
-    SUPERVISOR = "supervisor", _("Supervisor")
-    ADMIN = "admin", _("Administrator")
-    BOT = "bot", _("Bot / integration")
-    DISTRIBUTION = "distribution", _("Automatic distribution")
-    PREFERENTIAL_RULE = "preferential_rule", _("Preferential rule")
-    TIME_RULE = "time_rule", _("Time rule")
-    SYSTEM = "system", _("System")
-    CUSTOMER = "customer", _("Customer")
 
 
 class ConversationEvent(models.Model):

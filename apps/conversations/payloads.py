@@ -2,6 +2,7 @@
 inbox's websocket events both use these, so a client sees the same object on both."""
 
 from apps.conversations.models import Conversation, Message
+from apps.conversations.requirements import requirements_of
 from apps.conversations.waits import queue_of
 from apps.core.time import iso
 
@@ -58,6 +59,9 @@ def conversation_payload(conversation: Conversation) -> dict:
         "reply_due_at": iso(conversation.reply_due_at),
         "queue": queue_of(conversation),
         "rating": rating_payload(conversation),
+        "requirements": requirements_of(conversation),
+        "ladder_step": conversation.ladder_step,
+        "next_step_at": iso(conversation.next_step_at),
         "last_activity_at": iso(conversation.last_activity_at),
         "integration": conversation.integration_id,
         "queued_at": iso(conversation.queued_at),

@@ -136,14 +136,45 @@ SENTENCES: dict[str, str] = {
         "Team %(team)s is closed with no opening ahead: its after-hours team %(after)s takes "
         "new conversations."
     ),
+    # Skills, the last agent and the ladder (routing.md section 9). %(after)s is seconds.
+    "requires": N_("It requires %(requirements)s."),
+    "among_eligible": N_(
+        "Requiring %(requirements)s: %(eligible)s of %(online)s online qualify. %(then)s"
+    ),
+    "team_none_eligible": N_(
+        "No online member of team %(team)s with room has %(requirements)s: it waits in the "
+        "team queue."
+    ),
+    "returning_contact": N_(
+        "Returning contact: last served by %(agent)s, who is online with free capacity."
+    ),
+    "backlog_for_agent": N_(
+        "Backlog distribution: %(agent)s became available (%(load)s/%(capacity)s) and this is "
+        "the oldest conversation they can serve."
+    ),
+    "step_drop": N_(
+        "After %(after)s nobody had taken it with %(requirements)s required: %(dropped)s no "
+        "longer required."
+    ),
+    "step_lower": N_(
+        "After %(after)s nobody had taken it with %(requirements)s required: minimum levels "
+        "lowered by %(by)s (now %(now)s)."
+    ),
+    "step_overflow": N_(
+        "After %(after)s nobody in %(team)s had taken it: the online members of %(overflow)s "
+        "may take it too."
+    ),
+    "step_unchanged": N_(
+        "After %(after)s the ladder's step %(step)s (%(action)s) changed nothing: passed."
+    ),
     # Names without a person behind them.
     "the_system": N_("the system"),
 }
 
 # Parameters that carry a stored value whose label is translated when rendered.
-_LABELLED_PARAMS = ("presence",)
+_LABELLED_PARAMS = ("presence", "action")
 # Parameters that carry a number of seconds, rendered as a duration ("5 minutes").
-_DURATION_PARAMS = ("limit",)
+_DURATION_PARAMS = ("limit", "after")
 
 
 def part(code: str, **params) -> Part:
@@ -175,6 +206,10 @@ def render_part(item: Part) -> str:
 def _render_param(key: str, value):
     if isinstance(value, dict) and "code" in value:
         return render_part(value)
+    if key == "action" and isinstance(value, str):
+        from apps.skills.models import StepAction  # skills' models import nothing of ours
+
+        return str(StepAction(value).label).lower() if value in StepAction.values else value
     if key in _LABELLED_PARAMS and isinstance(value, str):
         return str(Presence(value).label).lower() if value in Presence.values else value
     if key in _DURATION_PARAMS and isinstance(value, int | float):

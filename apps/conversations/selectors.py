@@ -19,6 +19,7 @@ from apps.accounts.models import User
 from apps.conversations import visibility
 from apps.conversations.models import Conversation, ConversationEvent, Message, Status
 from apps.organizations.selectors import preferential_rule_for
+from apps.skills.models import ConversationOverflow
 from apps.teams.models import Membership
 from apps.teams.selectors import team_ids_of, teams_visible_to
 
@@ -206,3 +207,26 @@ def contact_card(user, conversation: Conversation) -> dict:
     )
     return {"contact": contact, "path": path, "rule": rule, "others": others}
 
+
+
+def overflow_work_for(user) -> QuerySet[Conversation]:
+    """Queued conversations whose team's ladder overflowed to one of ``user``'s teams
+    (routing.md 9.4: the list of overflow work), oldest first, with what a row shows."""
+    return (
+        Conversation.objects.filter(
+            status=Status.QUEUED,
+            pk__in=ConversationOverflow.objects.filter(
+                team_id__in=Membership.objects.filter(agent_id=user.pk).values("team_id")
+            ).values("conversation_id"),
+        )
+        .select_related("contact", "team", "assignee", "preferred_agent", "last_message")
+        .order_by("queued_at", "id")
+    )
+
+
+def is_overflow_work_for(user, conversation: Conversation) -> bool:
+    """Whether ``conversation`` is in ``user``'s list of overflow work (one query, only for
+    a queued conversation): an overflow candidate may claim it."""
+    return conversation.status == Status.QUEUED and (
+        overflow_work_for(user).filter(pk=conversation.pk).exists()
+    )

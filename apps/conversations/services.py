@@ -126,8 +126,10 @@ def _append(
     changes = {"last_message": message, "last_activity_at": now, "updated_at": now}
     if sender_kind == SenderKind.AGENT and conversation.first_reply_at is None:
         # The first response (docs/reports.md): kept on the row, in the same statement.
-        changes |= {"first_reply_at": now, "first_reply_by_id": author.pk}
+        changes |= {"first_reply_at": now, "first_reply_by_id": author.pk,
+                    "served_step": conversation.ladder_step}
         conversation.first_reply_at, conversation.first_reply_by = now, author
+        conversation.served_step = conversation.ladder_step
     write_together(rows, refs, Update(Conversation, conversation.pk, changes))
     conversation.last_message = message
     conversation.last_activity_at = now
@@ -174,13 +176,15 @@ def receive_inbound_message(
     channel: str = "webchat",
     actor: IntegrationClient | User | None = None,
     message_id: str | None = None,
+    requirements: dict[int, int] | None = None,
 ) -> tuple[Conversation, Message, bool]:
     """A contact wrote in: find or create the contact, append to their open conversation or
     open and route a new one. Returns (conversation, message, created).
 
     ``message_id`` is the channel's own id of the message: a delivery of an id already
     received for this contact on this channel changes nothing and returns the conversation
-    as it is now, with the message received then (created False)."""
+    as it is now, with the message received then (created False). ``requirements``
+    ({skill id: minimum level}) apply to a new conversation only."""
     body = _clean_body(body)
     if not isinstance(external_id, str) or not external_id.strip():
         raise InvalidInput(_("The contact needs an external_id."), field="contact")
@@ -191,7 +195,7 @@ def receive_inbound_message(
                 received = _receive(
                     external_id=external_id, body=body, details=contact_details or {},
                     organization=organization, team=team, channel=channel, actor=actor,
-                    receipt=receipt,
+                    receipt=receipt, requirements=requirements,
                 )
                 if not received[2]:  # appended (or a repeat): was it its own?
                     _require_its_own(actor, received[0])
@@ -203,7 +207,8 @@ def receive_inbound_message(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _receive(*, external_id, body, details, organization, team, channel, actor, receipt):
+def _receive(*, external_id, body, details, organization, team, channel, actor, receipt,
+             requirements=None):
     if receipt is not None:
         # Concurrent deliveries of one message wait for each other here, so the second
         # finds the first's receipt (the unique constraint is the backstop).
@@ -222,7 +227,7 @@ def _receive(*, external_id, body, details, organization, team, channel, actor, 
     message = Message(sender_kind=SenderKind.CONTACT, author=None, body=body)
     conversation = routing.open_conversation(
         contact=contact, channel=channel, team=team, actor=actor, message=message,
-        receipt=_receipt_row(contact, receipt),
+        receipt=_receipt_row(contact, receipt), requirements=requirements,
     )
     _announce_message(conversation, message)
     return conversation, message, True

@@ -39,7 +39,9 @@ from django.db.models.functions import Greatest, RowNumber
 from django.utils import timezone
 
 from apps.accounts.models import Presence
+from apps.conversations.eligible_waits import eligible_paces
 from apps.conversations.models import Conversation, Status
+from apps.conversations.requirements import attach_requirements
 from apps.core.time import iso
 from apps.teams import config_cache
 from apps.teams.hours import state_of
@@ -184,6 +186,7 @@ def attach_queue_info(conversations, *, now: datetime | None = None) -> None:
     for queued and waiting ones, None for the others. Three queries for a whole list
     (none when nothing in it waits). Expects ``team`` selected."""
     conversations = list(conversations)
+    attach_requirements(conversations)
     for conversation in conversations:
         conversation.queue_info = None
     found = positions(conversations)
@@ -193,19 +196,25 @@ def attach_queue_info(conversations, *, now: datetime | None = None) -> None:
         (c.team_id for c in conversations if c.status == Status.QUEUED),
         now=now or timezone.now(),
     )
+    eligible = eligible_paces(
+        [c for c in conversations if c.status == Status.QUEUED and c.pk in found], paces
+    )
     for conversation in conversations:
         if conversation.pk not in found:
             continue
-        estimate = None
+        estimate, pace = None, paces.get(conversation.team_id)
+        if conversation.pk in eligible:
+            pace, _count = eligible[conversation.pk]
         if conversation.status == Status.QUEUED:
             estimate = estimate_wait(
-                found[conversation.pk], paces.get(conversation.team_id),
-                mode=conversation.team.distribution_mode,
+                found[conversation.pk], pace, mode=conversation.team.distribution_mode,
             )
         conversation.queue_info = {
             "position": found[conversation.pk],
             "estimated_wait_seconds": estimate,
         }
+        if conversation.pk in eligible:  # says that it counted only the eligible
+            conversation.queue_info["eligible_online"] = eligible[conversation.pk][1]
 
 
 def queue_of(conversation: Conversation) -> dict | None:

@@ -52,15 +52,31 @@ def _past_target(teams: list[Team], now: datetime) -> Q:
 
 def _places(teams: list[Team], now: datetime) -> dict[tuple[int | None, str], dict]:
     """Open conversations by (team, status): how many, the oldest queue entry, the first
-    reservation to end, and how many queued ones are past their team's target."""
-    return {
-        (row["team_id"], row["status"]): row
-        for row in Conversation.objects.filter(status__in=OPEN_STATUSES)
-        .values("team_id", "status")
+    reservation to end, how many queued ones are past their team's target, and how many
+    stand at each ladder step (``by_step``: routing.md 9.4), in one query."""
+    places: dict[tuple[int | None, str], dict] = {}
+    for row in (
+        Conversation.objects.filter(status__in=OPEN_STATUSES)
+        .values("team_id", "status", "ladder_step")
         .annotate(n=Count("id"), oldest=Min("queued_at"), next_release=Min("reserved_until"),
                   past_target=Count("id", filter=_past_target(teams, now)))
         .order_by()
-    }
+    ):
+        key = (row["team_id"], row["status"])
+        place = places.setdefault(key, {"n": 0, "oldest": None, "next_release": None,
+                                        "past_target": 0, "by_step": {}})
+        place["n"] += row["n"]
+        place["past_target"] += row["past_target"]
+        for name in ("oldest", "next_release"):
+            if row[name] is not None and (place[name] is None or row[name] < place[name]):
+                place[name] = row[name]
+        place["by_step"][row["ladder_step"]] = row["n"]
+    return places
+
+
+def _by_step(counts: dict[int, int]) -> list[int]:
+    """Queued conversations at ladder step 0, 1, ... (up to the highest present)."""
+    return [counts.get(step, 0) for step in range(max(counts, default=-1) + 1)]
 
 
 def _members() -> dict[int, dict]:
@@ -138,6 +154,7 @@ def floor_stats(*, now: datetime | None = None) -> dict:
             "id": team.pk,
             "name": team.name,
             "queued": queued.get("n", 0),
+            "queued_by_step": _by_step(queued.get("by_step", {})),
             "reserved": reserved.get("n", 0),
             "assigned": place(team.pk, Status.ASSIGNED).get("n", 0),
             "oldest_queued_seconds": _age(queued.get("oldest"), now),

@@ -213,11 +213,15 @@ WAIT_SUMS: Sums = [
     ("wait_p90", "percentile", "wait", 0.9),
     ("waits_within_target", "within_target", "wait", None),
 ]
+# Served at each step of the ladder: steps 0 to 4 one by one, the last count 5 and later.
+STEPS_SHOWN = 6
 SERVED_SUMS: Sums = [
     ("served", "count", None, None),
     ("first_response_p50", "percentile", "first_response", 0.5),
     ("first_response_p90", "percentile", "first_response", 0.9),
     ("within_target", "within_target", "first_response", None),
+    *[(f"served_step_{n}", "equals", "served_step", n) for n in range(STEPS_SHOWN - 1)],
+    (f"served_step_{STEPS_SHOWN - 1}", "at_least", "served_step", STEPS_SHOWN - 1),
 ]
 CLOSED_SUMS: Sums = [
     ("closed", "count", None, None),
@@ -249,6 +253,8 @@ def orm_sums(sums: Sums, *, team: str = "team") -> dict:
             out[name] = Count("id", filter=Q(**{f"{column}__isnull": True}))
         elif operation == "equals":
             out[name] = Count("id", filter=Q(**{column: argument}))
+        elif operation == "at_least":
+            out[name] = Count("id", filter=Q(**{f"{column}__gte": argument}))
         elif operation == "avg":
             out[name] = Avg(column)
         else:

@@ -33,7 +33,7 @@ CONVERSATION_COLUMNS = (
     "id", "contact_id", "channel", "status", "team_id", "assignee_id", "auto_assigned",
     "preferred_type", "created_at", "updated_at", "queued_at", "assigned_at", "closed_at",
     "last_activity_at", "rating_score", "rating_comment", "rated_at", "first_reply_at",
-    "first_reply_by_id", "handed_at",
+    "first_reply_by_id", "handed_at", "ladder_step", "has_requirements", "served_step",
 )
 EVENT_COLUMNS = (
     "conversation_id", "at", "kind", "actor_kind", "actor_id", "from_status", "to_status",
@@ -249,7 +249,7 @@ def _conversation(writers, pk, contact, team_id, members, arrival, rng, now):
             pk, contact, "whatsapp", status, team_id, None, False, "", moment(arrival),
             moment(closed_at or arrival), moment(arrival), None,
             moment(closed_at) if closed_at else None, moment(closed_at or arrival), None, "",
-            None, None, None, None))
+            None, None, None, None, 0, False, None))
         if closed_at:
             events.add((pk, moment(closed), "closed", "system", None, "queued", "closed", team_id,
                         team_id, None, None, [], {}))
@@ -288,7 +288,7 @@ def _conversation(writers, pk, contact, team_id, members, arrival, rng, now):
         None if open_now else moment(closed), moment(min(closed, now)), score,
         "" if not rated else "Obrigado", moment(rated_at) if rated else None,
         moment(reply) if reply < now else None, agent if reply < now else None,
-        moment(handed) if handed else None))
+        moment(handed) if handed else None, 0, False, 0 if reply < now else None))
     if not open_now:
         events.add((pk, moment(closed), "closed", "agent", final, "assigned", "closed", team_id,
                     team_id, final, final, [], {}))

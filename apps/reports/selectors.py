@@ -120,9 +120,12 @@ def _grouping_sets(rows, team: str, moment: str, sums, group: str, single: bool)
             selects.append(f"count(*) FILTER (WHERE c_{column} IS NULL) AS {name}")
         elif operation == "equals":
             selects.append(f"count(*) FILTER (WHERE c_{column} = %s) AS {name}")
+        elif operation == "at_least":
+            selects.append(f"count(*) FILTER (WHERE c_{column} >= %s) AS {name}")
         elif operation == "avg":
             selects.append(f"avg(c_{column}) AS {name}")
-    equals = [argument for _n, operation, _c, argument in sums if operation == "equals"]
+    equals = [argument for _n, operation, _c, argument in sums
+              if operation in ("equals", "at_least")]
     sets = "(report_team, report_period)" + ("" if single else ", (report_team)")
     sql = (
         f"SELECT report_team, report_period, {', '.join(selects)} FROM "
@@ -173,6 +176,7 @@ def team_row(team, label, sums: dict, starts_at=None) -> dict:
         "wait_within_target_pct": share_pct(sums.get("waits_within_target", 0), waits),
         "closed": sums.get("closed", 0),
         **{f"rating_{score}": sums.get(f"rating_{score}", 0) for score in range(1, 6)},
+        "by_step": [sums.get(f"served_step_{n}", 0) for n in range(figures.STEPS_SHOWN)],
     }
     return row
 

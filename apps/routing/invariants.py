@@ -4,6 +4,7 @@ One checker for the tests and for ``manage.py check_invariants``. It returns the
 violations as sentences; an empty list means everything holds.
 """
 
+from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.utils import timezone
 from apps.accounts.models import Presence, User
 from apps.conversations.models import Conversation, ConversationEvent, EventKind, Status
 from apps.conversations.selectors import queue_counts_for
+from apps.skills import selectors as skill_selectors
 from apps.teams.models import DistributionMode, Membership, Team
 
 ASSIGNING_EVENTS = (EventKind.ASSIGNED, EventKind.CLAIMED, EventKind.TRANSFERRED)
@@ -106,30 +108,47 @@ def _no_double_assignment_in_history() -> list[str]:
 
 
 def _capacity_teams_drained() -> list[str]:
-    """Invariant 4: no capacity team queue waits while an online member has room."""
+    """Invariant 4 as routing.md 9.7 amends it: a conversation in a ``capacity`` team never
+    waits while an online candidate eligible at its current step has free capacity (a
+    member of its team, or of a team its ladder overflowed to, meeting every requirement
+    still in force). A conversation taken back from an agent for not replying may wait
+    while only that agent could take it (routing.md 8.2)."""
     problems = []
-    waiting_teams = (
-        Team.objects.filter(distribution_mode=DistributionMode.CAPACITY)
-        .annotate(queued=Count("conversations", filter=Q(conversations__status=Status.QUEUED)))
-        .filter(queued__gt=0)
+    queued = list(
+        Conversation.objects.filter(
+            status=Status.QUEUED, team__distribution_mode=DistributionMode.CAPACITY
+        ).values_list("pk", "team_id", "team__name", "handed_over_from_id")
     )
-    for team in waiting_teams:
-        idle = Membership.objects.filter(
-            team=team, agent__presence=Presence.ONLINE, agent__is_active=True,
-        ).filter(agent__open_count__lt=F("agent__capacity"))
-        # A conversation taken back from an agent for not replying may wait while only
-        # that agent has room (routing.md 8.2: never back to them automatically).
-        queued = Conversation.objects.filter(team=team, status=Status.QUEUED)
-        names = [
-            username
-            for agent_id, username in idle.values_list("agent_id", "agent__username")
-            if queued.exclude(handed_over_from_id=agent_id).exists()
-        ]
-        if names:
-            problems.append(
-                f"team {team.name} has {team.queued} queued while {', '.join(names)} "
-                f"have free capacity"
-            )
+    if not queued:
+        return problems
+    ids = [pk for pk, *_rest in queued]
+    requirements = skill_selectors.requirements_in_force(ids)
+    overflow = skill_selectors.overflow_teams_of(ids)
+    idle: dict[int, set[int]] = {}
+    names: dict[int, str] = {}
+    for team_id, agent_id, username in Membership.objects.filter(
+        agent__presence=Presence.ONLINE, agent__is_active=True,
+        agent__open_count__lt=F("agent__capacity"),
+    ).values_list("team_id", "agent_id", "agent__username"):
+        idle.setdefault(team_id, set()).add(agent_id)
+        names[agent_id] = username
+    levels = skill_selectors.agents_skills(names)
+    stuck: dict[tuple[int, str], set[str]] = {}
+    for pk, team_id, team_name, passed_over in queued:
+        pool = set(idle.get(team_id, ())).union(*(idle.get(t, ()) for t in overflow[pk]))
+        needs = requirements.get(pk, {})
+        able = {
+            names[a] for a in pool
+            if a != passed_over and all(levels[a].get(s, 0) >= m for s, m in needs.items())
+        }
+        if able:
+            stuck.setdefault((team_id, team_name), set()).update(able)
+    counts = Counter(team_id for _pk, team_id, _name, _passed in queued)
+    for (team_id, team_name), able in sorted(stuck.items()):
+        problems.append(
+            f"team {team_name} has {counts[team_id]} queued while {', '.join(sorted(able))} "
+            f"have free capacity"
+        )
     return problems
 
 

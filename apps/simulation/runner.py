@@ -102,6 +102,7 @@ def _synthetic(spec, teams) -> dict:
         raise InvalidInput(_("synthetic traffic names at least one team."),
                            fields={"teams": [_("Empty.")]})
     expected = seconds / 3600
+    checked = []  # the request itself stays as sent: it is stored and read again
     for entry in entries:
         if not isinstance(entry, dict) or entry.get("team") not in teams:
             raise InvalidInput(_("Each synthetic team names an existing team by id."),
@@ -123,8 +124,8 @@ def _synthetic(spec, teams) -> dict:
         requirements = entry.get("requirements") or []
         if not isinstance(requirements, list):
             raise InvalidInput(_("requirements is a list."), fields={"requirements": ["list"]})
-        entry["requirements"] = [_requirement(r) for r in requirements]
-    return {"seconds": float(seconds), "teams": entries}
+        checked.append({**entry, "requirements": [_requirement(r) for r in requirements]})
+    return {"seconds": float(seconds), "teams": checked}
 
 
 def _requirement(value) -> tuple[str, int]:

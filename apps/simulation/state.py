@@ -49,11 +49,16 @@ class TeamRun:
         self.queued = self.claimable = 0
         self.depth = depth
 
-    def head(self, limit: int | None) -> list:
-        """The queue, oldest first (``limit`` of them); stale entries are dropped as met."""
+    def prune(self) -> deque:
+        """The queue without the stale entries at its head (assigned or gone since)."""
         queue = self.queue
         while queue and not live(queue[0]):
             queue.popleft()
+        return queue
+
+    def head(self, limit: int | None) -> list:
+        """The queue, oldest first (``limit`` of them); stale entries are dropped as met."""
+        queue = self.prune()
         found = []
         for entry in queue:
             if live(entry):

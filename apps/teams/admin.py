@@ -143,7 +143,7 @@ class TeamForm(forms.ModelForm):
     class Meta:
         model = Team
         fields = ("name", "distribution_mode", "first_reply_seconds", "offline_requeue_seconds",
-                  "timezone", "after_hours_team", "answer_target_seconds")
+                  "timezone", "after_hours_team", "answer_target_seconds", "sticky_days")
 
     def clean_timezone(self):
         value = (self.cleaned_data.get("timezone") or "").strip()
@@ -184,6 +184,7 @@ class TeamAdmin(AgreeingMessagesMixin, admin.ModelAdmin):
         (_("Time rules"), {"fields": ("first_reply_seconds", "offline_requeue_seconds")}),
         (_("Business hours"), {"fields": ("timezone", "after_hours_team")}),
         (_("Floor view"), {"fields": ("answer_target_seconds",)}),
+        (_("Skills"), {"fields": ("sticky_days",)}),
     )
 
     def delete_model(self, request, obj):

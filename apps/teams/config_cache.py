@@ -52,6 +52,7 @@ class Snapshot:
     preferred_max_wait_seconds: int | None
     exists: bool  # the settings row exists
     schedules: dict[int, Schedule] = field(default_factory=dict)  # immutable values
+    remembered: dict = field(default_factory=dict)  # other apps' immutable values
 
 
 _lock = threading.Lock()
@@ -159,6 +160,19 @@ def schedule(team: Team) -> Schedule:
             with _lock:
                 snapshot.schedules[team.pk] = found
     return found
+
+
+def remembered(key, load):
+    """``load()``'s value (immutable) kept under ``key`` until the configuration changes:
+    other apps' configuration (a team's ladder), whose writers call
+    ``configuration_changed``."""
+    snapshot = _snapshot()
+    if key in snapshot.remembered:
+        return snapshot.remembered[key]
+    value = load()
+    with _lock:
+        snapshot.remembered[key] = value
+    return value
 
 
 def _bump() -> None:

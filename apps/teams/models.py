@@ -87,6 +87,15 @@ class Team(models.Model):
             "Empty: they queue here as usual."
         ),
     )
+    sticky_days = models.PositiveIntegerField(
+        _("last agent first (days)"), null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_(
+            "A new conversation of a contact whose previous conversation in this team closed "
+            "within this many days goes first to the agent who served it, if they are online, "
+            "a member and have free capacity. Empty: off."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]

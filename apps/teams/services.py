@@ -28,7 +28,7 @@ from apps.teams.models import (
 
 TEAM_FIELDS = (
     "name", "distribution_mode", "first_reply_seconds", "offline_requeue_seconds", "timezone",
-    "after_hours_team",
+    "after_hours_team", "sticky_days",
 )
 Hours = list[tuple[int, int, int]]  # (weekday, opens, closes), minutes after midnight
 

@@ -8,6 +8,7 @@ from apps.accounts.models import IntegrationClient, PersonToken, User
 from apps.conversations.models import Conversation, ConversationEvent, Message
 from apps.organizations.models import Contact, Organization, PreferentialRule
 from apps.routing import services as routing
+from apps.skills.models import Skill
 from apps.teams.models import Membership, RoutingSettings, Team
 from apps.webchat.models import WebChat
 from apps.webchat.services import create_webchat
@@ -58,6 +59,13 @@ ENDPOINTS = [
     ("teams report", "get", lambda w: "reports/teams", None, SUPERVISORS),
     ("agents report", "get", lambda w: "reports/agents", None, PEOPLE),
     ("ratings report", "get", lambda w: "reports/ratings", None, PEOPLE),
+    ("skills list", "get", lambda w: "skills/", None, PEOPLE),
+    ("skills create", "post", lambda w: "skills/", lambda w: {"name": "billing"},
+     admin_only(201)),
+    ("skill detail", "get", lambda w: f"skills/{w.skill.pk}/", None, admin_only(200)),
+    ("skill update", "patch", lambda w: f"skills/{w.skill.pk}/", lambda w: {"name": "inglês"},
+     admin_only(200)),
+    ("skill delete", "delete", lambda w: f"skills/{w.skill.pk}/", None, admin_only(204)),
     ("organizations list", "get", lambda w: "organizations/", None, PEOPLE),
     ("organizations create", "post", lambda w: "organizations/",
      lambda w: {"name": "Globex", "parent": w.organization.pk}, admin_only(201)),
@@ -107,6 +115,7 @@ ENDPOINTS = [
      lambda w: {"contact": {"external_id": "wa:someone"}, "body": "Hi"},
      admin_and_integration(201)),
     ("conversations list", "get", lambda w: "conversations/", None, PEOPLE),
+    ("overflow work", "get", lambda w: "conversations/overflow", None, PEOPLE),
     ("conversation detail", "get", lambda w: f"conversations/{w.waiting.pk}/", None,
      NOT_ITS_OWN),
     ("own conversation detail", "get", lambda w: f"conversations/{w.owned.pk}/", None,
@@ -175,6 +184,7 @@ def snapshot() -> dict:
         "events": ConversationEvent.objects.count(),
         "tokens": PersonToken.objects.count(),
         "deliveries": Delivery.objects.count(),
+        "skills": list(Skill.objects.order_by("pk").values_list("pk", "name")),
         "webchats": list(WebChat.objects.order_by("pk").values_list(
             "pk", "name", "greeting", "secret", "active")),
     }
@@ -188,6 +198,7 @@ def world(world):
     world.owned_closed = arrive("wa:owned-closed", team=world.team, actor=world.integration)
     routing.claim_conversation(conversation_id=world.owned_closed.pk, agent=world.supervisor)
     routing.close_conversation(conversation_id=world.owned_closed.pk, actor=world.supervisor)
+    world.skill = Skill.objects.create(name="english")
     world.webchat, _secret = create_webchat(name="Shop", allowed_origins=["https://shop.example"])
     return world
 

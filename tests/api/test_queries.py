@@ -56,9 +56,11 @@ LISTS = [
     # positions (one window query), the teams' online room and recent pace
     (lambda w: "conversations/", "agent", 6),
     (lambda w: "conversations/", "supervisor", 6),
-    (lambda w: "agents/", "agent", 2),
-    (lambda w: "teams/", "agent", 5),  # teams, memberships, opening hours, closed dates
-    (lambda w: "organizations/", "agent", 2),
+    (lambda w: "agents/", "agent", 3),  # agents, their skills
+    # teams, memberships, opening hours, closed dates, ladder steps (their skills: one more
+    # when any team has steps)
+    (lambda w: "teams/", "agent", 6),
+    (lambda w: "organizations/", "agent", 3),  # nodes, their required skills
     (lambda w: "contacts/", "admin", 2),
     (lambda w: "contacts/", "integration", 2),  # integration token: one query
     (lambda w: "preferential-rules/", "admin", 2),
@@ -91,7 +93,7 @@ def test_the_admin_token_is_one_query(world):
     client.get(f"{V1}me/")
     with CaptureQueriesContext(connection) as queries:
         client.get(f"{V1}me/")
-    assert len(queries) == 1
+    assert len(queries) == 2  # the token with its person, then their skills
 
 
 # POST inbound from an integration: its token (1), the routing decision

@@ -198,7 +198,7 @@ def test_me_and_queues(world):
     me = client.get(f"{V1}me/").json()
     assert me == {"id": world.agent.pk, "username": "ana", "name": "Ana",
                   "email": "ana@example.com", "role": "agent", "capacity": 5,
-                  "presence": "online", "is_active": True, "open_count": 1}
+                  "presence": "online", "is_active": True, "open_count": 1, "skills": []}
     assert client.get(f"{V1}me/queues").json() == {
         "waiting": 1, "teams": [{"id": world.team.pk, "name": "Sales", "queued": 1}],
         "mine": 1, "reserved_for_me": 0}

@@ -102,8 +102,9 @@ def test_queue_waiting_agents_and_the_last_hour():
         "answer_target_seconds": 60, "open_now": True, "opens_at": None,
     }
     assert team_row(payload, quiet) | {"id": None, "depth_last_hour": None} == {
-        "id": None, "name": "Quiet", "queued": 0, "reserved": 0, "assigned": 0,
-        "oldest_queued_seconds": None, "oldest_queued_at": None, "next_release_at": None,
+        "id": None, "name": "Quiet", "queued": 0, "queued_by_step": [], "reserved": 0,
+        "assigned": 0, "oldest_queued_seconds": None, "oldest_queued_at": None,
+        "next_release_at": None,
         "agents": {"online": 0, "away": 0, "offline": 0}, "load": 0, "load_not_online": 0,
         "capacity": 0, "waiting_past_target": 0, "assigned_last_hour": 0,
         "median_wait_seconds_last_hour": None,

@@ -16,6 +16,13 @@ from apps.accounts.models import AgentChange, IntegrationClient, Role, User
 from apps.conversations.models import Conversation
 from apps.organizations.models import Contact, Organization, PreferentialRule
 from apps.routing import services as routing
+from apps.skills.models import (
+    AgentSkill,
+    LadderStep,
+    LadderStepSkill,
+    OrganizationRequirement,
+    Skill,
+)
 from apps.teams.models import ConfigurationChange, RoutingSettings, Team
 from apps.webchat.models import WebChat
 from apps.webhooks import services as webhooks
@@ -74,8 +81,27 @@ BUILDERS = {
         agent_id=AgentFactory().pk, capacity=9, actor=None
     ).changes.get(kind="capacity"),
     ConfigurationChange: lambda: _configuration_change(),
+    Skill: lambda: Skill.objects.create(name=f"skill-{Skill.objects.count()}"),
+    AgentSkill: lambda: AgentSkill.objects.create(
+        agent=AgentFactory(), skill=Skill.objects.create(name=f"s{Skill.objects.count()}"),
+        level=3,
+    ),
+    OrganizationRequirement: lambda: OrganizationRequirement.objects.create(
+        organization=OrganizationFactory(),
+        skill=Skill.objects.create(name=f"r{Skill.objects.count()}"), min_level=2,
+    ),
+    LadderStep: lambda: _ladder_step(),
     WebChat: lambda: make_webchat(teams=[("Vendas", TeamFactory())])[0],
 }
+
+
+def _ladder_step():
+    step = LadderStep.objects.create(team=TeamFactory(), position=0, after_seconds=60,
+                                     action="drop", all_skills=True)
+    LadderStepSkill.objects.create(
+        step=step, skill=Skill.objects.create(name=f"l{Skill.objects.count()}")
+    )
+    return step
 
 
 def _configuration_change():

@@ -43,13 +43,13 @@ def manage(*args, env: dict, input_text: str | None = None) -> str:
 
 @contextlib.contextmanager
 def uvicorn(env: dict, *, log_path: Path | None = None, extra_args: tuple[str, ...] = (),
-            cwd: str | None = None):
-    """Start ``uvicorn config.asgi:application`` on a free port; yields its base URL. ``cwd``
-    serves another checkout's code (a benchmark's "before")."""
+            cwd: str | None = None, app: str = "config.asgi:application"):
+    """Start ``uvicorn config.asgi:application`` (or ``app``) on a free port; yields its base
+    URL. ``cwd`` serves another checkout's code (a benchmark's "before")."""
     port = free_port()
     log = open(log_path, "w") if log_path else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+        [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1",
          "--port", str(port), "--log-level", "warning", *extra_args],
         cwd=cwd or ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )

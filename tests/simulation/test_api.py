@@ -65,6 +65,14 @@ def test_the_answer_has_the_figures_of_both_configurations(supervisor_api, team)
     assert run(supervisor_api, body)["baseline"] == result["baseline"]
 
 
+def test_the_request_is_stored_as_sent_and_runs_again(supervisor_api, team):
+    body = {"traffic": synthetic(team, requirements=[{"skill": "english", "min_level": 2}]),
+            "roster": roster(team, skills=[{"skill": "english", "level": 3}]), "seed": 2}
+    result = run(supervisor_api, body)
+    assert result["status"] == "done", result
+    assert SimulationRun.objects.get().request == body
+
+
 def test_customers_who_run_out_of_patience_are_abandoned(supervisor_api, team):
     body = {"traffic": synthetic(team, arrivals_per_hour=120,
                                  patience_seconds={"distribution": "fixed", "value": 60}),

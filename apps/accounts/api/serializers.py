@@ -6,6 +6,7 @@ from rest_framework import serializers
 from apps.accounts.models import IntegrationClient, Presence, Role, User
 from apps.core.api import ModelSerializer, Serializer
 from apps.core.limits import MAX_CAPACITY, MAX_TEXT_LENGTH
+from apps.skills.api.serializers import AgentSkillSerializer, unique_levels
 from apps.webhooks import services as webhooks
 from apps.webhooks.targets import WebhookUrlInvalid, validate_webhook_url
 
@@ -25,8 +26,9 @@ class WsTicketSerializer(Serializer):
 
 
 class AgentSerializer(ModelSerializer):
-    """A person: ``{id, username, name, email, role, capacity, presence, is_active}`` and
-    their load ``open_count`` (open conversations assigned to them, read-only).
+    """A person: ``{id, username, name, email, role, capacity, presence, is_active}``, their
+    load ``open_count`` (open conversations assigned to them, read-only) and their
+    ``skills``: ``[{"skill": id, "level": 1-5}]`` by skill id.
 
     Created with an optional ``password``; ``capacity`` goes from 0 to 10000."""
 
@@ -39,11 +41,18 @@ class AgentSerializer(ModelSerializer):
         style={"input_type": "password"},
     )
 
+    skills = AgentSkillSerializer(many=True, read_only=True)
+
     class Meta:
         model = User
         fields = ["id", "username", "name", "email", "role", "capacity", "presence",
-                  "is_active", "open_count", "password"]
+                  "is_active", "open_count", "skills", "password"]
         read_only_fields = ["id", "presence", "is_active", "open_count"]
+
+    def to_representation(self, agent):
+        data = super().to_representation(agent)
+        data["skills"] = skills_payload(agent)
+        return data
 
     def validate_email(self, value):
         if value:
@@ -79,15 +88,20 @@ class AgentSerializer(ModelSerializer):
 
 
 class AgentUpdateSerializer(AgentSerializer):
-    """PATCH: ``capacity``, ``role``, ``is_active``, ``name`` (and ``email``)."""
+    """PATCH: ``capacity``, ``role``, ``is_active``, ``name`` (and ``email``), and
+    ``skills`` (``[{"skill": id, "level": 1-5}]`` replaces the agent's skills)."""
 
     username = serializers.CharField(read_only=True)
     is_active = serializers.BooleanField(required=False)
+    skills = AgentSkillSerializer(many=True, required=False, max_length=1000)
 
     class Meta(AgentSerializer.Meta):
         fields = ["id", "username", "name", "email", "role", "capacity", "presence",
-                  "is_active", "open_count"]
+                  "is_active", "open_count", "skills"]
         read_only_fields = ["id", "username", "presence", "open_count"]
+
+    def validate_skills(self, items):
+        return unique_levels(items, level="level", field="skills")
 
     def update(self, agent, validated_data):
         """Write only the columns sent: a plain ``save()`` would write back the load counter,
@@ -98,6 +112,14 @@ class AgentUpdateSerializer(AgentSerializer):
         if validated_data:
             agent.save(update_fields=list(validated_data))
         return agent
+
+
+def skills_payload(agent) -> list[dict]:
+    """``[{"skill": id, "level": n}]`` by skill id (from ``skill_levels`` if prefetched)."""
+    return sorted(
+        ({"skill": row.skill_id, "level": row.level} for row in agent.skill_levels.all()),
+        key=lambda row: row["skill"],
+    )
 
 
 class PresenceSerializer(Serializer):

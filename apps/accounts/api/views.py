@@ -137,7 +137,7 @@ class AgentListView(ApiViewMixin, generics.ListCreateAPIView):
     pagination_class = BoundedListPagination
 
     def get_queryset(self):
-        return User.objects.order_by("username", "id")
+        return User.objects.prefetch_related("skill_levels").order_by("username", "id")
 
 
 class AgentDetailView(ApiViewMixin, generics.RetrieveUpdateDestroyAPIView):
@@ -163,7 +163,10 @@ class AgentDetailView(ApiViewMixin, generics.RetrieveUpdateDestroyAPIView):
         if active is False and agent.pk == self.request.user.pk:
             raise InvalidInput(_("You cannot deactivate yourself."), field="is_active")
         role = data.pop("role", None)
+        skills = data.pop("skills", None)
         serializer.save()
+        if skills is not None:
+            routing.set_agent_skills(agent_id=agent.pk, levels=skills, actor=self.request.user)
         if role is not None:
             accounts.set_role(agent_id=agent.pk, role=role, actor=self.request.user)
         if active is True and not agent.is_active:
@@ -173,6 +176,8 @@ class AgentDetailView(ApiViewMixin, generics.RetrieveUpdateDestroyAPIView):
         if active is False and agent.is_active:
             routing.deactivate_agent(agent_id=agent.pk, actor=self.request.user)
         agent.refresh_from_db()
+        if hasattr(agent, "_prefetched_objects_cache"):
+            agent._prefetched_objects_cache.pop("skill_levels", None)
 
     def destroy(self, request, *args, **kwargs):
         agent = self.get_object()

@@ -16,6 +16,7 @@ from apps.core.limits import (
     MAX_TEXT_LENGTH,
 )
 from apps.organizations.models import Organization, RuleType
+from apps.skills.api.serializers import SkillSpecField
 from apps.teams.models import Team
 
 
@@ -63,6 +64,11 @@ class QueuePositionSerializer(Serializer):
 
     position = serializers.IntegerField(min_value=1)
     estimated_wait_seconds = serializers.IntegerField(min_value=0, allow_null=True)
+    eligible_online = serializers.IntegerField(
+        min_value=0, required=False,
+        help_text="Only for a conversation that requires skills: the online members eligible "
+        "at its current step, the only ones the estimate counts.",
+    )
 
 
 class RatingSerializer(Serializer):
@@ -73,6 +79,20 @@ class RatingSerializer(Serializer):
         required=False, allow_blank=True, max_length=MAX_RATING_COMMENT_LENGTH, default=""
     )
     at = serializers.DateTimeField(read_only=True)
+
+
+class SkillRefSerializer(Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class RequirementSerializer(Serializer):
+    """A skill the conversation requires: ``min_level`` is the minimum now (the ladder may
+    have lowered it); ``in_force`` false once the ladder dropped it."""
+
+    skill = SkillRefSerializer()
+    min_level = serializers.IntegerField(min_value=1, max_value=5)
+    in_force = serializers.BooleanField()
 
 
 class ConversationSerializer(Serializer):
@@ -109,6 +129,13 @@ class ConversationSerializer(Serializer):
     reply_due_at = serializers.DateTimeField(allow_null=True)
     queue = QueuePositionSerializer(allow_null=True)
     rating = RatingSerializer(allow_null=True)
+    requirements = RequirementSerializer(many=True)
+    ladder_step = serializers.IntegerField(
+        min_value=0, help_text="Ladder steps passed in its team (0 before any)."
+    )
+    next_step_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the team's next ladder step is due (queued only)."
+    )
 
     def to_representation(self, conversation):
         return conversation_payload(conversation)
@@ -266,6 +293,11 @@ class InboundSerializer(Serializer):
     message_id = serializers.CharField(
         max_length=MAX_TEXT_LENGTH, required=False, allow_null=True, trim_whitespace=False,
         help_text="The channel's own id of the message: a repeated delivery is ignored.",
+    )
+    skills = SkillSpecField(
+        required=False,
+        help_text='Skills a new conversation requires, by name: ["english", {"skill": '
+        '"billing", "min_level": 3}] (min_level 1-5, default 1).',
     )
 
 

@@ -5,6 +5,7 @@ from apps.conversations.api import views
 urlpatterns = [
     path("inbound", views.InboundView.as_view(), name="api-inbound"),
     path("conversations/", views.ConversationListView.as_view(), name="api-conversations"),
+    path("conversations/overflow", views.OverflowListView.as_view(), name="api-overflow"),
     path(
         "conversations/<id:pk>/", views.ConversationDetailView.as_view(), name="api-conversation"
     ),

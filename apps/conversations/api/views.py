@@ -108,6 +108,30 @@ class ConversationListView(ApiViewMixin, generics.ListAPIView):
         return page
 
 
+@extend_schema_view(
+    get=extend_schema(
+        responses={200: ConversationSerializer(many=True), 400: error(400),
+                   404: error(404, "No such page.")},
+    )
+)
+class OverflowListView(ApiViewMixin, generics.ListAPIView):
+    """Overflow work: queued conversations of other teams whose ladder made the caller's
+    teams candidates too (routing.md 9.4), oldest first, paginated; the caller may claim
+    them."""
+
+    permission_classes = [IsPerson]
+    serializer_class = ConversationSerializer
+    pagination_class = ConversationPagination
+
+    def get_queryset(self):
+        return selectors.overflow_work_for(self.request.user)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        waits.attach_queue_info(page)
+        return page
+
+
 class ConversationDetailView(ApiView):
     """One conversation the caller may see (404 otherwise); an integration sees those its
     inbound opened."""
@@ -220,6 +244,7 @@ class InboundView(ApiView):
             channel=data["channel"],
             actor=request.user,
             message_id=data.get("message_id"),
+            requirements=data.get("skills"),
         )
         return Response(
             {**ConversationSerializer(conversation).data,

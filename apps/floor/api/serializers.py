@@ -41,6 +41,11 @@ class TeamStatsSerializer(Serializer):
     load_not_online = serializers.IntegerField(
         help_text="The part of `load` held by members who are away or offline.")
     capacity = serializers.IntegerField(help_text="The online members' capacity, summed.")
+    queued_by_step = serializers.ListField(
+        child=serializers.IntegerField(min_value=0),
+        help_text="Queued conversations at each ladder step: index 0 before any step, 1 after "
+        "the first... (empty with none queued).",
+    )
     waiting_past_target = serializers.IntegerField(
         help_text="Queued conversations that have waited longer than `answer_target_seconds`.")
     assigned_last_hour = serializers.IntegerField(

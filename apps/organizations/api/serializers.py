@@ -14,11 +14,16 @@ from apps.organizations.models import (
     RuleType,
 )
 from apps.organizations.rules import rule_target_errors
+from apps.skills.api.serializers import RequiredSkillSerializer, unique_levels
+from apps.skills.services import set_organization_requirements
 
 
 class OrganizationSerializer(ModelSerializer):
-    """``{id, name, kind, parent}``: a node of the organization tree. Changing ``parent``
-    moves the node with its whole subtree; a node cannot move under itself."""
+    """``{id, name, kind, parent, required_skills}``: a node of the organization tree.
+    Changing ``parent`` moves the node with its whole subtree; a node cannot move under
+    itself. ``required_skills`` (``[{"skill": id, "min_level": 1-5}]``) are required of
+    whoever serves its contacts and those of the nodes below that have none of their own;
+    sending them replaces the node's."""
 
     name = serializers.CharField(max_length=MAX_TEXT_LENGTH)
     kind = serializers.ChoiceField(choices=OrganizationKind.choices, required=False)
@@ -26,9 +31,23 @@ class OrganizationSerializer(ModelSerializer):
         queryset=Organization.objects.all(), allow_null=True, required=False
     )
 
+    required_skills = RequiredSkillSerializer(many=True, required=False, max_length=1000)
+
     class Meta:
         model = Organization
-        fields = ["id", "name", "kind", "parent"]
+        fields = ["id", "name", "kind", "parent", "required_skills"]
+
+    def validate_required_skills(self, items):
+        return unique_levels(items, level="min_level", field="required_skills")
+
+    def to_representation(self, node):
+        data = super().to_representation(node)
+        data["required_skills"] = sorted(
+            ({"skill": r.skill_id, "min_level": r.min_level}
+             for r in node.skill_requirements.all()),
+            key=lambda row: row["skill"],
+        )
+        return data
 
     def validate_parent(self, parent):
         node = self.instance
@@ -42,16 +61,25 @@ class OrganizationSerializer(ModelSerializer):
         return parent
 
     def create(self, validated_data):
+        required = validated_data.pop("required_skills", None)
         with transaction.atomic():
-            return Organization.objects.create(**validated_data)
+            node = Organization.objects.create(**validated_data)
+            if required:
+                set_organization_requirements(organization_id=node.pk, levels=required)
+            return node
 
     def update(self, node, validated_data):
+        required = validated_data.pop("required_skills", None)
         with transaction.atomic():
             # Work on a fresh copy: the tree columns may have moved since it was loaded.
             node.refresh_from_db()
             for field, value in validated_data.items():
                 setattr(node, field, value)
             node.save()  # django-mptt moves the subtree when the parent changed
+            if required is not None:
+                set_organization_requirements(organization_id=node.pk, levels=required)
+        if hasattr(node, "_prefetched_objects_cache"):
+            node._prefetched_objects_cache.pop("skill_requirements", None)
         return node
 
 

@@ -29,7 +29,9 @@ class OrganizationListView(ApiViewMixin, generics.ListCreateAPIView):
     pagination_class = None
 
     def get_queryset(self):
-        nodes = Organization.objects.order_by("tree_id", "lft")
+        nodes = Organization.objects.prefetch_related("skill_requirements").order_by(
+            "tree_id", "lft"
+        )
         if self.request.method == "GET":
             filters = OrganizationFilterSerializer(data=self.request.query_params.dict())
             filters.is_valid(raise_exception=True)

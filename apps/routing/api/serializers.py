@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from apps.accounts.models import User
 from apps.core.api import IdRelatedField, Serializer
+from apps.skills.api.serializers import SkillSpecField
 from apps.teams.models import Team
 
 
@@ -27,4 +28,8 @@ class TransferSerializer(Serializer):
 
 
 class RouteSerializer(Serializer):
+    """``{"team": id, "skills"?: [...]}``: ``skills`` as in ``inbound`` replaces the
+    conversation's requirements."""
+
     team = IdRelatedField(queryset=Team.objects.all())
+    skills = SkillSpecField(required=False)

@@ -70,7 +70,8 @@ class TransferView(ApiView):
 
 class RouteView(ApiView):
     """A bot (or a supervisor) routes an unassigned conversation to a team:
-    ``{"team": id}``."""
+    ``{"team": id}``, optionally with ``skills`` (by name, as in ``inbound``) replacing its
+    requirements."""
 
     permission_classes = [IsSupervisorOrIntegration]
 
@@ -78,9 +79,10 @@ class RouteView(ApiView):
         request=RouteSerializer, responses={200: ConversationSerializer, 409: CONFLICT}
     )
     def post(self, request, pk):
-        team = _payload(RouteSerializer, request)["team"]
+        data = _payload(RouteSerializer, request)
         conversation = routing.route_to_team(
-            conversation_id=pk, team_id=team.pk, actor=request.user
+            conversation_id=pk, team_id=data["team"].pk, actor=request.user,
+            requirements=data.get("skills"),
         )
         return Response(ConversationSerializer(conversation).data)
 

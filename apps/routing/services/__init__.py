@@ -9,7 +9,11 @@ Modules, by what they change:
 - ``transitions``: route again, claim, assign, transfer, close;
 - ``backlog``: team backlog runs, reserved conversations, the safety sweep;
 - ``presence``: online/away/offline, heartbeats, the stale-presence sweep;
-- ``agents``: capacity, deactivation, activation;
+- ``agents``: capacity, skills, deactivation, activation;
+- ``requirements``: a conversation's required skills and the last agent (section 9);
+- ``ladder``: the ladder's steps taken when due; ``ladder_clock``: when they fall due;
+- ``available``: an agent with room gets the oldest conversations they can serve;
+- ``applying``: a backlog plan written in a few statements;
 - ``time_rules``: when the time rules fall due, and waking a worker at that moment;
 - ``deadlines``: acting on due deadlines (reservation ends, no first reply, offline too
   long), the first reply, a rule switched off; ``requeue``: back into the team;
@@ -29,7 +33,12 @@ Concurrency design (routing.md section 7):
   in id order. Deadlocks that remain possible are retried by ``retry_on_deadlock``.
 """
 
-from apps.routing.services.agents import activate_agent, deactivate_agent, set_capacity
+from apps.routing.services.agents import (
+    activate_agent,
+    deactivate_agent,
+    set_agent_skills,
+    set_capacity,
+)
 from apps.routing.services.arrival import open_conversation
 from apps.routing.services.backlog import (
     Distribution,
@@ -48,6 +57,7 @@ from apps.routing.services.deadlines import (
     sweep_deadlines,
 )
 from apps.routing.services.history import Actor, actor_kind_of, name_of
+from apps.routing.services.ladder import ladder_changed, set_team_ladder
 from apps.routing.services.presence import record_heartbeat, set_presence, sweep_stale_presence
 from apps.routing.services.transitions import (
     assign_conversation,
@@ -71,6 +81,7 @@ __all__ = [
     "distribute_on_demand",
     "distribute_team_backlog",
     "first_reply_rule_off",
+    "ladder_changed",
     "handle_agent_available",
     "name_of",
     "open_conversation",
@@ -79,7 +90,9 @@ __all__ = [
     "release_reservations",
     "reply_sent",
     "route_to_team",
+    "set_agent_skills",
     "set_capacity",
+    "set_team_ladder",
     "set_presence",
     "sweep_deadlines",
     "sweep_routing",

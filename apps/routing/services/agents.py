@@ -18,6 +18,7 @@ from apps.routing.services.history import Actor
 from apps.routing.services.load import distribute_when_available
 from apps.routing.services.presence import set_presence
 from apps.routing.services.requeue import return_to_team
+from apps.skills import services as skills_services
 
 
 def set_capacity(*, agent_id: int, capacity: int, actor: Actor) -> User:
@@ -134,3 +135,12 @@ def activate_agent(*, agent_id: int, actor: Actor = None) -> User:
                 actor=actor,
             )
         return User.objects.get(pk=agent_id)
+
+
+def set_agent_skills(*, agent_id: int, levels: dict[int, int], actor) -> list[dict]:
+    """Make the agent's skills exactly ``levels`` (skill id -> 1-5), recorded in the history
+    of people; once it commits, a worker gives them what they can now serve."""
+    with transaction.atomic():
+        after = skills_services.set_agent_skills(agent_id=agent_id, levels=levels, actor=actor)
+        distribute_when_available(agent_id)
+    return after

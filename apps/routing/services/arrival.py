@@ -23,10 +23,22 @@ from apps.conversations.reasons import Part, part
 from apps.core.inserts import Ref, write_together
 from apps.organizations.models import Contact, PreferentialRule, RuleType
 from apps.organizations.selectors import preferential_rule_for
-from apps.routing.decisions import Candidate, RuleOutcome, decide_auto_rule
+from apps.routing.decisions import (
+    Candidate,
+    Levels,
+    RuleOutcome,
+    decide_auto_rule,
+    describe_requirements,
+)
 from apps.routing.services.history import Actor, record_event
+from apps.routing.services.ladder_clock import skill_names
 from apps.routing.services.load import take_and_touch
 from apps.routing.services.placing import place_in_team
+from apps.routing.services.requirements import (
+    arrival_requirements,
+    last_agent_of,
+    write_requirements,
+)
 from apps.routing.services.time_rules import DeadlineKind, expect, reply_due, reservation_limit
 from apps.teams import config_cache
 from apps.teams.hours import state_of
@@ -50,6 +62,7 @@ class Outcome:
 def open_conversation(
     *, contact: Contact, channel: str, team: Team | None = None, actor: Actor = None,
     message: Message | None = None, receipt: InboundReceipt | None = None,
+    requirements: Levels | None = None,
 ) -> Conversation:
     """Open and route a new conversation. Runs inside the caller's transaction (intake);
     raises IntegrityError if the contact already has an open one. Opened by an integration,
@@ -57,7 +70,9 @@ def open_conversation(
 
     The intake hands over the first ``message`` (and its channel ``receipt``) unsaved, and
     the contact unsaved when it is new: they are written with the conversation and its
-    first event in one statement (``write_together``)."""
+    first event in one statement (``write_together``). ``requirements``: the skills the
+    channel named ({skill id: minimum level}); the contact's organization may add its own
+    (the higher minimum wins)."""
     now = timezone.now()
     conversation = Conversation(
         contact=contact, channel=channel, status=Status.WAITING, queued_at=now,
@@ -83,14 +98,29 @@ def open_conversation(
         if outcome.decided:
             decided_by = ActorKind.PREFERENTIAL_RULE
 
+    needs = arrival_requirements(contact, requirements)
+    conversation.has_requirements = bool(needs)
+    if needs:
+        reasons.append(part(
+            "requires", requirements=describe_requirements(
+                {s: level for s, (level, _source) in needs.items()},
+                skill_names({s: level for s, (level, _source) in needs.items()}),
+            ),
+        ))
     if decided_by is None:
         reasons.append(team_reason)
         if after_hours is not None:
             reasons.append(after_hours)
-        placed = place_in_team(conversation, target_team, now=now)
+        placed = place_in_team(
+            conversation, target_team, now=now,
+            requirements={s: level for s, (level, _source) in needs.items()},
+            last_agent_id=last_agent_of(contact, target_team, now=now),
+        )
         reasons.append(placed.reason)
         if placed.auto_assigned_to:
-            decided_by = ActorKind.DISTRIBUTION
+            decided_by = (
+                ActorKind.STICKY if placed.by == "last_agent" else ActorKind.DISTRIBUTION
+            )
     elif after_hours is not None:
         reasons.append(after_hours)  # where a reservation goes if it is released
     def write(event):
@@ -113,6 +143,7 @@ def open_conversation(
         conversation, kind=ARRIVAL_KINDS[conversation.status], before=None, actor=actor,
         reason=reasons, actor_kind=decided_by, data=data, write=write,
     )
+    write_requirements(conversation.pk, needs)
     return conversation
 
 

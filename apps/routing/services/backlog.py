@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models import DateTimeField, F, OuterRef, Q, Subquery, Value
 from django.utils import timezone
 
 from apps.accounts.models import Presence, User
@@ -26,17 +26,22 @@ from apps.conversations.reasons import part
 from apps.core.db import advisory_xact_lock, retry_on_deadlock
 from apps.routing.decisions import Candidate, plan_backlog
 from apps.routing.models import PeriodicRun
+from apps.routing.services.applying import (
+    apply_backlog_plan,
+    merge_candidates,
+    overflow_targets,
+    team_members_among,
+)
 from apps.routing.services.guards import existing_team, require_supervisor
 from apps.routing.services.history import (
     Actor,
-    actor_kind_of,
     announce_changes,
     event_row,
-    name_of,
     record_event,
 )
 from apps.routing.services.placing import place_in_team
-from apps.routing.services.time_rules import DeadlineKind, expect, reply_due
+from apps.routing.services.time_rules import DeadlineKind, expect
+from apps.skills import selectors as skill_selectors
 from apps.teams.models import DistributionMode, Membership, Team
 from apps.webhooks.outbox import record_history
 
@@ -115,124 +120,121 @@ def distribute_locked(
 ) -> list:
     """The backlog run proper, inside the caller's transaction, which holds the team's
     advisory lock and the ``candidates``' rows: the queue oldest first (or only
-    ``only_ids``), by capacity or by rotation, within free room when ``within_limits``
-    (default: by capacity only). Conversations taken back from an agent for not replying
-    are never planned for that agent. Returns the plan (``apply`` False: only plans it)."""
-    if not candidates:
-        return []
+    ``only_ids``), by capacity within free room or by rotation, each conversation to an
+    agent eligible at its current step (its requirements in force; the members of teams it
+    overflowed to are candidates too, locked here). Conversations taken back from an agent
+    for not replying are never planned for that agent.
+
+    Within free room when ``within_limits`` (default: by capacity only), the queue is read
+    in chunks of the room left (plus those passed over), so a long queue is not read when
+    the members' room is small; a chunk whose conversations nobody eligible can take leaves
+    room for the next chunk. Returns the plan (``apply`` False: only plans it, a preview)."""
     capped = by_capacity if within_limits is None else within_limits
     queue = Conversation.objects.filter(team_id=team.pk, status=Status.QUEUED)
     if only_ids is not None:
         queue = queue.filter(pk__in=only_ids)
+    overflowed = overflow_targets(queue)
+    if overflowed:
+        candidates = merge_candidates(candidates, lock_overflow_members(
+            sorted(overflowed), exclude=[c.agent_id for c in candidates],
+            with_room_only=capped, lock=apply,
+        ))
+    if not candidates:
+        return []
     rows = queue.order_by("queued_at", "id")
     if apply:
         rows = rows.select_for_update(skip_locked=True)
-    rows = rows.values_list("id", "preferred_agent_id", "handed_over_from_id")
-    if capped:
-        room = sum(c.free for c in candidates)
-        if room == 0:
-            return []
-        # Each conversation passed over for its only agent with room leaves that room to
-        # the next one: read that many more.
-        passed = queue.filter(handed_over_from__isnull=False).count()
-        rows = rows[: room + passed]
+    rows = rows.values_list("id", "preferred_agent_id", "handed_over_from_id", "queued_at")
+    members = team_members_among(team.pk, overflowed, candidates)
     now = timezone.now()
-    backlog = list(rows)
-    plan = plan_backlog(
-        [(pk, star) for pk, star, _passed in backlog], candidates, by_capacity=by_capacity,
-        now=now, passed_over={pk: agent for pk, _star, agent in backlog if agent},
-        within_limits=capped,
-    )
-    if apply:
-        _apply_backlog_plan(
-            plan, team=team, actor=actor, now=now,
-            preferred={pk: star for pk, star, _passed in backlog},
-            limits={c.agent_id: c.capacity for c in candidates} if capped else {},
+    planned, after = [], None
+    passed = queue.filter(handed_over_from__isnull=False).count() if capped else 0
+    while True:
+        chunk_rows = rows if after is None else rows.filter(
+            Q(queued_at__gt=after[0]) | Q(queued_at=after[0], pk__gt=after[1])
         )
-    return plan
+        if capped:
+            room = sum(c.free for c in candidates)
+            if room == 0:
+                break
+            chunk_size = room + passed
+            chunk = list(chunk_rows[:chunk_size])
+        else:
+            chunk = list(chunk_rows)
+        if not chunk:
+            break
+        ids = [row[0] for row in chunk]
+        overflow_of = skill_selectors.overflow_teams_of(ids) if overflowed else {}
+        plan = plan_backlog(
+            [(pk, star) for pk, star, _passed, _at in chunk], candidates,
+            by_capacity=by_capacity, now=now,
+            passed_over={pk: agent for pk, _star, agent, _at in chunk if agent},
+            requirements=skill_selectors.requirements_in_force(ids),
+            pools={
+                pk: members[team.pk].union(*(members[t] for t in overflow_of.get(pk, ())))
+                for pk in ids
+            } if overflowed else None,
+            within_limits=capped,
+        )
+        if apply:
+            apply_backlog_plan(
+                plan, team=team, actor=actor, now=now,
+                preferred={pk: star for pk, star, _passed, _at in chunk},
+                limits={c.agent_id: c.capacity for c in candidates} if capped else {},
+            )
+        planned += plan
+        if not capped or len(chunk) < chunk_size:
+            break
+        after = (chunk[-1][3], chunk[-1][0])
+    return planned
 
 
 def lock_members(team_id: int, *, with_room_only: bool, lock: bool = True) -> list[Candidate]:
     """The team's online, active members (only those with room, if asked: full members are
     neither read nor locked), locked in id order (unless ``lock`` is False: a preview), with
-    their rotation state."""
+    their rotation state and skills."""
     rotation = Membership.objects.filter(team_id=team_id, agent_id=OuterRef("pk"))
     members = User.objects.filter(
         memberships__team_id=team_id, presence=Presence.ONLINE, is_active=True
     )
+    return _locked_candidates(
+        members.annotate(last_assigned_at=Subquery(rotation.values("last_assigned_at")[:1])),
+        with_room_only=with_room_only, lock=lock,
+    )
+
+
+def lock_overflow_members(
+    team_ids: list[int], *, exclude: list[int], with_room_only: bool, lock: bool = True
+) -> list[Candidate]:
+    """The online, active members of the teams conversations overflowed to, locked."""
+    members = User.objects.filter(
+        pk__in=Membership.objects.filter(team_id__in=team_ids).values("agent_id"),
+        presence=Presence.ONLINE, is_active=True,
+    ).exclude(pk__in=exclude)
+    return _locked_candidates(
+        members.annotate(last_assigned_at=Value(None, output_field=DateTimeField())),
+        with_room_only=with_room_only, lock=lock,
+    )
+
+
+def _locked_candidates(members, *, with_room_only: bool, lock: bool) -> list[Candidate]:
     if with_room_only:
         members = members.filter(open_count__lt=F("capacity"))
-    members = members.annotate(
-        last_assigned_at=Subquery(rotation.values("last_assigned_at")[:1])
-    ).order_by("pk")
+    members = members.order_by("pk")
     if lock:
         members = members.select_for_update(of=("self",))
     rows = members.values_list(
         "pk", "name", "username", "capacity", "open_count", "last_assigned_at"
     )
-    return [
+    candidates = [
         Candidate(agent_id=a, name=n or u, capacity=c, load=load, last_assigned_at=last)
         for a, n, u, c, load, last in rows
     ]
-
-
-def _apply_backlog_plan(
-    plan, *, team: Team, actor: Actor, now, preferred: dict, limits: dict[int, int]
-) -> None:
-    """Apply a plan in a few statements. ``limits``: each agent's limit that the plan stayed
-    within (by capacity; none by rotation), recorded on the conversations it gives them."""
-    if not plan:
-        return
-    by_agent: dict[int, list[int]] = defaultdict(list)
-    for item in plan:
-        by_agent[item.agent_id].append(item.conversation_id)
-    reply_due_at = reply_due(team, now)
-    # One statement for the whole plan (the rows are locked already): each agent's
-    # conversations are one branch.
-    Conversation.objects.filter(
-        pk__in=[item.conversation_id for item in plan], status=Status.QUEUED
-    ).update(
-        status=Status.ASSIGNED,
-        assignee_id=Case(
-            *[When(pk__in=ids, then=Value(agent_id)) for agent_id, ids in by_agent.items()],
-            output_field=IntegerField(),
-        ),
-        assigned_limit=Case(
-            *[When(pk__in=by_agent[a], then=Value(limit)) for a, limit in limits.items()
-              if a in by_agent],
-            default=None, output_field=IntegerField(),
-        ),
-        auto_assigned=True, assigned_at=now, updated_at=now, reply_due_at=reply_due_at,
-        handed_over_from=None,
-    )
-    expect(DeadlineKind.REPLY, reply_due_at)
-    agent_ids = sorted(by_agent)
-    User.objects.filter(pk__in=agent_ids).update(
-        open_count=F("open_count")
-        + Case(
-            *[When(pk=a, then=Value(len(by_agent[a]))) for a in agent_ids],
-            default=Value(0),
-            output_field=IntegerField(),
-        )
-    )
-    Membership.objects.filter(team_id=team.pk, agent_id__in=agent_ids).update(last_assigned_at=now)
-    on_demand = [part("distributed_on_demand", actor=name_of(actor))] if actor else []
-    kind_of_actor = actor_kind_of(actor, ActorKind.DISTRIBUTION)
-    events, changes = [], []
-    for item in plan:
-        star = preferred.get(item.conversation_id)
-        before = Placement(Status.QUEUED, team.pk, None, star)
-        after = Placement(Status.ASSIGNED, team.pk, item.agent_id, star)
-        events.append(
-            event_row(
-                item.conversation_id, kind=EventKind.ASSIGNED, before=before, after=after,
-                actor=actor, actor_kind=kind_of_actor, reason=[item.reason, *on_demand],
-            )
-        )
-        changes.append((item.conversation_id, before, after))
-    ConversationEvent.objects.bulk_create(events, batch_size=1000)
-    record_history(events)
-    announce_changes(changes)
+    if candidates:
+        levels = skill_selectors.agents_skills(c.agent_id for c in candidates)
+        for c in candidates:
+            c.skills = levels.get(c.agent_id, {})
+    return candidates
 
 
 @retry_on_deadlock
@@ -295,14 +297,12 @@ def assign_reserved_conversations(*, agent_id: int) -> int:
 
 def handle_agent_available(*, agent_id: int) -> int:
     """The agent came online, freed capacity or had their limit raised: first their reserved
-    conversations, then the backlog of each of their ``capacity`` teams. Idempotent."""
+    conversations, then the oldest queued conversations they can serve (their ``capacity``
+    teams' and those overflowed to their teams), up to their room. Idempotent."""
+    from apps.routing.services.available import give_agent_backlog  # it imports this module
+
     assigned = assign_reserved_conversations(agent_id=agent_id)
-    team_ids = Membership.objects.filter(
-        agent_id=agent_id, team__distribution_mode=DistributionMode.CAPACITY
-    ).values_list("team_id", flat=True)
-    for team_id in sorted(team_ids):
-        assigned += distribute_team_backlog(team_id=team_id)
-    return assigned
+    return assigned + give_agent_backlog(agent_id=agent_id)
 
 
 @retry_on_deadlock

@@ -34,7 +34,8 @@ BATCH_SIZE = 200
 PERSON = ("name", "first_name", "last_name", "username")  # a display name
 ROW_FIELDS = (  # what acting on a due row reads, and no more
     "status", "team", "assignee", "preferred_agent", "contact", "queued_at", "assigned_at",
-    "reserved_until", "reply_due_at", "contact__name", "contact__external_id",
+    "reserved_until", "reply_due_at", "ladder_step", "next_step_at", "contact__name",
+    "contact__external_id", "integration",
     *(f"assignee__{f}" for f in (*PERSON, "offline_since")),
     *(f"preferred_agent__{f}" for f in PERSON),
 )
@@ -43,7 +44,10 @@ ROW_FIELDS = (  # what acting on a due row reads, and no more
 def act_on_due(*, kind: str) -> int:
     """Act on every deadline of ``kind`` that is due now, then arm the wake-up of the next
     one. Returns how many conversations moved."""
+    from apps.routing.services.ladder import take_due_steps  # it imports this module
+
     run = {
+        DeadlineKind.LADDER: take_due_steps,
         DeadlineKind.RESERVATION: _end_reservations,
         DeadlineKind.REPLY: _hand_over_unanswered,
         DeadlineKind.OFFLINE: _requeue_offline,

@@ -26,7 +26,9 @@ from apps.conversations.reasons import Part
 from apps.core.db import advisory_xact_lock
 from apps.routing.services.backlog import distribute_locked, lock_members
 from apps.routing.services.history import Actor, actor_kind_of, announce_changes, event_row
+from apps.routing.services.ladder_clock import next_step_expression, step_due
 from apps.routing.services.load import distribute_when_available
+from apps.routing.services.time_rules import DeadlineKind, expect
 from apps.teams.models import DistributionMode, Team
 
 StillDue = Callable[[Conversation, tuple | None], bool]
@@ -72,7 +74,14 @@ def return_to_team(
         status=status, assignee=None, auto_assigned=False, assigned_at=None,
         reserved_until=None, reply_due_at=None, updated_at=now,
         handed_over_from=F("assignee") if pass_over_holder else None,
+        next_step_at=next_step_expression(team),  # the ladder goes on where it was
     )
+    if team is not None:
+        expect(DeadlineKind.LADDER, min(
+            (due for c in conversations
+             if (due := step_due(team, c.ladder_step, c.queued_at)) is not None),
+            default=None,
+        ))
     freed = Counter(c.assignee_id for c in conversations if c.status == Status.ASSIGNED)
     if freed:  # their rows are locked above: one statement lowers every load
         User.objects.filter(pk__in=sorted(freed)).update(

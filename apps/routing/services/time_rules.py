@@ -37,6 +37,7 @@ class DeadlineKind(TextChoices):
     RESERVATION = "reservation"
     REPLY = "reply"
     OFFLINE = "offline"
+    LADDER = "ladder"
 
 
 def wake_ahead_seconds() -> float:
@@ -136,6 +137,13 @@ def next_due(kind: str, *, now: datetime) -> datetime | None:
             Conversation.objects.filter(status=Status.RESERVED, reserved_until__gt=now)
             .order_by("reserved_until", "id")
             .values_list("reserved_until", flat=True)
+            .first()
+        )
+    if kind == DeadlineKind.LADDER:
+        return (
+            Conversation.objects.filter(status=Status.QUEUED, next_step_at__gt=now)
+            .order_by("next_step_at", "id")
+            .values_list("next_step_at", flat=True)
             .first()
         )
     if kind == DeadlineKind.REPLY:

@@ -19,6 +19,7 @@ from apps.conversations.payloads import agent_summary
 from apps.conversations.reasons import part
 from apps.core.db import retry_on_deadlock
 from apps.core.errors import InvalidInput
+from apps.routing.decisions import Levels, describe_requirements
 from apps.routing.errors import (
     ConversationAlreadyTaken,
     ConversationClosed,
@@ -37,14 +38,19 @@ from apps.routing.services.guards import (
     require_visible,
 )
 from apps.routing.services.history import Actor, name_of, record_event
+from apps.routing.services.ladder_clock import skill_names
 from apps.routing.services.load import distribute_when_available, shift_loads, touch_rotation
 from apps.routing.services.placing import place_in_team
+from apps.routing.services.requirements import replace_requirements
 
 
 @retry_on_deadlock
-def route_to_team(*, conversation_id: int, team_id: int, actor: Actor) -> Conversation:
+def route_to_team(
+    *, conversation_id: int, team_id: int, actor: Actor, requirements: Levels | None = None
+) -> Conversation:
     """A bot (or supervisor) routes a waiting, queued or reserved conversation to a team:
-    routing again from step 2, recorded."""
+    routing again from step 2, recorded. ``requirements`` ({skill id: minimum level}),
+    when given, replace the conversation's; the team's ladder starts afresh."""
     if not (isinstance(actor, IntegrationClient) or getattr(actor, "is_supervisor", False)):
         raise NotAllowedToRoute(
             _("Only a bot integration or a supervisor can route conversations.")
@@ -61,11 +67,20 @@ def route_to_team(*, conversation_id: int, team_id: int, actor: Actor) -> Conver
                 assignee=agent_summary(conversation.assignee),
             )
         before = conversation.placement
-        placed = place_in_team(conversation, team, now=timezone.now())
+        reason = [part("routed_by", actor=name_of(actor), team=team.name)]
+        if requirements is not None:
+            requirements = replace_requirements(conversation, requirements)
+            conversation.ladder_step = 0
+            if requirements:
+                reason.append(part("requires", requirements=describe_requirements(
+                    requirements, skill_names(requirements))))
+        placed = place_in_team(
+            conversation, team, now=timezone.now(), requirements=requirements
+        )
         conversation.save()
         record_event(
             conversation, kind=EventKind.ROUTED, before=before, actor=actor,
-            reason=[part("routed_by", actor=name_of(actor), team=team.name), placed.reason],
+            reason=[*reason, placed.reason],
         )
         return conversation
 
@@ -140,8 +155,10 @@ def claim_conversation(*, conversation_id: int, agent: User) -> Conversation:
         raise not_visible(conversation_id)
     if conversation.status == Status.ASSIGNED and conversation.assignee_id == agent.pk:
         return conversation
-    if not selectors.may_see(agent, conversation) and not _just_taken_from_waiting(
-        conversation
+    if (
+        not selectors.may_see(agent, conversation)
+        and not _just_taken_from_waiting(conversation)
+        and not selectors.is_overflow_work_for(agent, conversation)
     ):
         # The same answer as for a conversation that does not exist: nothing about who
         # holds or closed it leaks. Only the losers of a race for a Waiting conversation,
@@ -161,6 +178,7 @@ def claim_conversation(*, conversation_id: int, agent: User) -> Conversation:
         ).update(
             status=Status.ASSIGNED, assignee=agent, auto_assigned=False, assigned_at=now,
             updated_at=now, reserved_until=None, reply_due_at=None, handed_over_from=None,
+            next_step_at=None,
         )
         if not won:
             current = (
@@ -182,6 +200,7 @@ def claim_conversation(*, conversation_id: int, agent: User) -> Conversation:
         conversation.updated_at = now
         conversation.reserved_until = conversation.reply_due_at = None
         conversation.handed_over_from = None
+        conversation.next_step_at = None
         record_event(
             conversation, kind=EventKind.CLAIMED, before=before, actor=agent,
             reason=[_claim_reason(before.status, agent, conversation)],
@@ -201,6 +220,7 @@ def _hand_to_agent(
     conversation.assigned_at = now
     conversation.reserved_until = conversation.reply_due_at = None  # a person chose: no clock
     conversation.handed_over_from = None
+    conversation.next_step_at = None
     if previous:
         conversation.handed_at = now  # no answer from a queue (docs/reports.md: wait)
     conversation.save()
@@ -294,6 +314,7 @@ def close_conversation(*, conversation_id: int, actor: Actor) -> Conversation:
         conversation.closed_at = timezone.now()
         conversation.reserved_until = conversation.reply_due_at = None
         conversation.handed_over_from = None
+        conversation.next_step_at = None
         conversation.save()
         if previous:
             shift_loads({previous: -1})

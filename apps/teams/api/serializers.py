@@ -1,3 +1,4 @@
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -7,6 +8,8 @@ from apps.accounts.models import User
 from apps.core.api import IdRelatedField, ModelSerializer, Serializer
 from apps.core.limits import MAX_TEXT_LENGTH, MAX_WAIT_SECONDS
 from apps.core.time import iso
+from apps.routing import services as routing
+from apps.skills.services import ladder_payload, parse_ladder, steps_from_rows
 from apps.teams.hours import clock, is_time_zone, overlapping, parse_clock, team_state
 from apps.teams.models import DistributionMode, Team, Weekday
 from apps.teams.services import create_team, update_team
@@ -101,6 +104,16 @@ class TeamSerializer(ModelSerializer):
         queryset=Team.objects.all(), allow_null=True, required=False,
         help_text="Takes this team's new conversations while it is closed.",
     )
+    ladder = serializers.JSONField(
+        required=False,
+        help_text='Steps in order of time: [{"after_seconds": n, "action": "drop" | "lower" | '
+        '"overflow", "skills": [ids] | null, "by": n (lower), "team": id (overflow)}].',
+    )
+    sticky_days = serializers.IntegerField(
+        min_value=1, max_value=365, allow_null=True, required=False,
+        help_text="A returning contact goes first to the agent who served them in this team "
+        "within this many days (null: off).",
+    )
     open_now = serializers.BooleanField(read_only=True)
     opens_at = serializers.DateTimeField(read_only=True, allow_null=True)
     closes_at = serializers.DateTimeField(read_only=True, allow_null=True)
@@ -109,7 +122,8 @@ class TeamSerializer(ModelSerializer):
         model = Team
         fields = ["id", "name", "distribution_mode", "members", "first_reply_seconds",
                   "offline_requeue_seconds", "timezone", "business_hours", "closed_dates",
-                  "after_hours_team", "open_now", "opens_at", "closes_at"]
+                  "after_hours_team", "ladder", "sticky_days", "open_now", "opens_at",
+                  "closes_at"]
 
     def validate_timezone(self, value):
         if not is_time_zone(value):
@@ -130,6 +144,9 @@ class TeamSerializer(ModelSerializer):
                    "closes": clock(closes)}
             )
         return value
+
+    def validate_ladder(self, value):
+        return parse_ladder(value, team_id=self.instance.pk if self.instance else None)
 
     def validate_after_hours_team(self, team):
         if team is not None and self.instance is not None and team.pk == self.instance.pk:
@@ -161,6 +178,8 @@ class TeamSerializer(ModelSerializer):
             ],
             "closed_dates": sorted(d.date.isoformat() for d in team.closed_dates.all()),
             "after_hours_team": team.after_hours_team_id,
+            "ladder": ladder_payload(steps_from_rows(team.ladder_steps.all())),
+            "sticky_days": team.sticky_days,
             "open_now": state.open,
             "opens_at": iso(state.opens_at),
             "closes_at": iso(state.closes_at),
@@ -183,21 +202,30 @@ class TeamSerializer(ModelSerializer):
 
     def create(self, validated_data):
         members = validated_data.pop("members", [])
+        ladder = validated_data.pop("ladder", None)
         schedule = self._schedule(validated_data)
-        return create_team(
-            **validated_data, **schedule, member_ids={agent.pk for agent in members},
-            actor=self._actor(),
-        )
+        with transaction.atomic():
+            team = create_team(
+                **validated_data, **schedule, member_ids={agent.pk for agent in members},
+                actor=self._actor(),
+            )
+            if ladder:
+                routing.set_team_ladder(team=team, steps=ladder, actor=self._actor())
+        return team
 
     def update(self, team, validated_data):
         members = validated_data.pop("members", None)
+        ladder = validated_data.pop("ladder", None)
         schedule = self._schedule(validated_data)
-        update_team(
-            team=team, **validated_data, **schedule, actor=self._actor(),
-            member_ids=None if members is None else {agent.pk for agent in members},
-        )
+        with transaction.atomic():
+            update_team(
+                team=team, **validated_data, **schedule, actor=self._actor(),
+                member_ids=None if members is None else {agent.pk for agent in members},
+            )
+            if ladder is not None:
+                routing.set_team_ladder(team=team, steps=ladder, actor=self._actor())
         if hasattr(team, "_prefetched_objects_cache"):
-            for name in ("memberships", "opening_hours", "closed_dates"):
+            for name in ("memberships", "opening_hours", "closed_dates", "ladder_steps"):
                 team._prefetched_objects_cache.pop(name, None)
         return team
 

@@ -15,7 +15,7 @@ from apps.teams.api.serializers import (
 from apps.teams.models import RoutingSettings, Team
 from apps.teams.services import delete_team, update_routing_settings
 
-TEAM_PREFETCH = ("memberships", "opening_hours", "closed_dates")
+TEAM_PREFETCH = ("memberships", "opening_hours", "closed_dates", "ladder_steps__skills")
 
 
 class TeamListView(ApiViewMixin, generics.ListCreateAPIView):
