@@ -8,9 +8,9 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from apps.core.errors import InvalidInput
-from apps.simulation import config, traffic
-from apps.simulation.engine import Simulator
+from apps.simulation import config, skill_setup, traffic
 from apps.simulation.figures import summarise
+from apps.simulation.skilled import SkilledSimulator
 from apps.simulation.world import Setup
 
 MAX_SECONDS = 31 * 86400
@@ -35,6 +35,7 @@ def prepare(request: dict) -> tuple[Setup, Setup, list]:
         raise InvalidInput(_("pick_up_seconds is a number of seconds from 0 to 86400."),
                            fields={"pick_up_seconds": [_("Out of range.")]})
     teams = config.current_teams(float(pick_up))
+    skill_setup.current_ladders(teams)
     source = request.get("traffic")
     if not isinstance(source, dict) or len(source) != 1 or not (
         set(source) <= {"synthetic", "history", "csv"}
@@ -67,12 +68,16 @@ def prepare(request: dict) -> tuple[Setup, Setup, list]:
         agents = config.recorded_people(start, start + timedelta(seconds=seconds))
     else:
         agents = config.current_members({a.team for a in arrivals}, seconds)
+    if roster is None:
+        skill_setup.current_levels(agents)
     baseline = Setup(teams=teams, agents=agents, seconds=seconds, seed=seed)
     if start is not None:
         baseline.start = start
         if source["history"].get("handle") == "by_agent":
             baseline.handle_samples = samples
     scenario = config.apply_scenario(baseline, request.get("scenario") or {})
+    skill_setup.resolve(baseline, arrivals)
+    skill_setup.resolve(scenario)
     return baseline, scenario, arrivals
 
 
@@ -83,7 +88,7 @@ def simulate(request: dict, *, progress=None) -> dict:
     for index, (name, setup) in enumerate((("baseline", baseline), ("scenario", scenario))):
         told = None if progress is None else (
             lambda f, index=index: progress((index + f) / 2))
-        results[name] = summarise(Simulator(setup, arrivals, progress=told).run())
+        results[name] = summarise(SkilledSimulator(setup, arrivals, progress=told).run())
     return results
 
 

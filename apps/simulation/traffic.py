@@ -131,13 +131,13 @@ def from_history(start: datetime, end: datetime, team_ids: list[int] | None,
         rows = rows.filter(team_id__in=team_ids)
     rows = rows.order_by("created_at", "id").values_list(
         "created_at", "team_id", "assigned_at", "closed_at", "first_reply_at", "contact_id",
-        "assignee_id",
+        "assignee_id", "id",
     )
     rng = random.Random(seed)
     recorded: dict[int, list[float]] = {}
     by_agent: dict[tuple[int, int], list[float]] = {}
     pending = []
-    for created, team, assigned, closed, replied, contact, agent in rows.iterator(
+    for created, team, assigned, closed, replied, contact, agent, pk in rows.iterator(
         chunk_size=5000
     ):
         at = (created - start).total_seconds()
@@ -147,14 +147,18 @@ def from_history(start: datetime, end: datetime, team_ids: list[int] | None,
         if handle is not None:
             recorded.setdefault(team, []).append(handle)
             by_agent.setdefault((agent, team), []).append(handle)
-        pending.append([at, team, handle, patience, contact])
-    rules = rules_of({contact for *_rest, contact in pending})
+        pending.append([at, team, handle, patience, contact, pk])
+    rules = rules_of({row[4] for row in pending})
     arrivals = []
-    for at, team, handle, patience, contact in pending:
+    from apps.simulation.skill_setup import recorded_requirements
+
+    required = recorded_requirements(row[5] for row in pending)
+    for at, team, handle, patience, contact, pk in pending:
         if handle is None:
             sample = recorded.get(team) or [0.0]
             handle = rng.choice(sample)
-        arrivals.append(Arrival(at, team, handle, patience, (), contact, rules.get(contact)))
+        arrivals.append(Arrival(at, team, handle, patience, required.get(pk, ()), contact,
+                                rules.get(contact)))
     return arrivals, by_agent
 
 

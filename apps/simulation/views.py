@@ -3,6 +3,7 @@ modes, capacities, extra agents), runs it through the simulations API and reads 
 baseline and the scenario side by side, with charts. The script is
 static/js/simulation.js."""
 
+import json
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from apps.accounts.models import User
+from apps.skills.services import ladder_of, ladder_payload
 from apps.teams.models import DistributionMode, Membership, Team
 
 
@@ -45,6 +47,7 @@ def page_strings() -> dict:
         "seconds_short": _("%(n)s s"),
         "hour_short": _("%(n)s h"),
         "no_teams": _("Choose at least one team with arrivals."),
+        "ladder_invalid": _("The ladder of %(team)s is not valid JSON."),
     }
 
 
@@ -53,7 +56,10 @@ def page_strings() -> dict:
 def simulation(request):
     if not request.user.is_supervisor:
         raise PermissionDenied(_("Only supervisors run simulations."))
-    teams = list(Team.objects.order_by("name", "id").values("id", "name", "distribution_mode"))
+    teams = list(Team.objects.order_by("name", "id").values(
+        "id", "name", "distribution_mode", "sticky_days"))
+    for team in teams:
+        team["ladder"] = json.dumps(ladder_payload(ladder_of(team["id"])))
     members: dict[int, list[int]] = {}
     for agent_id, team_id in Membership.objects.values_list("agent_id", "team_id"):
         members.setdefault(agent_id, []).append(team_id)

@@ -47,6 +47,16 @@ export function requestFrom() {
     const changes = {};
     if (mode !== team.distribution_mode) changes.distribution_mode = mode;
     if (pickUp !== null && pickUp !== 30) changes.pick_up_seconds = pickUp;
+    const sticky = numberOf(`sticky-${team.id}`);
+    if (sticky !== (team.sticky_days ?? null)) changes.sticky_days = sticky;
+    const ladder = form.elements[`ladder-${team.id}`].value.trim() || "[]";
+    if (ladder !== team.ladder) {
+      try {
+        changes.ladder = JSON.parse(ladder);
+      } catch (error) {
+        throw new Error(t("ladder_invalid", { team: team.name }));
+      }
+    }
     if (Object.keys(changes).length) scenario.teams[String(team.id)] = changes;
   }
   for (const agent of page.agents) {
@@ -64,7 +74,14 @@ export function requestFrom() {
 }
 
 async function run() {
-  const request = requestFrom();
+  let request;
+  try {
+    request = requestFrom();
+  } catch (error) {
+    Object.assign(store, { error: error.message, result: null });
+    changed("answer");
+    return;
+  }
   if (request.traffic.synthetic && !request.traffic.synthetic.teams.length) {
     Object.assign(store, { error: t("no_teams"), result: null });
     changed("answer");
