@@ -1,7 +1,9 @@
 """Outbound webhooks: one Celery worker delivering to a local receiver (PostgreSQL + Redis).
 
 1. Throughput: 2,000 agents' replies committed at once (50 conversations of one integration),
-   delivered by one worker (concurrency 1) to a receiver on 127.0.0.1: events per second.
+   delivered by one worker (concurrency 1) to a receiver on 127.0.0.1: events per second,
+   from the moment the commit starts (its after-commit hooks enqueue while the worker
+   already sends) to the last receipt.
 2. Lag at a steady 100 replies per second for 10 s (one transaction each, from 4 threads, as
    agents reply):
    from the reply's time (just before its commit) to its receipt, p50 and p95 (target p95

@@ -2,11 +2,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from apps.core.admin_messages import AdminSentences, AgreeingMessagesMixin
 from apps.core.errors import InvalidInput
+from apps.skills.selectors import parse_skill_names
 from apps.webchat import services
 from apps.webchat.models import OfferedTeam, WebChat
 
@@ -31,7 +33,7 @@ class OriginsField(forms.CharField):
 
 class WebChatForm(forms.ModelForm):
     allowed_origins = OriginsField(
-        label=_("allowed origins"), required=False,
+        label=capfirst(_("allowed origins")), required=False,
         help_text=_("The sites that may embed it, as scheme://host[:port], one per line; "
                     "any other is refused."),
     )
@@ -41,10 +43,50 @@ class WebChatForm(forms.ModelForm):
         fields = ("name", "allowed_origins", "greeting", "color", "language", "active")
 
 
+def skills_spec(text: str) -> list:
+    """ "english, billing:3" as inbound's skills: names, or {"skill", "min_level"}."""
+    spec = []
+    for part in (p.strip() for p in (text or "").split(",")):
+        if not part:
+            continue
+        name, colon, level = (p.strip() for p in part.partition(":"))
+        if not colon:
+            spec.append(name)
+        else:  # a level that is not a number is refused by the parser, clearly
+            spec.append({"skill": name, "min_level": int(level) if level.isdigit() else level})
+    return spec
+
+
+class OfferedTeamForm(forms.ModelForm):
+    skills = forms.CharField(
+        label=_("skills required"), required=False,
+        help_text=_("Skill names, with a minimum level after a colon: english, billing:3"),
+    )
+
+    class Meta:
+        model = OfferedTeam
+        fields = ("position", "label", "team")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["skills"] = ", ".join(
+                f"{r.skill.name}:{r.min_level}" if r.min_level > 1 else r.skill.name
+                for r in self.instance.required_skills.select_related("skill")
+            )
+
+    def clean_skills(self):
+        try:
+            return parse_skill_names(skills_spec(self.cleaned_data["skills"]))
+        except InvalidInput as error:
+            raise forms.ValidationError(error.detail) from None
+
+
 class OfferedTeamInline(admin.TabularInline):
     model = OfferedTeam
+    form = OfferedTeamForm
     extra = 0
-    fields = ("position", "label", "team")
+    fields = ("position", "label", "team", "skills")
 
 
 @admin.register(WebChat)
@@ -91,6 +133,15 @@ class WebChatAdmin(AgreeingMessagesMixin, admin.ModelAdmin):
         obj.__dict__.update({k: v for k, v in created.__dict__.items() if k != "_state"})
         obj._state.adding = False
         self._show_secret(request, created, secret)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        for inline_form in formset.forms:
+            offered = inline_form.instance
+            if offered.pk is None or inline_form in formset.deleted_forms:
+                continue
+            if "skills" in inline_form.cleaned_data:
+                services.require_skills(offered=offered, levels=inline_form.cleaned_data["skills"])
 
     def delete_model(self, request, obj):
         services.delete_webchat(webchat=obj)

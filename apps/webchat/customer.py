@@ -30,7 +30,7 @@ def chat_for_key(key) -> WebChat:
     if isinstance(key, str) and 0 < len(key) <= KEY_LENGTH:
         webchat = (
             WebChat.objects.filter(public_key=key, active=True)
-            .prefetch_related("teams_offered__team")
+            .prefetch_related("teams_offered__team", "teams_offered__required_skills")
             .first()
         )
     if webchat is None:
@@ -170,17 +170,18 @@ def send_message(
     routed (to the team of the choice they picked, if the chat offers any). Returns
     (conversation, message, created)."""
     choices = offered(webchat)
-    team = None
+    team, requirements = None, {}
     if choice is not None:
         if isinstance(choice, bool) or not isinstance(choice, int) or not (
             0 <= choice < len(choices)
         ):
             raise InvalidInput(_("Pick one of the choices offered."), field="choice")
         team = choices[choice].team
+        requirements = {r.skill_id: r.min_level for r in choices[choice].required_skills.all()}
     return conversations.receive_inbound_message(
         external_id=customer.external_id, body=body,
         contact_details=_contact_details(customer, name, email), team=team,
-        channel="webchat", actor=webchat.integration,
+        channel="webchat", actor=webchat.integration, requirements=requirements or None,
     )
 
 

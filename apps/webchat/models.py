@@ -88,3 +88,32 @@ class OfferedTeam(models.Model):
     def clean(self):
         if not self.label.strip():
             raise ValidationError({"label": _("Give the choice a label.")})
+
+
+class OfferedSkill(models.Model):
+    """A skill a choice requires of whoever answers (routing.md section 9): the conversation
+    opened through that choice requires it at ``min_level`` or above."""
+
+    offered = models.ForeignKey(
+        OfferedTeam, on_delete=models.CASCADE, related_name="required_skills",
+        verbose_name=_("team offered"),
+    )
+    skill = models.ForeignKey(
+        "skills.Skill", on_delete=models.PROTECT, related_name="+", verbose_name=_("skill")
+    )
+    min_level = models.PositiveSmallIntegerField(_("minimum level"), default=1)
+
+    class Meta:
+        ordering = ["skill__name"]
+        verbose_name = _("skill required")
+        verbose_name_plural = _("skills required")
+        constraints = [
+            models.UniqueConstraint(fields=["offered", "skill"], name="offered_skill_once"),
+            models.CheckConstraint(
+                condition=models.Q(min_level__gte=1, min_level__lte=5),
+                name="offered_skill_level_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.skill} ≥ {self.min_level}"

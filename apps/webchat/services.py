@@ -10,12 +10,14 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import IntegrationClient
 from apps.core.errors import InvalidInput
 from apps.core.limits import MAX_TEXT_LENGTH, is_id
+from apps.skills.selectors import parse_skill_names
 from apps.teams.models import Team
 from apps.webchat.models import (
     MAX_GREETING_LENGTH,
     MAX_ORIGINS,
     MAX_TEAMS_OFFERED,
     ChatLanguage,
+    OfferedSkill,
     OfferedTeam,
     WebChat,
 )
@@ -74,11 +76,11 @@ def clean_teams_offered(values) -> list[dict]:
             raise InvalidInput(_("Each choice needs a label."), field="teams_offered")
         if not is_id(team_id):
             raise InvalidInput(_("Each choice needs a team id."), field="teams_offered")
-        if item.get("skills") not in (None, []):
-            raise InvalidInput(
-                _("Skills cannot be required yet: leave skills empty."), field="teams_offered"
-            )
-        cleaned.append({"label": label.strip(), "team": team_id})
+        try:
+            skills = parse_skill_names(item.get("skills") or [])
+        except InvalidInput as error:
+            raise InvalidInput(error.detail, field="teams_offered") from None
+        cleaned.append({"label": label.strip(), "team": team_id, "skills": skills})
     known = set(Team.objects.filter(pk__in=[c["team"] for c in cleaned]).values_list(
         "pk", flat=True))
     for choice in cleaned:
@@ -130,10 +132,25 @@ def _clean_fields(fields: dict) -> dict:
 
 def _set_teams(webchat: WebChat, choices: list[dict]) -> None:
     OfferedTeam.objects.filter(webchat=webchat).delete()
-    OfferedTeam.objects.bulk_create(
+    offered = OfferedTeam.objects.bulk_create(
         OfferedTeam(webchat=webchat, position=i, label=c["label"], team_id=c["team"])
         for i, c in enumerate(choices)
     )
+    OfferedSkill.objects.bulk_create(
+        OfferedSkill(offered=row, skill_id=skill, min_level=level)
+        for row, choice in zip(offered, choices, strict=True)
+        for skill, level in choice.get("skills", {}).items()
+    )
+
+
+def require_skills(*, offered: OfferedTeam, levels: dict[int, int]) -> None:
+    """The skills (id: minimum level) a choice requires, instead of those it required."""
+    with transaction.atomic():
+        OfferedSkill.objects.filter(offered=offered).delete()
+        OfferedSkill.objects.bulk_create(
+            OfferedSkill(offered=offered, skill_id=skill, min_level=level)
+            for skill, level in levels.items()
+        )
 
 
 def create_webchat(*, name, teams_offered=(), **fields) -> tuple[WebChat, str]:

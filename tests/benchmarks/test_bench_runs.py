@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import connection
 
 from tests.inbox.servers import ROOT
+from tests.inbox.test_server_faults import private_redis
 
 
 @pytest.mark.postgres
@@ -22,9 +23,19 @@ def test_the_webhook_bench_runs_without_a_secret_key_and_prints_a_positive_rate(
     db = connection.settings_dict
     url = (f"postgres://{db['USER']}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}"
            f"/{db['NAME']}_webhook_bench")
+    with private_redis() as (redis_url, _process):  # its worker hears no other test's tasks
+        output, code = run_bench(url, redis_url, db)
+    assert "Traceback" not in output, output
+    assert code == 0, output
+    burst = re.search(r"burst of 60 replies .*: (-?\d+) events delivered/s", output)
+    assert burst is not None, output
+    assert int(burst.group(1)) > 0, output
+
+
+def run_bench(url: str, redis_url: str, db: dict) -> tuple[str, int]:
     env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "PYTHONUNBUFFERED": "1",
-        "BENCH_DATABASE_URL": url, "REDIS_URL": settings.REDIS_URL,
+        "BENCH_DATABASE_URL": url, "REDIS_URL": redis_url,
         "BENCH_WEBHOOK_BURST": "60", "BENCH_WEBHOOK_STEADY_SECONDS": "1",
         "BENCH_WEBHOOK_RATE": "20", "BENCH_WEBHOOK_SECONDS": "90",
     }
@@ -41,9 +52,4 @@ def test_the_webhook_bench_runs_without_a_secret_key_and_prints_a_positive_rate(
              "-p", str(db.get("PORT") or 5432), "-U", db["USER"], f"{db['NAME']}_webhook_bench"],
             env=env, capture_output=True, timeout=60,
         )
-    output = done.stdout + done.stderr
-    assert "Traceback" not in output, output
-    assert done.returncode == 0, output
-    burst = re.search(r"burst of 60 replies .*: (-?\d+) events delivered/s", output)
-    assert burst is not None, output
-    assert int(burst.group(1)) > 0, output
+    return done.stdout + done.stderr, done.returncode

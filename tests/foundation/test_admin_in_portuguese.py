@@ -12,6 +12,7 @@ from django.urls import reverse
 from apps.organizations.models import Organization, OrganizationKind, PreferentialRule, RuleType
 from apps.routing import services as routing
 from tests.factories import AgentFactory, ContactFactory, RuleFactory, TeamFactory, UserFactory
+from tests.foundation.test_admin_pages import BUILDERS, REGISTERED, page_url
 from tests.foundation.test_admin_time_rules import team_form
 from tests.helpers import arrive
 
@@ -179,3 +180,28 @@ def test_the_user_form_asks_for_one_name(admin_client):
     html = page.content.decode()
     assert 'name="name"' in html
     assert 'name="first_name"' not in html and 'name="last_name"' not in html
+
+
+LABEL = re.compile(r"<label[^>]*>\s*([^<]+?)\s*</label>")
+
+
+@pytest.mark.parametrize("language", ["pt-BR", "en"])
+@pytest.mark.parametrize("model", REGISTERED, ids=lambda m: m._meta.label)
+def test_every_admin_form_label_starts_with_a_capital(admin_client, model, language):
+    """Labels a form gives itself (not Django's from the model) kept the model's lower-case
+    verbose name: "primeira resposta em até (segundos)" (issue 18). The choosers' titles
+    are Django's and capitalised by admin.css."""
+    obj = BUILDERS[model]()
+    lower = []
+    for page in ("add", "change"):
+        response = admin_client.get(page_url(model, page, obj), follow=True,
+                                    HTTP_ACCEPT_LANGUAGE=language)
+        if response.status_code != 200:
+            continue
+        html = response.content.decode()
+        lower += [
+            text for text in LABEL.findall(html)
+            if text[:1].islower() and not re.search(
+                r"(disponíveis|escolhido\(s\)|available|chosen)$", text)
+        ]
+    assert lower == []

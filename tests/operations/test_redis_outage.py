@@ -108,6 +108,11 @@ def test_inbound_answers_and_routes_while_redis_is_down(tmp_path):
     during = [a for a in answers if a[0] == "during"]
     assert len(during) >= 5, answers
     assert [a for a in answers if a[1] != 201] == []
+    # The live updates that could not go out are told once in a while, in a line, not as
+    # a traceback per request.
+    log = (tmp_path / "uvicorn.log").read_text()
+    assert "Traceback" not in log, log[:3000]
+    assert "could not reach a backing service" in log
     assert [a for a in answers if a[0] == "after"], "no traffic after Redis came back"
     # Every conversation opened was routed: the default team took it and gave it to Ana.
     opened = Conversation.objects.filter(contact__external_id__startswith="outage-")

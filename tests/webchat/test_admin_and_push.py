@@ -8,9 +8,10 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from apps.conversations.events import ConversationsChanged, MessageCreated, Placement
+from apps.skills.models import Skill
 from apps.webchat import push
 from apps.webchat.identity import expected_hash
-from apps.webchat.models import WebChat
+from apps.webchat.models import OfferedSkill, WebChat
 from apps.webhooks import crypto
 from tests.factories import TeamFactory, UserFactory
 
@@ -28,23 +29,25 @@ def admin_client(client):
 def inline(prefix="teams_offered", rows=()):
     data = {f"{prefix}-TOTAL_FORMS": str(len(rows)), f"{prefix}-INITIAL_FORMS": "0",
             f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}
-    for i, (label, team) in enumerate(rows):
+    for i, (label, team, *skills) in enumerate(rows):
         data |= {f"{prefix}-{i}-position": str(i), f"{prefix}-{i}-label": label,
-                 f"{prefix}-{i}-team": str(team.pk)}
+                 f"{prefix}-{i}-team": str(team.pk), f"{prefix}-{i}-skills": "".join(skills)}
     return data
 
 
 def test_the_admin_makes_a_web_chat_and_shows_its_secret_once(admin_client):
     team = TeamFactory(name="Vendas")
+    english = Skill.objects.create(name="english")
     response = admin_client.post(ADD, {
         "name": "Loja", "allowed_origins": "https://Loja.example\n\nhttp://localhost:8000/",
         "greeting": "Olá", "color": "#123abc", "language": "", "active": "on",
-        **inline(rows=[("Comprar", team)]),
+        **inline(rows=[("Comprar", team, "english:2")]),
     }, follow=True)
     assert response.status_code == 200
     webchat = WebChat.objects.get()
     assert webchat.allowed_origins == ["http://localhost:8000", "https://loja.example"]
     assert [(c.label, c.team) for c in webchat.teams_offered.all()] == [("Comprar", team)]
+    assert list(OfferedSkill.objects.values_list("skill", "min_level")) == [(english.pk, 2)]
     assert webchat.integration.name == "Web chat: Loja"
     messages = [str(m) for m in get_messages(response.wsgi_request)]
     secret = re.search(r"(wcsec_\S+?)\.", " ".join(messages)).group(1)
@@ -54,6 +57,16 @@ def test_the_admin_makes_a_web_chat_and_shows_its_secret_once(admin_client):
     change = admin_client.get(reverse("admin:webchat_webchat_change", args=[webchat.pk]))
     assert webchat.public_key in change.content.decode()
     assert secret not in change.content.decode()
+
+
+def test_an_unknown_skill_is_a_form_error_and_nothing_is_made(admin_client):
+    response = admin_client.post(ADD, {
+        "name": "Loja", "allowed_origins": "", "color": "#123abc",
+        **inline(rows=[("Comprar", TeamFactory(), "nope")]),
+    })
+    assert response.status_code == 200
+    assert "nope" in str(response.context["inline_admin_formsets"][0].formset.errors)
+    assert not WebChat.objects.exists()
 
 
 def test_a_bad_origin_is_a_form_error_and_nothing_is_made(admin_client):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from apps.skills.models import Skill
 from apps.webchat.models import WebChat
 from tests.api.conftest import client_for
 from tests.factories import AdminFactory, AgentFactory, SupervisorFactory, TeamFactory
@@ -16,17 +17,20 @@ def admin():
 
 def test_admin_creates_reads_changes_and_deletes_a_web_chat(admin, django_assert_num_queries):
     team = TeamFactory(name="Vendas")
+    Skill.objects.create(name="english")
     api = client_for(admin)
     created = api.post("/api/v1/webchats/", {
         "name": "Loja", "allowed_origins": ["https://Loja.example/", "http://localhost:8000"],
-        "teams_offered": [{"label": "Comprar", "team": team.pk, "skills": []}],
+        "teams_offered": [{"label": "Comprar", "team": team.pk,
+                           "skills": ["english", {"skill": "english", "min_level": 2}]}],
         "greeting": "Olá!", "language": "pt-br",
     }, format="json")
     assert created.status_code == 201, created.json()
     body = created.json()
     assert body["secret"].startswith("wcsec_") and body["public_key"].startswith("wc_")
     assert body["allowed_origins"] == ["http://localhost:8000", "https://loja.example"]
-    assert body["teams_offered"] == [{"label": "Comprar", "team": team.pk, "skills": []}]
+    assert body["teams_offered"] == [{"label": "Comprar", "team": team.pk,
+                                      "skills": [{"skill": "english", "min_level": 2}]}]
     assert body["active"] is True and body["language"] == "pt-br"
 
     shown = api.get(f"/api/v1/webchats/{body['id']}/").json()
@@ -39,10 +43,12 @@ def test_admin_creates_reads_changes_and_deletes_a_web_chat(admin, django_assert
     renewed = api.patch(f"/api/v1/webchats/{body['id']}/", {"new_secret": True}, format="json")
     assert renewed.json()["secret"] != body["secret"]
 
-    api.post("/api/v1/webchats/", {"name": "Outra"}, format="json")
-    with django_assert_num_queries(3):  # the session's user, the chats, their teams
+    for name in ("Outra", "Mais uma"):
+        api.post("/api/v1/webchats/", {"name": name, "teams_offered": [
+            {"label": "X", "team": team.pk, "skills": ["english"]}]}, format="json")
+    with django_assert_num_queries(4):  # the user, the chats, their teams, the skills
         listed = api.get("/api/v1/webchats/")
-    assert [w["name"] for w in listed.json()] == ["Loja", "Outra"]
+    assert [w["name"] for w in listed.json()] == ["Loja", "Mais uma", "Outra"]
 
     assert api.delete(f"/api/v1/webchats/{body['id']}/").status_code == 204
     assert api.get(f"/api/v1/webchats/{body['id']}/").status_code == 404
@@ -54,7 +60,7 @@ def test_admin_creates_reads_changes_and_deletes_a_web_chat(admin, django_assert
     ({"allowed_origins": "https://shop.example"}, "allowed_origins"),
     ({"teams_offered": [{"label": "X", "team": 999999}]}, "teams_offered"),
     ({"teams_offered": [{"label": "", "team": 1}]}, "teams_offered"),
-    ({"teams_offered": [{"label": "X", "team": 1, "skills": [3]}]}, "teams_offered"),
+    ({"teams_offered": [{"label": "X", "team": 1, "skills": ["nope"]}]}, "teams_offered"),
     ({"language": "fr"}, "language"),
     ({"color": "red"}, "color"),
     ({"active": "yes"}, "active"),

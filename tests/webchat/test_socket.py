@@ -8,6 +8,7 @@ from apps.conversations.models import Conversation, Status
 from apps.conversations.services import post_reply
 from apps.organizations.models import Contact
 from apps.routing import services as routing
+from apps.skills.models import ConversationRequirement, Skill
 from apps.webchat import services
 from apps.webhooks import crypto
 from apps.webhooks.models import Delivery
@@ -291,3 +292,27 @@ def test_a_flooding_socket_is_told_and_closed(settings):
         await comm.disconnect()
 
     async_to_sync(scenario)()
+
+
+def test_a_choice_that_requires_a_skill_opens_a_conversation_requiring_it():
+    english = Skill.objects.create(name="english")
+    team = TeamFactory(name="Suporte")
+    webchat, _ = make_webchat()
+    services.update_webchat(webchat=webchat, teams_offered=[
+        {"label": "Falar em inglês", "team": team.pk,
+         "skills": ["english"]},
+    ])
+
+    async def scenario():
+        comm, welcome = await welcomed(webchat.public_key)
+        assert "skills" not in welcome["teams"][0]  # the customer is told the choice only
+        await hello(comm)
+        await comm.send_json_to({"type": "send", "body": "Hello", "choice": 0})
+        await receive_until(comm, of("state"))
+        await comm.disconnect()
+
+    async_to_sync(scenario)()
+    conversation = Conversation.objects.get()
+    assert conversation.team == team
+    assert list(ConversationRequirement.objects.filter(conversation=conversation)
+                .values_list("skill", "min_level")) == [(english.pk, 1)]

@@ -10,8 +10,9 @@ class OfferedTeamSerializer(serializers.Serializer):
     label = serializers.CharField()
     team = serializers.IntegerField()
     skills = serializers.ListField(
-        child=serializers.IntegerField(), required=False,
-        help_text="The skills the choice requires (empty until skills exist).",
+        child=serializers.JSONField(), required=False,
+        help_text='The skills the choice requires, as in inbound: names or '
+                  '{"skill": name, "min_level": 1-5}; answered as {"skill", "min_level"}.',
     )
 
 
@@ -51,7 +52,9 @@ def webchat_payload(webchat: WebChat, secret: str | None = None) -> dict:
         "public_key": webchat.public_key,
         "allowed_origins": webchat.allowed_origins,
         "teams_offered": [
-            {"label": c.label, "team": c.team_id, "skills": []}
+            {"label": c.label, "team": c.team_id,
+             "skills": [{"skill": r.skill.name, "min_level": r.min_level}
+                        for r in c.required_skills.all()]}
             for c in webchat.teams_offered.all()
         ],
         "greeting": webchat.greeting,

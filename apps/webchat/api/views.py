@@ -1,3 +1,4 @@
+from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -8,7 +9,7 @@ from apps.core.api import ApiView
 from apps.core.errors import InvalidInput, NotFound
 from apps.webchat import services
 from apps.webchat.api.serializers import WebChatSerializer, webchat_payload
-from apps.webchat.models import WebChat
+from apps.webchat.models import OfferedSkill, WebChat
 
 FIELDS = ("name", "allowed_origins", "teams_offered", "greeting", "language", "color", "active")
 
@@ -26,7 +27,11 @@ def _fields(data) -> dict:
 
 
 def _webchats():
-    return WebChat.objects.prefetch_related("teams_offered").order_by("name", "id")
+    return WebChat.objects.prefetch_related(
+        "teams_offered",
+        Prefetch("teams_offered__required_skills",
+                 queryset=OfferedSkill.objects.select_related("skill")),
+    ).order_by("name", "id")
 
 
 class WebChatListView(ApiView):
