@@ -13,14 +13,11 @@ import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from tests.browser.workday import CHROMIUM_ARGS, log_in
 from tests.inbox.servers import ROOT, manage, server_env, uvicorn
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
 ARTIFACTS = ROOT / "test-artifacts"
 
 SEED = """
@@ -54,13 +51,6 @@ def server(chromium, tmp_path):
     with uvicorn(env, log_path=tmp_path / "uvicorn.log") as address:
         yield f"http://{address}", seeded
 
-
-def log_in(page, base, username):
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_test_id("username").fill(username)
-    page.get_by_test_id("password").fill("secret-pass-1")
-    page.get_by_test_id("login-submit").click()
-    expect(page.get_by_test_id("logout")).to_be_visible()
 
 
 def test_two_agents_see_a_conversation_arrive_and_leave(chromium, server):
